@@ -1,0 +1,1 @@
+"""Job-demand and training matching engine for a city's public employment service."""

@@ -1,0 +1,118 @@
+"""The `matcher` command line: every verb reads the database from `DATABASE_URL`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+app = typer.Typer(help="Job-demand and training matching engine (曲政办发〔2019〕112号).", no_args_is_help=True)
+
+
+def _print_json(obj: object) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the API (migrating the database first)."""
+    import uvicorn
+
+    from matcher.store import migrate
+
+    migrate()
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from matcher.store import migrate as run
+
+    run()
+    typer.echo("schema is up to date")
+
+
+@app.command()
+def synth(
+    workers: Annotated[int, typer.Option(min=100, help="number of workers")] = 60_000,
+    seed: Annotated[int, typer.Option(help="random seed; the same seed builds the same city")] = 1,
+    replace: Annotated[bool, typer.Option(help="delete an existing city first")] = False,
+    if_empty: Annotated[bool, typer.Option(help="do nothing when the database already holds workers")] = False,
+) -> None:
+    """Build the sample city of Qujing into the database."""
+    from matcher.store import migrate as run
+    from matcher.store.stats import entity_counts
+    from matcher.synth import build_city
+
+    run()
+    if if_empty and entity_counts()["workers"]:
+        typer.echo("the database already holds a city; nothing to do")
+        return
+    try:
+        counts = build_city(n_workers=workers, seed=seed, replace=replace)
+    except ValueError as e:
+        _fail(str(e))
+    _print_json(counts)
+
+
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Count the rows of each entity in the database."""
+    from matcher.store import migrate as run
+    from matcher.store.stats import entity_counts
+
+    run()
+    counts = entity_counts()
+    if as_json:
+        _print_json(counts)
+    else:
+        for name, n in counts.items():
+            typer.echo(f"{name:<16}{n:>10,}")
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[str, typer.Argument(help="demand, workers or programmes")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv ledger")],
+) -> None:
+    """Import a ledger file; a file with any bad row is refused whole."""
+    from matcher.ledger import LedgerError, import_ledger
+    from matcher.store import migrate as run
+
+    if kind not in ("demand", "workers", "programmes"):
+        _fail(f"kind must be demand, workers or programmes, got {kind!r}")
+    run()
+    try:
+        report = import_ledger(kind, file)  # type: ignore[arg-type]
+    except LedgerError as e:
+        _fail(f"{file}: nothing was imported.\n{e}")
+    typer.echo(str(report))
+
+
+@app.command()
+def export(
+    kind: Annotated[str, typer.Argument(help="demand, workers or programmes")],
+    file: Annotated[Path, typer.Argument(dir_okay=False, help=".xlsx or .csv to write")],
+) -> None:
+    """Write a ledger back to a file."""
+    from matcher.ledger import export_ledger
+
+    if kind not in ("demand", "workers", "programmes"):
+        _fail(f"kind must be demand, workers or programmes, got {kind!r}")
+    n = export_ledger(kind, file)  # type: ignore[arg-type]
+    typer.echo(f"wrote {n} rows to {file}")
+
+
+if __name__ == "__main__":
+    app()

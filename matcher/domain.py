@@ -1,0 +1,426 @@
+"""The engine's domain: enterprises and their demand ledgers, workers, training, placements, claims.
+
+Input models forbid unknown fields and validate against the reference data, so that a bad ledger
+row is refused with a message naming the field before anything reaches the store.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from matcher import reference as ref
+from matcher.ids import hash_id_number, mask_id_number, parse_credit_code, parse_id_number
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=False)
+
+
+class Sex(StrEnum):
+    M = "M"
+    F = "F"
+
+
+class HukouType(StrEnum):
+    rural = "rural"
+    urban = "urban"
+
+
+class Education(StrEnum):
+    none = "none"
+    primary = "primary"
+    junior_middle = "junior_middle"
+    senior_middle = "senior_middle"
+    vocational_secondary = "vocational_secondary"
+    junior_college = "junior_college"
+    bachelor = "bachelor"
+    postgraduate = "postgraduate"
+
+
+EDUCATION_RANK = {e: i for i, e in enumerate(Education)}
+
+
+class EmploymentStatus(StrEnum):
+    employed = "employed"
+    unemployed = "unemployed"
+    student = "student"
+    self_employed = "self_employed"
+    not_in_labour_force = "not_in_labour_force"
+
+
+class PriorityGroup(StrEnum):
+    """The plan's priority groups (articles 四, 五, 十七–二十)."""
+
+    poverty_registered = "poverty_registered"
+    relocated = "relocated"
+    two_after = "two_after"
+    veteran = "veteran"
+    disabled = "disabled"
+    zero_employment_family = "zero_employment_family"
+    dibao = "dibao"
+    de_capacity_unemployed = "de_capacity_unemployed"
+    rural_transfer = "rural_transfer"
+    transferred_worker = "transferred_worker"
+    graduate_unemployed = "graduate_unemployed"
+
+
+class CertificateType(StrEnum):
+    """The certificates article 十六 accepts for the training subsidy."""
+
+    qualification = "qualification"  # 职业资格证书
+    skill_level = "skill_level"  # 职业技能等级证书
+    special_ability = "special_ability"  # 专项职业能力证书
+    special_operation = "special_operation"  # 特种作业操作证书
+    training_completion = "training_completion"  # 培训合格证书
+
+
+class TrainingMode(StrEnum):
+    order_based = "order_based"  # 订单培训
+    targeted = "targeted"  # 定向/定岗培训
+    project_based = "project_based"  # 项目制培训
+    apprenticeship = "apprenticeship"  # 企业新型学徒制
+    pre_job = "pre_job"  # 岗前培训
+    on_job_safety = "on_job_safety"  # 在岗安全技能培训
+    job_transfer = "job_transfer"  # 转岗转业培训
+    entrepreneurship = "entrepreneurship"  # 创业培训
+    self_selected = "self_selected"  # 自主选择培训
+
+
+class EnterpriseSize(StrEnum):
+    micro = "micro"
+    small = "small"
+    medium = "medium"
+    large = "large"
+
+
+class HighRiskSector(StrEnum):
+    """High-risk industries of article 三, whose staff need safety and special-operation training."""
+
+    chemicals = "chemicals"  # 化工
+    mining = "mining"  # 矿山
+    metal_smelting = "metal_smelting"  # 金属冶炼
+    construction = "construction"  # 建筑施工
+    road_transport = "road_transport"  # 道路运输
+    hazardous_goods = "hazardous_goods"  # 危险品生产经营储存
+
+
+INDUSTRIES = {
+    "A": "农、林、牧、渔业", "B": "采矿业", "C": "制造业", "D": "电力、热力、燃气及水生产和供应业",
+    "E": "建筑业", "F": "批发和零售业", "G": "交通运输、仓储和邮政业", "H": "住宿和餐饮业",
+    "I": "信息传输、软件和信息技术服务业", "J": "金融业", "K": "房地产业", "L": "租赁和商务服务业",
+    "M": "科学研究和技术服务业", "N": "水利、环境和公共设施管理业", "O": "居民服务、修理和其他服务业",
+    "P": "教育", "Q": "卫生和社会工作", "R": "文化、体育和娱乐业", "S": "公共管理、社会保障和社会组织",
+}
+"""GB/T 4754-2017 industry sections (门类)."""
+
+RegionCode = Annotated[str, Field(min_length=6, max_length=13)]
+Yuan = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+def _region(code: str) -> str:
+    if not ref.is_region(code):
+        raise ValueError(f"{code!r} is not a known region code (GB/T 2260 county, city or province, or a Qujing town)")
+    return code
+
+
+def _occupation(code: str) -> str:
+    if not ref.is_occupation(code):
+        raise ValueError(f"{code!r} is not an occupation (level 4) of the 2022 classification, e.g. 6-18-02-04")
+    return code
+
+
+def _special_operation(code: str) -> str:
+    if code not in ref.special_operations():
+        raise ValueError(f"{code!r} is not an item of the special-operation catalogue, e.g. '2.1' 熔化焊接与热切割作业")
+    return code
+
+
+class Enterprise(Strict):
+    credit_code: str = Field(description="统一社会信用代码, GB 32100")
+    name: str = Field(min_length=2, max_length=100)
+    industry: str = Field(description="GB/T 4754-2017 section letter A–S")
+    region: RegionCode
+    size: EnterpriseSize
+    high_risk_sector: HighRiskSector | None = None
+    insured: bool = Field(True, description="pays social insurance for its staff (article 十九)")
+
+    @property
+    def high_risk(self) -> bool:
+        return self.high_risk_sector is not None
+
+    _check_code = field_validator("credit_code")(classmethod(lambda cls, v: parse_credit_code(v)))
+
+    @field_validator("industry")
+    @classmethod
+    def _industry(cls, v: str) -> str:
+        if v not in INDUSTRIES:
+            raise ValueError(f"industry must be a GB/T 4754-2017 section letter A–S, got {v!r}")
+        return v
+
+    _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
+
+    @property
+    def partner(self) -> bool:
+        """An employer outside Qujing recruiting through outbound placement (定向输送, article 七)."""
+        return not ref.is_in_qujing(self.region)
+
+
+# Restrictions forbidden by the Employment Promotion Law (就业促进法): sex (第二十七条), ethnicity (第二十八条),
+# and rural or non-local household registration (第三十一条). Each pattern is checked against the line's text.
+DISCRIMINATION_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("sex", re.compile(r"(限|只招|仅招|仅限|只要|要求|优先)\s*(男|女)(性|士|生|工)?|(男|女)(性|士)?(优先|限定|为主)|不招(男|女)"),
+     "不得以性别为由拒绝录用或提高录用标准（《就业促进法》第二十七条）"),
+    ("ethnicity", re.compile(r"(限|只招|仅招|仅限|要求|优先)\s*汉族|汉族(优先|为主)|不招.{0,4}(少数民族|[回藏维彝苗]族)|(少数民族|[回藏维彝苗]族).{0,2}(勿扰|不要|除外)"),
+     "各民族劳动者享有平等的劳动权利，不得对少数民族劳动者歧视（《就业促进法》第二十八条）"),
+    ("hukou", re.compile(r"(限|只招|仅招|仅限|要求)\s*(本地|城镇|城市|非农|曲靖)?\s*(户口|户籍)|农村户口.{0,2}(勿扰|不要|除外)|不招.{0,4}(农村|外地)"),
+     "农村劳动者进城就业享有与城镇劳动者平等的劳动权利，不得设置歧视性限制（《就业促进法》第三十一条）"),
+)
+
+
+def discrimination_reasons(text: str) -> list[str]:
+    """The unlawful restrictions a posting's text states, each with the article it breaks."""
+    return [f"{kind}: {why}" for kind, pattern, why in DISCRIMINATION_RULES if pattern.search(text)]
+
+
+class DemandLine(Strict):
+    """One row of an enterprise's labour-demand ledger (企业用工需求台账)."""
+
+    enterprise_code: str = Field(description="the posting enterprise's 统一社会信用代码")
+    line_ref: str = Field(min_length=1, max_length=40, description="the enterprise's own number for this line")
+    occupation_code: str
+    title: str = Field(min_length=1, max_length=60)
+    required_level: int | None = Field(None, ge=1, le=5, description="national level 5 初级工 … 1 高级技师")
+    required_certificates: list[str] = Field(default_factory=list, description="special-operation item codes")
+    headcount: int = Field(gt=0, le=10_000)
+    wage_min: Yuan
+    wage_max: Yuan
+    work_region: RegionCode
+    start_date: date
+    end_date: date
+    accepts_order_training: bool = False
+    description: str = Field("", max_length=2000)
+
+    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
+    _certs = field_validator("required_certificates")(
+        classmethod(lambda cls, v: [_special_operation(c) for c in v])
+    )
+    _credit = field_validator("enterprise_code")(classmethod(lambda cls, v: parse_credit_code(v)))
+
+    @field_validator("work_region")
+    @classmethod
+    def _work_region(cls, v: str) -> str:
+        r = ref.region(_region(v))
+        if not ref.is_in_qujing(v) and r.kind not in ("city", "county"):
+            raise ValueError(f"an outbound work region must be a city or county, got the {r.kind} {r.name}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DemandLine:
+        if self.wage_max < self.wage_min:
+            raise ValueError(f"wage_max {self.wage_max} is below wage_min {self.wage_min}")
+        if self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        reasons = discrimination_reasons(f"{self.title} {self.description}")
+        if reasons:
+            raise ValueError("the line states an unlawful restriction and is refused: " + "; ".join(reasons))
+        return self
+
+    @property
+    def outbound(self) -> bool:
+        return not ref.is_in_qujing(self.work_region)
+
+
+class HeldCertificate(Strict):
+    kind: CertificateType
+    occupation_code: str | None = None
+    level: int | None = Field(None, ge=1, le=5)
+    special_operation: str | None = None
+    issued_on: date
+
+    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: v if v is None else _occupation(v)))
+    _op = field_validator("special_operation")(classmethod(lambda cls, v: v if v is None else _special_operation(v)))
+
+    @model_validator(mode="after")
+    def _shape(self) -> HeldCertificate:
+        if self.kind == CertificateType.special_operation and not self.special_operation:
+            raise ValueError("a special-operation certificate names its catalogue item (special_operation)")
+        if self.kind != CertificateType.special_operation and not self.occupation_code:
+            raise ValueError(f"a {self.kind.value} certificate names its occupation (occupation_code)")
+        return self
+
+
+class WorkSpell(Strict):
+    occupation_code: str
+    region: RegionCode
+    start: date
+    end: date | None = None
+
+    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
+    _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
+
+
+class Intentions(Strict):
+    occupations: list[str] = Field(default_factory=list, max_length=5)
+    regions: list[RegionCode] = Field(default_factory=list, max_length=10)
+    outside_province: bool = False
+    min_wage: Yuan = 0
+    start_business: bool = False
+
+    _occ = field_validator("occupations")(classmethod(lambda cls, v: [_occupation(c) for c in v]))
+    _reg = field_validator("regions")(classmethod(lambda cls, v: [_region(c) for c in v]))
+
+
+class PriorTraining(Strict):
+    """A subsidised training already received (article 十六 caps and repeats)."""
+
+    year: int = Field(ge=2000, le=2100)
+    occupation_code: str
+    level: int | None = Field(None, ge=1, le=5)
+    project_id: str
+
+    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
+
+
+class WorkerProfile(Strict):
+    """A worker as a survey (摸底调查) records them; the ID number is validated here and never stored."""
+
+    id_number: str = Field(description="resident ID number, GB 11643")
+    name: str = Field(min_length=1, max_length=40)
+    hukou_region: RegionCode
+    hukou_type: HukouType
+    residence_region: RegionCode
+    education: Education
+    employment_status: EmploymentStatus
+    registered_unemployed_since: date | None = None
+    receives_pension: bool = False
+    certificates: list[HeldCertificate] = Field(default_factory=list)
+    work_history: list[WorkSpell] = Field(default_factory=list)
+    intentions: Intentions = Field(default_factory=Intentions)
+    groups: list[PriorityGroup] = Field(default_factory=list)
+    subsidised_trainings: list[PriorTraining] = Field(default_factory=list)
+    consent_to_share: bool = Field(False, description="may be shown, masked, to enterprises as a candidate")
+
+    _id = field_validator("id_number")(classmethod(lambda cls, v: parse_id_number(v)[0]))
+    _hukou = field_validator("hukou_region", "residence_region")(classmethod(lambda cls, v: _region(v)))
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_groups(cls, v: list[PriorityGroup]) -> list[PriorityGroup]:
+        return sorted(set(v))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WorkerProfile:
+        if self.registered_unemployed_since and self.employment_status != EmploymentStatus.unemployed:
+            raise ValueError("registered_unemployed_since is set but employment_status is not 'unemployed'")
+        return self
+
+    def identity(self) -> tuple[str, str, date, Sex]:
+        """The keyed hash and masked form of the ID number, and the birth date and sex it encodes."""
+        number, born, sex = parse_id_number(self.id_number)
+        return hash_id_number(number), mask_id_number(number), born, Sex(sex)
+
+
+class TrainingInstitution(Strict):
+    code: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=2, max_length=100)
+    kind: str = Field(description="技工院校, 职业院校, 社会培训机构 or 企业培训中心")
+    region: RegionCode
+    total_seats: int = Field(gt=0, le=100_000, description="trainees it can take in a year")
+    tendered: bool = Field(False, description="selected by public tender (article 十五, 十七)")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        kinds = ("技工院校", "职业院校", "社会培训机构", "企业培训中心")
+        if v not in kinds:
+            raise ValueError(f"institution kind must be one of {', '.join(kinds)}, got {v!r}")
+        return v
+
+    _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
+
+
+class TrainingProgramme(Strict):
+    """An entry of a county's training catalogue (目录清单, article 十五)."""
+
+    code: str = Field(min_length=1, max_length=40)
+    institution_code: str
+    name: str = Field(min_length=2, max_length=100)
+    mode: TrainingMode
+    occupation_code: str
+    target_level: int | None = Field(None, ge=1, le=5)
+    certificate: CertificateType
+    special_operation: str | None = None
+    days: int = Field(gt=0, le=730)
+    cost_per_person: Yuan
+    catalogue_subsidy: Yuan = Field(description="the county's subsidy standard per person for this programme")
+    seats: int = Field(gt=0, le=1000)
+    region: RegionCode
+    start_date: date
+    end_date: date
+    enterprise_code: str | None = Field(None, description="the ordering enterprise for order-based training")
+
+    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
+    _op = field_validator("special_operation")(classmethod(lambda cls, v: v if v is None else _special_operation(v)))
+    _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainingProgramme:
+        if self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        if (self.certificate == CertificateType.special_operation) != (self.special_operation is not None):
+            raise ValueError("special_operation is given exactly when the certificate is a special-operation one")
+        if self.mode == TrainingMode.order_based and not self.enterprise_code:
+            raise ValueError("an order-based programme names the ordering enterprise (enterprise_code)")
+        return self
+
+
+class Enrolment(Strict):
+    worker_id: int = Field(gt=0)
+    programme_code: str
+    start_date: date
+    end_date: date
+    completed: bool = False
+    certificate_date: date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Enrolment:
+        if self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        if self.certificate_date and not self.completed:
+            raise ValueError("a certificate_date is given for a training that was not completed")
+        return self
+
+
+class Placement(Strict):
+    """A referral of a worker to a demand line and its outcome: hired, and still employed 6 months on."""
+
+    worker_id: int = Field(gt=0)
+    demand_line_id: int = Field(gt=0)
+    enrolment_id: int | None = Field(None, gt=0)
+    referred_on: date
+    hired: bool = False
+    retained_6m: bool | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Placement:
+        if self.retained_6m is not None and not self.hired:
+            raise ValueError("retained_6m is set for a referral that did not lead to a hire")
+        return self
+
+
+class SubsidyClaim(Strict):
+    """A claim of one subsidy item for one person and one training project (article 二十三: never twice)."""
+
+    worker_id: int = Field(gt=0)
+    project_id: str = Field(min_length=1, max_length=60)
+    item: str = Field(min_length=1, max_length=40)
+    amount: Yuan
+    payee: str = Field(min_length=1, max_length=100)
+    article: str = Field(min_length=1, max_length=8)
+    year: int = Field(ge=2000, le=2100)
+    county: RegionCode

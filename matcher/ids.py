@@ -1,0 +1,70 @@
+"""National identifiers: resident ID numbers (GB 11643) and unified social credit codes (GB 32100)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date
+
+from matcher.config import pii_key
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def id_check_digit(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits of a resident ID number."""
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def parse_id_number(text: str) -> tuple[str, date, str]:
+    """Validate an 18-character resident ID number; return it normalised, the birth date and sex (M/F).
+
+    Raises ValueError saying which part is wrong (length, characters, birth date, check digit).
+    """
+    s = text.strip().upper()
+    if len(s) != 18:
+        raise ValueError(f"an ID number has 18 characters, got {len(s)}")
+    if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
+        raise ValueError("an ID number is 17 digits followed by a digit or X")
+    try:
+        born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
+    except ValueError:
+        raise ValueError(f"the ID number's birth date {s[6:14]} is not a valid date") from None
+    if s[17] != id_check_digit(s[:17]):
+        raise ValueError("the ID number's check digit is wrong (GB 11643): check for a typing error")
+    return s, born, "M" if int(s[16]) % 2 else "F"
+
+
+def hash_id_number(normalised: str) -> str:
+    """Keyed hash of an ID number, for look-up without keeping the number itself."""
+    return hmac.new(pii_key(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_id_number(normalised: str) -> str:
+    """The form shown to people allowed to see it: first four and last four characters."""
+    return normalised[:4] + "*" * 10 + normalised[-4:]
+
+
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100 check character for the first 17 characters of a unified social credit code."""
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+def parse_credit_code(text: str) -> str:
+    """Validate an 18-character unified social credit code (统一社会信用代码); return it normalised."""
+    s = text.strip().upper()
+    if len(s) != 18:
+        raise ValueError(f"a unified social credit code has 18 characters, got {len(s)}")
+    bad = sorted({c for c in s if c not in USCC_CHARS})
+    if bad:
+        raise ValueError(f"a unified social credit code cannot contain {''.join(bad)!r} (I, O, S, V, Z are never used)")
+    if not s[2:8].isdigit():
+        raise ValueError("characters 3–8 of a unified social credit code are the registering region's code")
+    if s[17] != uscc_check_char(s[:17]):
+        raise ValueError("the unified social credit code's check character is wrong (GB 32100)")
+    return s

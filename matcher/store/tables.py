@@ -1,0 +1,153 @@
+"""The relational schema (SQLAlchemy 2 ORM). Changes go through an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class EnterpriseRow(Base):
+    __tablename__ = "enterprises"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    industry: Mapped[str] = mapped_column(String(1))
+    region: Mapped[str] = mapped_column(String(16), index=True)
+    size: Mapped[str] = mapped_column(String(8))
+    high_risk_sector: Mapped[str | None] = mapped_column(String(20))
+    insured: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = _created()
+
+
+class DemandLineRow(Base):
+    __tablename__ = "demand_lines"
+    __table_args__ = (UniqueConstraint("enterprise_id", "line_ref"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    line_ref: Mapped[str] = mapped_column(String(40))
+    occupation_code: Mapped[str] = mapped_column(String(12), index=True)
+    title: Mapped[str] = mapped_column(String(60))
+    required_level: Mapped[int | None] = mapped_column(Integer)
+    required_certificates: Mapped[list[str]] = mapped_column(JSON)
+    headcount: Mapped[int] = mapped_column(Integer)
+    wage_min: Mapped[int] = mapped_column(Integer)
+    wage_max: Mapped[int] = mapped_column(Integer)
+    work_region: Mapped[str] = mapped_column(String(16), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    accepts_order_training: Mapped[bool] = mapped_column(Boolean)
+    description: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    created_at: Mapped[datetime] = _created()
+
+
+class WorkerRow(Base):
+    __tablename__ = "workers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_masked: Mapped[str] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(40))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    hukou_region: Mapped[str] = mapped_column(String(16))
+    hukou_type: Mapped[str] = mapped_column(String(5))
+    residence_region: Mapped[str] = mapped_column(String(16))
+    county: Mapped[str | None] = mapped_column(String(16), index=True)
+    education: Mapped[str] = mapped_column(String(24))
+    employment_status: Mapped[str] = mapped_column(String(24))
+    registered_unemployed_since: Mapped[date | None] = mapped_column(Date)
+    receives_pension: Mapped[bool] = mapped_column(Boolean)
+    certificates: Mapped[list[dict]] = mapped_column(JSON)
+    work_history: Mapped[list[dict]] = mapped_column(JSON)
+    intentions: Mapped[dict] = mapped_column(JSON)
+    groups: Mapped[list[str]] = mapped_column(JSON)
+    subsidised_trainings: Mapped[list[dict]] = mapped_column(JSON)
+    consent_to_share: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = _created()
+
+
+class InstitutionRow(Base):
+    __tablename__ = "institutions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))
+    region: Mapped[str] = mapped_column(String(16))
+    total_seats: Mapped[int] = mapped_column(Integer)
+    tendered: Mapped[bool] = mapped_column(Boolean)
+
+
+class ProgrammeRow(Base):
+    __tablename__ = "programmes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    mode: Mapped[str] = mapped_column(String(20))
+    occupation_code: Mapped[str] = mapped_column(String(12), index=True)
+    target_level: Mapped[int | None] = mapped_column(Integer)
+    certificate: Mapped[str] = mapped_column(String(24))
+    special_operation: Mapped[str | None] = mapped_column(String(8))
+    days: Mapped[int] = mapped_column(Integer)
+    cost_per_person: Mapped[int] = mapped_column(Integer)
+    catalogue_subsidy: Mapped[int] = mapped_column(Integer)
+    seats: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str] = mapped_column(String(16), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+
+
+class EnrolmentRow(Base):
+    __tablename__ = "enrolments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    completed: Mapped[bool] = mapped_column(Boolean)
+    certificate_date: Mapped[date | None] = mapped_column(Date)
+
+
+class PlacementRow(Base):
+    __tablename__ = "placements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    demand_line_id: Mapped[int] = mapped_column(ForeignKey("demand_lines.id"), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"))
+    referred_on: Mapped[date] = mapped_column(Date, index=True)
+    hired: Mapped[bool] = mapped_column(Boolean)
+    retained_6m: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class SubsidyClaimRow(Base):
+    __tablename__ = "subsidy_claims"
+    __table_args__ = (UniqueConstraint("worker_id", "project_id", "item"), Index("ix_claims_county_year", "county", "year"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    project_id: Mapped[str] = mapped_column(String(60))
+    item: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(Integer)
+    payee: Mapped[str] = mapped_column(String(100))
+    article: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(Integer)
+    county: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _created()
+
+
+class SynthTruthRow(Base):
+    """The sample-city generator's true outcome probability per referral; only evaluation reads it."""
+
+    __tablename__ = "synth_truth"
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), primary_key=True)
+    p_true: Mapped[float] = mapped_column(Float)

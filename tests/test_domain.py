@@ -1,0 +1,194 @@
+"""Every validator of the domain model, with good and bad values."""
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from matcher.domain import (
+    DemandLine,
+    Enrolment,
+    Enterprise,
+    HeldCertificate,
+    Intentions,
+    Placement,
+    PriorTraining,
+    SubsidyClaim,
+    TrainingInstitution,
+    TrainingProgramme,
+    WorkerProfile,
+    WorkSpell,
+    discrimination_reasons,
+)
+from matcher.ids import id_check_digit, uscc_check_char
+
+CODE = "91530300MA6K1234X" + uscc_check_char("91530300MA6K1234X")
+ID = "53030219900101123" + id_check_digit("53030219900101123")
+
+ENTERPRISE = dict(credit_code=CODE, name="曲靖某某建筑有限公司", industry="E", region="530302", size="small",
+                  high_risk_sector="construction")
+LINE = dict(enterprise_code=CODE, line_ref="2022-001", occupation_code="6-18-02-04", title="电焊工",
+            required_level=4, required_certificates=["2.1"], headcount=5, wage_min=4500, wage_max=6500,
+            work_region="530302", start_date=date(2022, 3, 1), end_date=date(2022, 12, 31))
+WORKER = dict(id_number=ID, name="李四", hukou_region="530325", hukou_type="rural", residence_region="530325102",
+              education="junior_middle", employment_status="unemployed",
+              registered_unemployed_since=date(2021, 5, 1))
+INSTITUTION = dict(code="INST-01", name="曲靖高级技工学校", kind="技工院校", region="530302", total_seats=2000)
+PROGRAMME = dict(code="P-001", institution_code="INST-01", name="焊工（中级）订单班", mode="order_based",
+                 occupation_code="6-18-02-04", target_level=4, certificate="skill_level", days=30,
+                 cost_per_person=2400, catalogue_subsidy=2000, seats=40, region="530302",
+                 start_date=date(2022, 4, 1), end_date=date(2022, 5, 10), enterprise_code=CODE)
+
+
+def rejects(model, base, field_message, **changes):
+    with pytest.raises(ValidationError) as err:
+        model(**{**base, **changes})
+    text = str(err.value)
+    for part in field_message:
+        assert part in text, text
+
+
+def test_good_records_validate():
+    e = Enterprise(**ENTERPRISE)
+    assert e.high_risk and not e.partner
+    line = DemandLine(**LINE)
+    assert not line.outbound
+    assert DemandLine(**{**LINE, "work_region": "440300"}).outbound
+    w = WorkerProfile(**WORKER, groups=["veteran", "dibao", "veteran"])
+    assert w.groups == ["dibao", "veteran"]
+    hashed, masked, born, sex = w.identity()
+    assert masked == "5303**********1232" and born == date(1990, 1, 1) and sex == "M" and ID not in hashed
+    TrainingInstitution(**INSTITUTION)
+    TrainingProgramme(**PROGRAMME)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"credit_code": CODE[:-1] + ("0" if CODE[-1] != "0" else "1")}, ["credit_code", "check character"]),
+        ({"industry": "Z"}, ["industry", "section letter"]),
+        ({"region": "999999"}, ["region", "not a known region"]),
+        ({"size": "huge"}, ["size"]),
+        ({"high_risk_sector": "fishing"}, ["high_risk_sector"]),
+        ({"name": "x"}, ["name"]),
+        ({"founded": 1999}, ["founded", "Extra inputs"]),
+    ],
+)
+def test_enterprise_rejects(changes, expected):
+    rejects(Enterprise, ENTERPRISE, expected, **changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"occupation_code": "6-18-02"}, ["occupation_code", "level 4"]),
+        ({"occupation_code": "9-99-99-99"}, ["occupation_code"]),
+        ({"required_level": 6}, ["required_level"]),
+        ({"required_certificates": ["99.9"]}, ["required_certificates", "special-operation catalogue"]),
+        ({"headcount": 0}, ["headcount", "greater than 0"]),
+        ({"wage_min": 7000}, ["wage_max 6500 is below wage_min 7000"]),
+        ({"wage_min": -1}, ["wage_min"]),
+        ({"end_date": date(2022, 1, 1)}, ["end_date 2022-01-01 is before start_date"]),
+        ({"work_region": "440000"}, ["work_region", "city or county"]),
+        ({"enterprise_code": "123"}, ["enterprise_code", "18 characters"]),
+        ({"description": "限男性，身体健康"}, ["unlawful restriction", "第二十七条"]),
+        ({"title": "保洁 女性优先"}, ["第二十七条"]),
+        ({"description": "仅限汉族"}, ["第二十八条"]),
+        ({"description": "只招本地户口"}, ["第三十一条"]),
+        ({"description": "农村户口勿扰"}, ["第三十一条"]),
+    ],
+)
+def test_demand_line_rejects(changes, expected):
+    rejects(DemandLine, LINE, expected, **changes)
+
+
+def test_discrimination_scan_passes_lawful_text():
+    assert discrimination_reasons("招聘电焊工5名，持证上岗，包吃住，男女不限") == []
+    assert discrimination_reasons("欢迎农村转移劳动力和退役军人报名") == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"id_number": ID[:-1] + ("0" if ID[-1] != "0" else "1")}, ["id_number", "check digit"]),
+        ({"id_number": "5303"}, ["id_number", "18 characters"]),
+        ({"hukou_region": "000000"}, ["hukou_region"]),
+        ({"hukou_type": "nomad"}, ["hukou_type"]),
+        ({"education": "phd"}, ["education"]),
+        ({"employment_status": "employed"}, ["registered_unemployed_since is set"]),
+        ({"groups": ["rich"]}, ["groups"]),
+        ({"certificates": [{"kind": "skill_level", "issued_on": "2020-01-01"}]}, ["names its occupation"]),
+        ({"certificates": [{"kind": "special_operation", "issued_on": "2020-01-01"}]}, ["special_operation"]),
+        ({"certificates": [{"kind": "skill_level", "occupation_code": "6-18-02-04", "level": 0,
+                            "issued_on": "2020-01-01"}]}, ["level"]),
+        ({"work_history": [{"occupation_code": "x", "region": "530302", "start": "2019-01-01"}]},
+         ["occupation_code"]),
+        ({"intentions": {"occupations": ["6-18-02-04"], "min_wage": -5}}, ["min_wage"]),
+        ({"intentions": {"regions": ["12"]}}, ["regions"]),
+        ({"subsidised_trainings": [{"year": 1990, "occupation_code": "6-18-02-04", "project_id": "p"}]},
+         ["year"]),
+    ],
+)
+def test_worker_rejects(changes, expected):
+    rejects(WorkerProfile, WORKER, expected, **changes)
+
+
+def test_worker_nested_good():
+    w = WorkerProfile(
+        **WORKER,
+        certificates=[
+            HeldCertificate(kind="special_operation", special_operation="5.4", issued_on=date(2018, 6, 1)),
+            HeldCertificate(kind="skill_level", occupation_code="6-18-02-04", level=4, issued_on=date(2019, 6, 1)),
+        ],
+        work_history=[WorkSpell(occupation_code="6-18-02-04", region="440300", start=date(2015, 1, 1))],
+        intentions=Intentions(occupations=["6-18-02-04"], regions=["530302"], outside_province=True, min_wage=4000),
+        subsidised_trainings=[PriorTraining(year=2020, occupation_code="6-18-02-04", level=4, project_id="P-1")],
+    )
+    assert len(w.certificates) == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"kind": "夜校"}, ["kind", "技工院校"]),
+        ({"total_seats": 0}, ["total_seats"]),
+        ({"region": "abc"}, ["region"]),
+    ],
+)
+def test_institution_rejects(changes, expected):
+    rejects(TrainingInstitution, INSTITUTION, expected, **changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"mode": "night_school"}, ["mode"]),
+        ({"enterprise_code": None}, ["names the ordering enterprise"]),
+        ({"certificate": "special_operation"}, ["special_operation is given exactly"]),
+        ({"special_operation": "2.1"}, ["special_operation is given exactly"]),
+        ({"days": 0}, ["days"]),
+        ({"seats": 5000}, ["seats"]),
+        ({"end_date": date(2022, 1, 1)}, ["is before start_date"]),
+        ({"target_level": 9}, ["target_level"]),
+    ],
+)
+def test_programme_rejects(changes, expected):
+    rejects(TrainingProgramme, PROGRAMME, expected, **changes)
+
+
+def test_enrolment_placement_claim():
+    Enrolment(worker_id=1, programme_code="P-001", start_date=date(2022, 4, 1), end_date=date(2022, 5, 1),
+              completed=True, certificate_date=date(2022, 5, 20))
+    with pytest.raises(ValidationError, match="not completed"):
+        Enrolment(worker_id=1, programme_code="P", start_date=date(2022, 4, 1), end_date=date(2022, 5, 1),
+                  certificate_date=date(2022, 5, 20))
+    with pytest.raises(ValidationError, match="is before start_date"):
+        Enrolment(worker_id=1, programme_code="P", start_date=date(2022, 4, 1), end_date=date(2022, 3, 1))
+    Placement(worker_id=1, demand_line_id=2, referred_on=date(2022, 1, 1), hired=True, retained_6m=False)
+    with pytest.raises(ValidationError, match="did not lead to a hire"):
+        Placement(worker_id=1, demand_line_id=2, referred_on=date(2022, 1, 1), hired=False, retained_6m=True)
+    SubsidyClaim(worker_id=1, project_id="P-1", item="training", amount=2000, payee="个人", article="十六",
+                 year=2022, county="530302")
+    with pytest.raises(ValidationError, match="amount"):
+        SubsidyClaim(worker_id=1, project_id="P-1", item="training", amount=-1, payee="个人", article="十六",
+                     year=2022, county="530302")
