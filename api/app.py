@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.routes import health, listings
+from api.limits import BodySizeLimit
+from api.routes import catalogue, enterprises, health, workers
+from matcher.privacy import install_log_scrubber
 
 
-def create_app() -> FastAPI:
+def create_app(database_url: str | None = None) -> FastAPI:
+    """The service over the database at `database_url` (default: `DATABASE_URL`)."""
+    install_log_scrubber()
     app = FastAPI(
         title="Qujing matching engine",
         version="0.1.0",
-        description="Labour demand, worker profiles, training and placement plans under 曲政办发〔2019〕112号.",
+        description="Labour demand, worker profiles, training and placement plans under 曲政办发〔2019〕112号. "
+        "Every /v1 route takes `Authorization: Bearer TOKEN` (tokens: `matcher users create`).",
     )
-    app.include_router(health.router)
-    app.include_router(listings.router)
+    app.state.database_url = database_url
+    app.add_middleware(BodySizeLimit)
+    for module in (health, enterprises, workers, catalogue):
+        app.include_router(module.router)
     return app

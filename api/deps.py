@@ -1,23 +1,64 @@
-"""Shared request dependencies."""
+"""Request dependencies: the database session, the calling principal and role guards, paging."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Header, HTTPException, Query, Request, status
 from sqlalchemy.orm import Session
 
-from matcher.store import session_scope
+from matcher.principals import Principal, authenticate
+from matcher.store import session_factory
+
+PAGE_CAP = 100
 
 
-def get_session() -> Iterator[Session]:
-    with session_scope() as session:
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request; routes commit what they write, anything else is rolled back."""
+    session = session_factory(request.app.state.database_url)()
+    try:
         yield session
+    finally:
+        session.rollback()
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-PAGE_CAP = 100
+
+
+def current_principal(
+    session: SessionDep, authorization: Annotated[str | None, Header(description="Bearer TOKEN")] = None
+) -> Principal:
+    """The principal whose bearer token the request carries; 401 without a valid one."""
+    scheme, _, token = (authorization or "").partition(" ")
+    principal = authenticate(session, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "a valid bearer token is required: create one with `matcher users create`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def allow(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting only the given roles (403 for the others)."""
+
+    def guard(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this route is for the {' and '.join(roles)} roles")
+        return principal
+
+    return guard
+
+
+Bureau = Annotated[Principal, Depends(allow("bureau"))]
+BureauOrEnterprise = Annotated[Principal, Depends(allow("bureau", "enterprise"))]
+BureauOrCounselor = Annotated[Principal, Depends(allow("bureau", "counselor"))]
 
 
 class Page:
@@ -33,3 +74,8 @@ class Page:
 
 
 PageDep = Annotated[Page, Depends()]
+
+
+def not_found(what: str, ident: object) -> HTTPException:
+    """The answer for a missing object and for another tenant's object alike."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"no {what} {ident} that you may see")

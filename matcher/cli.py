@@ -114,5 +114,33 @@ def export(
     typer.echo(f"wrote {n} rows to {file}")
 
 
+users = typer.Typer(help="API principals and their tokens.", no_args_is_help=True)
+app.add_typer(users, name="users")
+
+
+@users.command("create")
+def users_create(
+    role: Annotated[str, typer.Option(help="bureau, enterprise or counselor")],
+    name: Annotated[str, typer.Option(help="who holds the token")] = "",
+    enterprise: Annotated[str | None, typer.Option(help="the enterprise's credit code or id (enterprise role)")] = None,
+    county: Annotated[str | None, typer.Option(help="the county code (counselor role)")] = None,
+) -> None:
+    """Create a principal and print its bearer token, once: only its hash is kept."""
+    from matcher.principals import create_principal
+    from matcher.store import migrate as run
+    from matcher.store import session_scope
+
+    run()
+    try:
+        with session_scope() as session:
+            principal, token = create_principal(
+                session, role, name=name or f"{role} user", enterprise=enterprise, county=county
+            )
+    except ValueError as e:
+        _fail(str(e))
+    typer.echo(f"created {principal.role} principal {principal.id}; its token (shown only now):", err=True)
+    typer.echo(token)
+
+
 if __name__ == "__main__":
     app()

@@ -39,14 +39,15 @@ def engine(url: str | None = None) -> Engine:
 
 
 @cache
-def _sessions(url: str | None) -> sessionmaker[Session]:
+def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """Sessions bound to the engine for `url`."""
     return sessionmaker(engine(url), expire_on_commit=False)
 
 
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session committed at the end of the block, rolled back whole on any error."""
-    session = _sessions(url)()
+    session = session_factory(url)()
     try:
         yield session
         session.commit()

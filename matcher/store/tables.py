@@ -151,3 +151,56 @@ class SynthTruthRow(Base):
     __tablename__ = "synth_truth"
     placement_id: Mapped[int] = mapped_column(ForeignKey("placements.id"), primary_key=True)
     p_true: Mapped[float] = mapped_column(Float)
+
+
+class PrincipalRow(Base):
+    """A person or system that calls the API, with one role; the bearer token is kept only as a hash."""
+
+    __tablename__ = "principals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(12))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    county: Mapped[str | None] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class AuditRow(Base):
+    """One read of a worker's personal data by a person: who, as what, when, whose, which fields, why."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"), index=True)
+    role: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime] = _created()
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(60))
+
+
+class IdempotencyRow(Base):
+    """The first result of a creating request, replayed for the same key and body."""
+
+    __tablename__ = "idempotency_keys"
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = _created()
+
+
+class PlanJobRow(Base):
+    """A city plan run in the background: its options, state and result."""
+
+    __tablename__ = "plan_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
+    status: Mapped[str] = mapped_column(String(10))  # queued | running | done | failed
+    options: Mapped[dict] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = _created()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,73 @@
+"""Idempotent creation: the first result for an `Idempotency-Key` is stored and replayed.
+
+The key row is inserted in the same transaction as the object it creates, so that concurrent requests
+with the same key serialise on its primary key: exactly one creates, the others replay its result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import HTTPException, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from matcher.principals import Principal
+from matcher.store.tables import IdempotencyRow
+
+MAX_KEY = 100
+
+
+def _fingerprint(body: Any) -> str:
+    return hashlib.sha256(json.dumps(jsonable_encoder(body), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def create_once(
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    body: Any,
+    create: Callable[[], Any],
+    status_code: int = status.HTTP_201_CREATED,
+) -> JSONResponse:
+    """Run `create` and commit, or replay the stored result of the same key; 422 if the key's body differs."""
+    if key is None:
+        result = jsonable_encoder(create())
+        session.commit()
+        return JSONResponse(result, status_code=status_code)
+    if not 1 <= len(key) <= MAX_KEY:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Idempotency-Key must have 1 to {MAX_KEY} characters")
+    fingerprint = _fingerprint(body)
+    stored = _stored(session, principal, key)
+    if stored is None:
+        try:
+            session.add(IdempotencyRow(principal_id=principal.id, key=key, request_hash=fingerprint,
+                                       status_code=status_code, response={}))
+            session.flush()
+            result = jsonable_encoder(create())
+            session.get_one(IdempotencyRow, (principal.id, key)).response = {"body": result}
+            session.commit()
+            return JSONResponse(result, status_code=status_code)
+        except IntegrityError:
+            session.rollback()
+            stored = _stored(session, principal, key)
+            if stored is None:
+                raise
+    if stored.request_hash != fingerprint:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "this Idempotency-Key was used with a different request body; use a new key for a new request",
+        )
+    return JSONResponse(stored.response["body"], status_code=stored.status_code, headers={"Idempotent-Replay": "true"})
+
+
+def _stored(session: Session, principal: Principal, key: str) -> IdempotencyRow | None:
+    return session.scalar(
+        select(IdempotencyRow).where(IdempotencyRow.principal_id == principal.id, IdempotencyRow.key == key)
+    )

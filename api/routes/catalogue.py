@@ -1,0 +1,83 @@
+"""The training catalogue (目录清单, article 十五): institutions and programmes, per county."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, status
+from sqlalchemy import func, select
+
+from api.deps import Bureau, CurrentPrincipal, PageDep, SessionDep
+from api.idempotency import create_once
+from api.schemas import InstitutionPublic, PageOf, ProgrammePublic, RegionPublic
+from matcher import reference as ref
+from matcher.domain import TrainingInstitution, TrainingProgramme
+from matcher.records import save_institution, save_programme
+from matcher.store.tables import InstitutionRow, ProgrammeRow
+
+router = APIRouter(prefix="/v1", tags=["catalogue"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+
+
+@router.get("/regions", response_model=list[RegionPublic])
+def qujing_regions(principal: CurrentPrincipal) -> list[RegionPublic]:
+    """Qujing's nine county-level units and the development zone."""
+    units = [*ref.qujing_counties(), ref.region(ref.ETDZ_CODE)]
+    return [RegionPublic(code=r.code, name=r.name, population_2020=r.population) for r in units]
+
+
+@router.get("/institutions", response_model=PageOf[InstitutionPublic])
+def list_institutions(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    county: Annotated[str | None, Query(max_length=16)] = None,
+) -> PageOf[InstitutionPublic]:
+    where = [InstitutionRow.region == county] if county else []
+    total = session.scalar(select(func.count()).select_from(InstitutionRow).where(*where)) or 0
+    rows = session.scalars(select(InstitutionRow).where(*where).order_by(InstitutionRow.code)
+                           .offset(page.offset).limit(page.limit))
+    return PageOf(total=total, offset=page.offset, limit=page.limit,
+                  items=[InstitutionPublic.model_validate(r) for r in rows])
+
+
+@router.post("/institutions", response_model=InstitutionPublic, status_code=201)
+def create_institution(body: TrainingInstitution, session: SessionDep, principal: Bureau, key: IdempotencyKey = None):  # type: ignore[no-untyped-def]
+    def create() -> InstitutionPublic:
+        if session.scalar(select(InstitutionRow.id).where(InstitutionRow.code == body.code)):
+            raise HTTPException(status.HTTP_409_CONFLICT, f"institution {body.code} exists")
+        return InstitutionPublic.model_validate(save_institution(session, body)[0])
+
+    return create_once(session, principal, key, body, create)
+
+
+@router.get("/programmes", response_model=PageOf[ProgrammePublic])
+def list_programmes(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    county: Annotated[str | None, Query(max_length=16, description="county code of the training site")] = None,
+) -> PageOf[ProgrammePublic]:
+    """The catalogue, optionally for one county."""
+    where = [ProgrammeRow.region == county] if county else []
+    total = session.scalar(select(func.count()).select_from(ProgrammeRow).where(*where)) or 0
+    rows = session.scalars(select(ProgrammeRow).where(*where).order_by(ProgrammeRow.code)
+                           .offset(page.offset).limit(page.limit))
+    return PageOf(total=total, offset=page.offset, limit=page.limit,
+                  items=[ProgrammePublic.model_validate(r) for r in rows])
+
+
+@router.post("/programmes", response_model=ProgrammePublic, status_code=201)
+def create_programme(body: TrainingProgramme, session: SessionDep, principal: Bureau, key: IdempotencyKey = None):  # type: ignore[no-untyped-def]
+    """Add a catalogue entry (bureau)."""
+
+    def create() -> ProgrammePublic:
+        if session.scalar(select(ProgrammeRow.id).where(ProgrammeRow.code == body.code)):
+            raise HTTPException(status.HTTP_409_CONFLICT, f"programme {body.code} exists")
+        try:
+            row, _ = save_programme(session, body)
+        except KeyError as e:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e.args[0])) from None
+        return ProgrammePublic.model_validate(row)
+
+    return create_once(session, principal, key, body, create)

@@ -1,0 +1,169 @@
+"""Enterprises and their demand ledgers. An enterprise sees and changes only its own."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, HTTPException, Query, status
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from api.deps import Bureau, BureauOrEnterprise, CurrentPrincipal, PageDep, SessionDep, not_found
+from api.idempotency import create_once
+from api.schemas import DemandLinePublic, DemandLineUpdate, EnterprisePublic, EnterpriseUpdate, PageOf
+from matcher.domain import DemandLine, Enterprise
+from matcher.principals import Principal
+from matcher.records import save_demand_line, save_enterprise
+from matcher.store.tables import DemandLineRow, EnterpriseRow
+
+router = APIRouter(prefix="/v1", tags=["enterprises"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+
+
+def _own_enterprise(session, principal: Principal, enterprise_id: int) -> EnterpriseRow:  # type: ignore[no-untyped-def]
+    if principal.role == "enterprise" and principal.enterprise_id != enterprise_id:
+        raise not_found("enterprise", enterprise_id)
+    row = session.get(EnterpriseRow, enterprise_id)
+    if row is None:
+        raise not_found("enterprise", enterprise_id)
+    return row
+
+
+def _own_line(session, principal: Principal, line_id: int) -> DemandLineRow:  # type: ignore[no-untyped-def]
+    query = select(DemandLineRow).where(DemandLineRow.id == line_id)
+    if principal.role == "enterprise":
+        query = query.where(DemandLineRow.enterprise_id == principal.enterprise_id)
+    row = session.scalar(query)
+    if row is None:
+        raise not_found("demand line", line_id)
+    return row
+
+
+def _invalid(err: ValidationError) -> HTTPException:
+    errors = [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in err.errors()]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
+
+
+@router.post("/enterprises", response_model=EnterprisePublic, status_code=201)
+def create_enterprise(body: Enterprise, session: SessionDep, principal: Bureau, key: IdempotencyKey = None):  # type: ignore[no-untyped-def]
+    """Register an enterprise (bureau)."""
+
+    def create() -> EnterprisePublic:
+        if session.scalar(select(EnterpriseRow.id).where(EnterpriseRow.credit_code == body.credit_code)):
+            raise HTTPException(status.HTTP_409_CONFLICT, f"enterprise {body.credit_code} exists; update it instead")
+        row, _ = save_enterprise(session, body)
+        return EnterprisePublic.model_validate(row)
+
+    return create_once(session, principal, key, body, create)
+
+
+@router.get("/enterprises", response_model=PageOf[EnterprisePublic])
+def list_enterprises(session: SessionDep, principal: CurrentPrincipal, page: PageDep) -> PageOf[EnterprisePublic]:
+    """Enterprises: all for the bureau and counselors, one's own for an enterprise."""
+    where = [EnterpriseRow.id == principal.enterprise_id] if principal.role == "enterprise" else []
+    total = session.scalar(select(func.count()).select_from(EnterpriseRow).where(*where)) or 0
+    rows = session.scalars(select(EnterpriseRow).where(*where).order_by(EnterpriseRow.id)
+                           .offset(page.offset).limit(page.limit))
+    return PageOf(total=total, offset=page.offset, limit=page.limit,
+                  items=[EnterprisePublic.model_validate(r) for r in rows])
+
+
+@router.get("/enterprises/{enterprise_id}", response_model=EnterprisePublic)
+def get_enterprise(enterprise_id: int, session: SessionDep, principal: CurrentPrincipal) -> EnterprisePublic:
+    return EnterprisePublic.model_validate(_own_enterprise(session, principal, enterprise_id))
+
+
+@router.patch("/enterprises/{enterprise_id}", response_model=EnterprisePublic)
+def update_enterprise(
+    enterprise_id: int, body: EnterpriseUpdate, session: SessionDep, principal: BureauOrEnterprise
+) -> EnterprisePublic:
+    """Change an enterprise's details; the whole record is validated again."""
+    row = _own_enterprise(session, principal, enterprise_id)
+    current = EnterprisePublic.model_validate(row).model_dump(exclude={"id"})
+    try:
+        merged = Enterprise(**{**current, **body.model_dump(exclude_unset=True)})
+    except ValidationError as err:
+        raise _invalid(err) from None
+    row, _ = save_enterprise(session, merged)
+    session.commit()
+    return EnterprisePublic.model_validate(row)
+
+
+@router.post("/demand-lines", response_model=DemandLinePublic, status_code=201)
+def create_demand_line(  # type: ignore[no-untyped-def]
+    body: DemandLine, session: SessionDep, principal: BureauOrEnterprise, key: IdempotencyKey = None
+):
+    """Post a demand line; an enterprise posts only for itself."""
+
+    def create() -> DemandLinePublic:
+        enterprise_id = session.scalar(select(EnterpriseRow.id).where(EnterpriseRow.credit_code == body.enterprise_code))
+        if enterprise_id is None or (principal.role == "enterprise" and enterprise_id != principal.enterprise_id):
+            raise not_found("enterprise", body.enterprise_code)
+        exists = session.scalar(select(DemandLineRow.id).where(
+            DemandLineRow.enterprise_id == enterprise_id, DemandLineRow.line_ref == body.line_ref))
+        if exists:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"line {body.line_ref} exists as demand line {exists}")
+        row, _ = save_demand_line(session, body)
+        return DemandLinePublic.model_validate(row)
+
+    return create_once(session, principal, key, body, create)
+
+
+@router.get("/demand-lines", response_model=PageOf[DemandLinePublic])
+def list_demand_lines(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    state: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = "open",
+    occupation: Annotated[str | None, Query(max_length=12, description="occupation code or group prefix")] = None,
+    region: Annotated[str | None, Query(max_length=16, description="work region code")] = None,
+) -> PageOf[DemandLinePublic]:
+    """Demand lines, newest first: all for the bureau and counselors, one's own for an enterprise."""
+    where = []
+    if principal.role == "enterprise":
+        where.append(DemandLineRow.enterprise_id == principal.enterprise_id)
+    if state:
+        where.append(DemandLineRow.status == state)
+    if occupation:
+        where.append(DemandLineRow.occupation_code.startswith(occupation, autoescape=True))
+    if region:
+        where.append(DemandLineRow.work_region == region)
+    total = session.scalar(select(func.count()).select_from(DemandLineRow).where(*where)) or 0
+    rows = session.scalars(select(DemandLineRow).where(*where)
+                           .order_by(DemandLineRow.start_date.desc(), DemandLineRow.id)
+                           .offset(page.offset).limit(page.limit))
+    return PageOf(total=total, offset=page.offset, limit=page.limit,
+                  items=[DemandLinePublic.model_validate(r) for r in rows])
+
+
+@router.get("/demand-lines/{line_id}", response_model=DemandLinePublic)
+def get_demand_line(line_id: int, session: SessionDep, principal: CurrentPrincipal) -> DemandLinePublic:
+    return DemandLinePublic.model_validate(_own_line(session, principal, line_id))
+
+
+@router.patch("/demand-lines/{line_id}", response_model=DemandLinePublic)
+def update_demand_line(
+    line_id: int, body: DemandLineUpdate, session: SessionDep, principal: BureauOrEnterprise
+) -> DemandLinePublic:
+    """Change an open line; the whole line is validated again (including the anti-discrimination check)."""
+    row = _own_line(session, principal, line_id)
+    if row.status != "open":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"demand line {line_id} is closed and cannot change")
+    enterprise = session.get_one(EnterpriseRow, row.enterprise_id)
+    current = DemandLinePublic.model_validate(row).model_dump(exclude={"id", "enterprise_id", "status"})
+    try:
+        merged = DemandLine(**{**current, **body.model_dump(exclude_unset=True)}, enterprise_code=enterprise.credit_code)
+    except ValidationError as err:
+        raise _invalid(err) from None
+    row, _ = save_demand_line(session, merged)
+    session.commit()
+    return DemandLinePublic.model_validate(row)
+
+
+@router.post("/demand-lines/{line_id}/close", response_model=DemandLinePublic)
+def close_demand_line(line_id: int, session: SessionDep, principal: BureauOrEnterprise) -> DemandLinePublic:
+    """Close a line: it leaves matching and planning but stays in the ledger."""
+    row = _own_line(session, principal, line_id)
+    row.status = "closed"
+    session.commit()
+    return DemandLinePublic.model_validate(row)

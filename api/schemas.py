@@ -1,0 +1,144 @@
+"""Response schemas. Personal fields carry a `Personal` tag once, here; masking and auditing follow from it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from matcher.privacy import Personal
+
+T = TypeVar("T")
+
+Identity = Personal("identity")
+Sensitive = Personal("sensitive")
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PageOf(BaseModel, Generic[T]):
+    total: int
+    offset: int
+    limit: int
+    items: list[T]
+
+
+class EnterprisePublic(Public):
+    id: int
+    credit_code: str
+    name: str
+    industry: str
+    region: str
+    size: str
+    high_risk_sector: str | None
+    insured: bool
+
+
+class EnterpriseUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=2, max_length=100)
+    industry: str | None = None
+    region: str | None = None
+    size: str | None = None
+    high_risk_sector: str | None = None
+    insured: bool | None = None
+
+
+class DemandLinePublic(Public):
+    id: int
+    enterprise_id: int
+    line_ref: str
+    occupation_code: str
+    title: str
+    required_level: int | None
+    required_certificates: list[str]
+    headcount: int
+    wage_min: int
+    wage_max: int
+    work_region: str
+    start_date: date
+    end_date: date
+    accepts_order_training: bool
+    description: str
+    status: str
+
+
+class DemandLineUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    occupation_code: str | None = None
+    title: str | None = Field(None, min_length=1, max_length=60)
+    required_level: int | None = Field(None, ge=1, le=5)
+    required_certificates: list[str] | None = None
+    headcount: int | None = Field(None, gt=0, le=10_000)
+    wage_min: int | None = Field(None, ge=0, le=10_000_000)
+    wage_max: int | None = Field(None, ge=0, le=10_000_000)
+    work_region: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    accepts_order_training: bool | None = None
+    description: str | None = Field(None, max_length=2000)
+
+
+class WorkerPublic(Public):
+    id: int
+    id_masked: Annotated[str | None, Identity] = None
+    name: Annotated[str | None, Identity] = None
+    birth_date: Annotated[date | None, Identity] = None
+    sex: str
+    county: str | None
+    residence_region: str
+    hukou_region: Annotated[str | None, Sensitive] = None
+    hukou_type: Annotated[str | None, Sensitive] = None
+    education: str
+    employment_status: str
+    registered_unemployed_since: Annotated[date | None, Sensitive] = None
+    receives_pension: Annotated[bool | None, Sensitive] = None
+    groups: Annotated[list[str] | None, Sensitive] = None
+    certificates: list[dict[str, Any]]
+    work_history: list[dict[str, Any]]
+    intentions: dict[str, Any]
+    subsidised_trainings: list[dict[str, Any]]
+    consent_to_share: bool
+
+
+class InstitutionPublic(Public):
+    id: int
+    code: str
+    name: str
+    kind: str
+    region: str
+    total_seats: int
+    tendered: bool
+
+
+class ProgrammePublic(Public):
+    id: int
+    code: str
+    name: str
+    institution_id: int
+    mode: str
+    occupation_code: str
+    target_level: int | None
+    certificate: str
+    special_operation: str | None
+    days: int
+    cost_per_person: int
+    catalogue_subsidy: int
+    seats: int
+    region: str
+    start_date: date
+    end_date: date
+    enterprise_id: int | None
+
+
+class Message(BaseModel):
+    detail: str
+
+
+class RegionPublic(BaseModel):
+    code: str
+    name: str
+    population_2020: int | None

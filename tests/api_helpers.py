@@ -1,0 +1,76 @@
+"""Helpers for API tests: an app over a test database, principals with tokens, valid records."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from matcher.ids import id_check_digit, uscc_check_char
+from matcher.principals import create_principal
+from matcher.store import session_scope
+
+
+def credit_code(serial: int, region: str = "530302") -> str:
+    body = f"91{region}MA{serial:07d}"
+    return body + uscc_check_char(body)
+
+
+def id_number(region: str = "530302", born: str = "19900101", seq: int = 123) -> str:
+    body = f"{region}{born}{seq:03d}"
+    return body + id_check_digit(body)
+
+
+def token(url: str, role: str, **scope: str) -> dict[str, str]:
+    with session_scope(url) as s:
+        _, tok = create_principal(s, role, name=f"test {role}", **scope)
+    return {"Authorization": f"Bearer {tok}"}
+
+
+def enterprise_body(serial: int = 1, region: str = "530302") -> dict:
+    return {"credit_code": credit_code(serial, region), "name": f"曲靖测试企业{serial}", "industry": "C",
+            "region": region, "size": "small"}
+
+
+def line_body(code: str, ref: str = "L1", **changes) -> dict:
+    return {"enterprise_code": code, "line_ref": ref, "occupation_code": "6-18-02-04", "title": "电焊工",
+            "required_level": None, "required_certificates": ["2.1"], "headcount": 3, "wage_min": 4000,
+            "wage_max": 6000, "work_region": "530302", "start_date": "2022-03-01", "end_date": "2022-12-31",
+            **changes}
+
+
+def worker_body(seq: int = 123, residence: str = "530302001", **changes) -> dict:
+    return {"id_number": id_number(seq=seq), "name": "王五", "hukou_region": "530302", "hukou_type": "rural",
+            "residence_region": residence, "education": "junior_middle", "employment_status": "unemployed",
+            "groups": ["poverty_registered"], "consent_to_share": True, **changes}
+
+
+def client(url: str) -> TestClient:
+    return TestClient(create_app(url))
+
+
+@contextmanager
+def served(url: str) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, for tests that need real concurrency."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
