@@ -50,7 +50,9 @@ def allow(*roles: str) -> Callable[[Principal], Principal]:
 
     def guard(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this route is for the {' and '.join(roles)} roles")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"this route is for the {' and '.join(roles)} roles"
+            )
         return principal
 
     return guard

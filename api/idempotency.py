@@ -25,7 +25,9 @@ MAX_KEY = 100
 
 
 def _fingerprint(body: Any) -> str:
-    return hashlib.sha256(json.dumps(jsonable_encoder(body), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(jsonable_encoder(body), sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def create_once(
@@ -42,13 +44,22 @@ def create_once(
         session.commit()
         return JSONResponse(result, status_code=status_code)
     if not 1 <= len(key) <= MAX_KEY:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Idempotency-Key must have 1 to {MAX_KEY} characters")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"Idempotency-Key must have 1 to {MAX_KEY} characters"
+        )
     fingerprint = _fingerprint(body)
     stored = _stored(session, principal, key)
     if stored is None:
         try:
-            session.add(IdempotencyRow(principal_id=principal.id, key=key, request_hash=fingerprint,
-                                       status_code=status_code, response={}))
+            session.add(
+                IdempotencyRow(
+                    principal_id=principal.id,
+                    key=key,
+                    request_hash=fingerprint,
+                    status_code=status_code,
+                    response={},
+                )
+            )
             session.flush()
             result = jsonable_encoder(create())
             session.get_one(IdempotencyRow, (principal.id, key)).response = {"body": result}
@@ -64,7 +75,9 @@ def create_once(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "this Idempotency-Key was used with a different request body; use a new key for a new request",
         )
-    return JSONResponse(stored.response["body"], status_code=stored.status_code, headers={"Idempotent-Replay": "true"})
+    return JSONResponse(
+        stored.response["body"], status_code=stored.status_code, headers={"Idempotent-Replay": "true"}
+    )
 
 
 def _stored(session: Session, principal: Principal, key: str) -> IdempotencyRow | None:

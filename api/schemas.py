@@ -142,3 +142,37 @@ class RegionPublic(BaseModel):
     code: str
     name: str
     population_2020: int | None
+
+
+class TargetProgress(BaseModel):
+    target: float
+    achieved: float
+    article: str
+    share: float | None = None
+    met: bool | None = None
+
+
+class Workforce(BaseModel):
+    employed: int
+    skilled: int
+    high_skilled: int
+    skilled_share_of_employed: float
+    high_skilled_share_of_skilled: float
+
+
+class PeriodFigures(BaseModel):
+    period: str
+    county: str
+    trainings: int
+    completed: int
+    certified: int
+    placed: int
+    retained_6m: int
+
+
+class ProgressReport(BaseModel):
+    county: str | None
+    period: str
+    targets: dict[str, TargetProgress]
+    workforce: Workforce
+    figures: list[PeriodFigures]

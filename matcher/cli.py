@@ -8,7 +8,9 @@ from typing import Annotated, NoReturn
 
 import typer
 
-app = typer.Typer(help="Job-demand and training matching engine (曲政办发〔2019〕112号).", no_args_is_help=True)
+app = typer.Typer(
+    help="Job-demand and training matching engine (曲政办发〔2019〕112号).", no_args_is_help=True
+)
 
 
 def _print_json(obj: object) -> None:
@@ -48,7 +50,9 @@ def synth(
     workers: Annotated[int, typer.Option(min=100, help="number of workers")] = 60_000,
     seed: Annotated[int, typer.Option(help="random seed; the same seed builds the same city")] = 1,
     replace: Annotated[bool, typer.Option(help="delete an existing city first")] = False,
-    if_empty: Annotated[bool, typer.Option(help="do nothing when the database already holds workers")] = False,
+    if_empty: Annotated[
+        bool, typer.Option(help="do nothing when the database already holds workers")
+    ] = False,
 ) -> None:
     """Build the sample city of Qujing into the database."""
     from matcher.store import migrate as run
@@ -122,7 +126,9 @@ app.add_typer(users, name="users")
 def users_create(
     role: Annotated[str, typer.Option(help="bureau, enterprise or counselor")],
     name: Annotated[str, typer.Option(help="who holds the token")] = "",
-    enterprise: Annotated[str | None, typer.Option(help="the enterprise's credit code or id (enterprise role)")] = None,
+    enterprise: Annotated[
+        str | None, typer.Option(help="the enterprise's credit code or id (enterprise role)")
+    ] = None,
     county: Annotated[str | None, typer.Option(help="the county code (counselor role)")] = None,
 ) -> None:
     """Create a principal and print its bearer token, once: only its hash is kept."""

@@ -110,11 +110,25 @@ class HighRiskSector(StrEnum):
 
 
 INDUSTRIES = {
-    "A": "农、林、牧、渔业", "B": "采矿业", "C": "制造业", "D": "电力、热力、燃气及水生产和供应业",
-    "E": "建筑业", "F": "批发和零售业", "G": "交通运输、仓储和邮政业", "H": "住宿和餐饮业",
-    "I": "信息传输、软件和信息技术服务业", "J": "金融业", "K": "房地产业", "L": "租赁和商务服务业",
-    "M": "科学研究和技术服务业", "N": "水利、环境和公共设施管理业", "O": "居民服务、修理和其他服务业",
-    "P": "教育", "Q": "卫生和社会工作", "R": "文化、体育和娱乐业", "S": "公共管理、社会保障和社会组织",
+    "A": "农、林、牧、渔业",
+    "B": "采矿业",
+    "C": "制造业",
+    "D": "电力、热力、燃气及水生产和供应业",
+    "E": "建筑业",
+    "F": "批发和零售业",
+    "G": "交通运输、仓储和邮政业",
+    "H": "住宿和餐饮业",
+    "I": "信息传输、软件和信息技术服务业",
+    "J": "金融业",
+    "K": "房地产业",
+    "L": "租赁和商务服务业",
+    "M": "科学研究和技术服务业",
+    "N": "水利、环境和公共设施管理业",
+    "O": "居民服务、修理和其他服务业",
+    "P": "教育",
+    "Q": "卫生和社会工作",
+    "R": "文化、体育和娱乐业",
+    "S": "公共管理、社会保障和社会组织",
 }
 """GB/T 4754-2017 industry sections (门类)."""
 
@@ -124,19 +138,25 @@ Yuan = Annotated[int, Field(ge=0, le=10_000_000)]
 
 def _region(code: str) -> str:
     if not ref.is_region(code):
-        raise ValueError(f"{code!r} is not a known region code (GB/T 2260 county, city or province, or a Qujing town)")
+        raise ValueError(
+            f"{code!r} is not a known region code (GB/T 2260 county, city or province, or a Qujing town)"
+        )
     return code
 
 
 def _occupation(code: str) -> str:
     if not ref.is_occupation(code):
-        raise ValueError(f"{code!r} is not an occupation (level 4) of the 2022 classification, e.g. 6-18-02-04")
+        raise ValueError(
+            f"{code!r} is not an occupation (level 4) of the 2022 classification, e.g. 6-18-02-04"
+        )
     return code
 
 
 def _special_operation(code: str) -> str:
     if code not in ref.special_operations():
-        raise ValueError(f"{code!r} is not an item of the special-operation catalogue, e.g. '2.1' 熔化焊接与热切割作业")
+        raise ValueError(
+            f"{code!r} is not an item of the special-operation catalogue, e.g. '2.1' 熔化焊接与热切割作业"
+        )
     return code
 
 
@@ -173,12 +193,27 @@ class Enterprise(Strict):
 # Restrictions forbidden by the Employment Promotion Law (就业促进法): sex (第二十七条), ethnicity (第二十八条),
 # and rural or non-local household registration (第三十一条). Each pattern is checked against the line's text.
 DISCRIMINATION_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("sex", re.compile(r"(限|只招|仅招|仅限|只要|要求|优先)\s*(男|女)(性|士|生|工)?|(男|女)(性|士)?(优先|限定|为主)|不招(男|女)"),
-     "不得以性别为由拒绝录用或提高录用标准（《就业促进法》第二十七条）"),
-    ("ethnicity", re.compile(r"(限|只招|仅招|仅限|要求|优先)\s*汉族|汉族(优先|为主)|不招.{0,4}(少数民族|[回藏维彝苗]族)|(少数民族|[回藏维彝苗]族).{0,2}(勿扰|不要|除外)"),
-     "各民族劳动者享有平等的劳动权利，不得对少数民族劳动者歧视（《就业促进法》第二十八条）"),
-    ("hukou", re.compile(r"(限|只招|仅招|仅限|要求)\s*(本地|城镇|城市|非农|曲靖)?\s*(户口|户籍)|农村户口.{0,2}(勿扰|不要|除外)|不招.{0,4}(农村|外地)"),
-     "农村劳动者进城就业享有与城镇劳动者平等的劳动权利，不得设置歧视性限制（《就业促进法》第三十一条）"),
+    (
+        "sex",
+        re.compile(
+            r"(限|只招|仅招|仅限|只要|要求|优先)\s*(男|女)(性|士|生|工)?|(男|女)(性|士)?(优先|限定|为主)|不招(男|女)"
+        ),
+        "不得以性别为由拒绝录用或提高录用标准（《就业促进法》第二十七条）",
+    ),
+    (
+        "ethnicity",
+        re.compile(
+            r"(限|只招|仅招|仅限|要求|优先)\s*汉族|汉族(优先|为主)|不招.{0,4}(少数民族|[回藏维彝苗]族)|(少数民族|[回藏维彝苗]族).{0,2}(勿扰|不要|除外)"
+        ),
+        "各民族劳动者享有平等的劳动权利，不得对少数民族劳动者歧视（《就业促进法》第二十八条）",
+    ),
+    (
+        "hukou",
+        re.compile(
+            r"(限|只招|仅招|仅限|要求)\s*(本地|城镇|城市|非农|曲靖)?\s*(户口|户籍)|农村户口.{0,2}(勿扰|不要|除外)|不招.{0,4}(农村|外地)"
+        ),
+        "农村劳动者进城就业享有与城镇劳动者平等的劳动权利，不得设置歧视性限制（《就业促进法》第三十一条）",
+    ),
 )
 
 
@@ -191,7 +226,9 @@ class DemandLine(Strict):
     """One row of an enterprise's labour-demand ledger (企业用工需求台账)."""
 
     enterprise_code: str = Field(description="the posting enterprise's 统一社会信用代码")
-    line_ref: str = Field(min_length=1, max_length=40, description="the enterprise's own number for this line")
+    line_ref: str = Field(
+        min_length=1, max_length=40, description="the enterprise's own number for this line"
+    )
     occupation_code: str
     title: str = Field(min_length=1, max_length=60)
     required_level: int | None = Field(None, ge=1, le=5, description="national level 5 初级工 … 1 高级技师")
@@ -243,7 +280,9 @@ class HeldCertificate(Strict):
     issued_on: date
 
     _occ = field_validator("occupation_code")(classmethod(lambda cls, v: v if v is None else _occupation(v)))
-    _op = field_validator("special_operation")(classmethod(lambda cls, v: v if v is None else _special_operation(v)))
+    _op = field_validator("special_operation")(
+        classmethod(lambda cls, v: v if v is None else _special_operation(v))
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> HeldCertificate:
@@ -365,7 +404,9 @@ class TrainingProgramme(Strict):
     enterprise_code: str | None = Field(None, description="the ordering enterprise for order-based training")
 
     _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
-    _op = field_validator("special_operation")(classmethod(lambda cls, v: v if v is None else _special_operation(v)))
+    _op = field_validator("special_operation")(
+        classmethod(lambda cls, v: v if v is None else _special_operation(v))
+    )
     _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
 
     @model_validator(mode="after")
@@ -373,7 +414,9 @@ class TrainingProgramme(Strict):
         if self.end_date < self.start_date:
             raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
         if (self.certificate == CertificateType.special_operation) != (self.special_operation is not None):
-            raise ValueError("special_operation is given exactly when the certificate is a special-operation one")
+            raise ValueError(
+                "special_operation is given exactly when the certificate is a special-operation one"
+            )
         if self.mode == TrainingMode.order_based and not self.enterprise_code:
             raise ValueError("an order-based programme names the ordering enterprise (enterprise_code)")
         return self

@@ -62,7 +62,9 @@ def parse_credit_code(text: str) -> str:
         raise ValueError(f"a unified social credit code has 18 characters, got {len(s)}")
     bad = sorted({c for c in s if c not in USCC_CHARS})
     if bad:
-        raise ValueError(f"a unified social credit code cannot contain {''.join(bad)!r} (I, O, S, V, Z are never used)")
+        raise ValueError(
+            f"a unified social credit code cannot contain {''.join(bad)!r} (I, O, S, V, Z are never used)"
+        )
     if not s[2:8].isdigit():
         raise ValueError("characters 3–8 of a unified social credit code are the registering region's code")
     if s[17] != uscc_check_char(s[:17]):

@@ -55,8 +55,9 @@ def create_principal(
     elif county:
         raise ValueError("--county is only for the counselor role")
     token = "qjm_" + secrets.token_urlsafe(32)
-    row = PrincipalRow(name=name, role=role, enterprise_id=enterprise_id, county=county, token_hash=_hash(token),
-                       active=True)
+    row = PrincipalRow(
+        name=name, role=role, enterprise_id=enterprise_id, county=county, token_hash=_hash(token), active=True
+    )
     session.add(row)
     session.flush()
     return Principal(row.id, name, role, enterprise_id, county), token
@@ -64,7 +65,9 @@ def create_principal(
 
 def authenticate(session: Session, token: str) -> Principal | None:
     """The active principal holding this token, or None."""
-    row = session.scalar(select(PrincipalRow).where(PrincipalRow.token_hash == _hash(token), PrincipalRow.active))
+    row = session.scalar(
+        select(PrincipalRow).where(PrincipalRow.token_hash == _hash(token), PrincipalRow.active)
+    )
     if row is None:
         return None
     return Principal(row.id, row.name, row.role, row.enterprise_id, row.county)

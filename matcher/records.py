@@ -48,11 +48,18 @@ def institution_values(i: TrainingInstitution) -> dict[str, Any]:
 
 def programme_values(p: TrainingProgramme, institution_id: int, enterprise_id: int | None) -> dict[str, Any]:
     values = p.model_dump(exclude={"institution_code", "enterprise_code"})
-    return {**values, "mode": p.mode.value, "certificate": p.certificate.value,
-            "institution_id": institution_id, "enterprise_id": enterprise_id}
+    return {
+        **values,
+        "mode": p.mode.value,
+        "certificate": p.certificate.value,
+        "institution_id": institution_id,
+        "enterprise_id": enterprise_id,
+    }
 
 
-def upsert(session: Session, table: type[Base], key: dict[str, Any], values: dict[str, Any]) -> tuple[Any, Outcome]:
+def upsert(
+    session: Session, table: type[Base], key: dict[str, Any], values: dict[str, Any]
+) -> tuple[Any, Outcome]:
     """Insert the row with this natural key, or update it where a value differs; say which happened."""
     row = session.scalar(select(table).filter_by(**key))
     if row is None:
@@ -77,7 +84,9 @@ def save_enterprise(session: Session, e: Enterprise) -> tuple[EnterpriseRow, Out
 
 def save_demand_line(session: Session, line: DemandLine) -> tuple[DemandLineRow, Outcome]:
     """Store a line of an enterprise already in the store; KeyError if it is not."""
-    enterprise_id = session.scalar(select(EnterpriseRow.id).where(EnterpriseRow.credit_code == line.enterprise_code))
+    enterprise_id = session.scalar(
+        select(EnterpriseRow.id).where(EnterpriseRow.credit_code == line.enterprise_code)
+    )
     if enterprise_id is None:
         raise KeyError(f"enterprise {line.enterprise_code} is not in the store")
     values = demand_line_values(line, enterprise_id)
@@ -97,12 +106,16 @@ def save_institution(session: Session, i: TrainingInstitution) -> tuple[Institut
 
 def save_programme(session: Session, p: TrainingProgramme) -> tuple[ProgrammeRow, Outcome]:
     """Store a catalogue entry whose institution (and ordering enterprise) are in the store."""
-    institution_id = session.scalar(select(InstitutionRow.id).where(InstitutionRow.code == p.institution_code))
+    institution_id = session.scalar(
+        select(InstitutionRow.id).where(InstitutionRow.code == p.institution_code)
+    )
     if institution_id is None:
         raise KeyError(f"institution {p.institution_code} is not in the store")
     enterprise_id = None
     if p.enterprise_code:
-        enterprise_id = session.scalar(select(EnterpriseRow.id).where(EnterpriseRow.credit_code == p.enterprise_code))
+        enterprise_id = session.scalar(
+            select(EnterpriseRow.id).where(EnterpriseRow.credit_code == p.enterprise_code)
+        )
         if enterprise_id is None:
             raise KeyError(f"ordering enterprise {p.enterprise_code} is not in the store")
     values = programme_values(p, institution_id, enterprise_id)

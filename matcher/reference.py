@@ -214,8 +214,13 @@ def regions() -> dict[str, Region]:
     for r in _rows("qujing_divisions.csv"):
         if r["code"] and r["code"] != QUJING_CODE:
             out[r["code"]] = Region(
-                r["code"], r["name"], "county", QUJING_CODE,
-                _float(r["lon"]), _float(r["lat"]), int(r["pop_census_2020"]),
+                r["code"],
+                r["name"],
+                "county",
+                QUJING_CODE,
+                _float(r["lon"]),
+                _float(r["lat"]),
+                int(r["pop_census_2020"]),
             )
     qilin = out["530302"]
     out[ETDZ_CODE] = Region(ETDZ_CODE, "曲靖经济技术开发区", "zone", "530302", qilin.lon, qilin.lat)

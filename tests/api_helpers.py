@@ -34,21 +34,46 @@ def token(url: str, role: str, **scope: str) -> dict[str, str]:
 
 
 def enterprise_body(serial: int = 1, region: str = "530302") -> dict:
-    return {"credit_code": credit_code(serial, region), "name": f"曲靖测试企业{serial}", "industry": "C",
-            "region": region, "size": "small"}
+    return {
+        "credit_code": credit_code(serial, region),
+        "name": f"曲靖测试企业{serial}",
+        "industry": "C",
+        "region": region,
+        "size": "small",
+    }
 
 
 def line_body(code: str, ref: str = "L1", **changes) -> dict:
-    return {"enterprise_code": code, "line_ref": ref, "occupation_code": "6-18-02-04", "title": "电焊工",
-            "required_level": None, "required_certificates": ["2.1"], "headcount": 3, "wage_min": 4000,
-            "wage_max": 6000, "work_region": "530302", "start_date": "2022-03-01", "end_date": "2022-12-31",
-            **changes}
+    return {
+        "enterprise_code": code,
+        "line_ref": ref,
+        "occupation_code": "6-18-02-04",
+        "title": "电焊工",
+        "required_level": None,
+        "required_certificates": ["2.1"],
+        "headcount": 3,
+        "wage_min": 4000,
+        "wage_max": 6000,
+        "work_region": "530302",
+        "start_date": "2022-03-01",
+        "end_date": "2022-12-31",
+        **changes,
+    }
 
 
 def worker_body(seq: int = 123, residence: str = "530302001", **changes) -> dict:
-    return {"id_number": id_number(seq=seq), "name": "王五", "hukou_region": "530302", "hukou_type": "rural",
-            "residence_region": residence, "education": "junior_middle", "employment_status": "unemployed",
-            "groups": ["poverty_registered"], "consent_to_share": True, **changes}
+    return {
+        "id_number": id_number(seq=seq),
+        "name": "王五",
+        "hukou_region": "530302",
+        "hukou_type": "rural",
+        "residence_region": residence,
+        "education": "junior_middle",
+        "employment_status": "unemployed",
+        "groups": ["poverty_registered"],
+        "consent_to_share": True,
+        **changes,
+    }
 
 
 def client(url: str) -> TestClient:

@@ -38,7 +38,10 @@ def test_enterprise_sees_only_its_own(db_url):
         assert c.get(path, headers=other).status_code == 404
     assert c.patch(f"/v1/demand-lines/{line_id}", json={"headcount": 9}, headers=other).status_code == 404
     assert c.post(f"/v1/demand-lines/{line_id}/close", headers=other).status_code == 404
-    assert c.post("/v1/demand-lines", json=line_body(mine["credit_code"], "L2"), headers=other).status_code == 404
+    assert (
+        c.post("/v1/demand-lines", json=line_body(mine["credit_code"], "L2"), headers=other).status_code
+        == 404
+    )
     assert c.get("/v1/demand-lines", headers=other).json()["total"] == 0
     assert c.get("/v1/demand-lines", headers=me).json()["total"] == 1
     # the owner changes and closes its line; a closed line is frozen
@@ -93,7 +96,9 @@ def test_worker_update_revalidates(db_url):
     assert r.status_code == 422 and "registered_unemployed_since" in r.text
     r = c.patch(f"/v1/workers/{wid}", json={"education": "bachelor"}, headers=bureau)
     assert r.status_code == 200 and r.json()["education"] == "bachelor"
-    assert c.patch(f"/v1/workers/{wid}", json={"residence_region": "nowhere"}, headers=bureau).status_code == 422
+    assert (
+        c.patch(f"/v1/workers/{wid}", json={"residence_region": "nowhere"}, headers=bureau).status_code == 422
+    )
     assert c.patch(f"/v1/workers/{wid}", json={"id_number": id_number()}, headers=bureau).status_code == 422
 
 
@@ -113,10 +118,14 @@ def test_idempotent_create_replays_and_refuses_other_body(db_url):
 def test_fifty_concurrent_identical_requests_create_one_row(db_url):
     bureau = token(db_url, "bureau")
     h = {**bureau, "Idempotency-Key": "same-key"}
-    with served(db_url) as base, httpx.Client(base_url=base, timeout=60) as http:
-        with ThreadPoolExecutor(50) as pool:
-            answers = list(pool.map(lambda _: http.post("/v1/enterprises", json=enterprise_body(7), headers=h),
-                                    range(50)))
+    with (
+        served(db_url) as base,
+        httpx.Client(base_url=base, timeout=60) as http,
+        ThreadPoolExecutor(50) as pool,
+    ):
+        answers = list(
+            pool.map(lambda _: http.post("/v1/enterprises", json=enterprise_body(7), headers=h), range(50))
+        )
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
     assert count(db_url, EnterpriseRow) == 1

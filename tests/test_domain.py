@@ -25,19 +25,58 @@ from matcher.ids import id_check_digit, uscc_check_char
 CODE = "91530300MA6K1234X" + uscc_check_char("91530300MA6K1234X")
 ID = "53030219900101123" + id_check_digit("53030219900101123")
 
-ENTERPRISE = dict(credit_code=CODE, name="曲靖某某建筑有限公司", industry="E", region="530302", size="small",
-                  high_risk_sector="construction")
-LINE = dict(enterprise_code=CODE, line_ref="2022-001", occupation_code="6-18-02-04", title="电焊工",
-            required_level=4, required_certificates=["2.1"], headcount=5, wage_min=4500, wage_max=6500,
-            work_region="530302", start_date=date(2022, 3, 1), end_date=date(2022, 12, 31))
-WORKER = dict(id_number=ID, name="李四", hukou_region="530325", hukou_type="rural", residence_region="530325102",
-              education="junior_middle", employment_status="unemployed",
-              registered_unemployed_since=date(2021, 5, 1))
-INSTITUTION = dict(code="INST-01", name="曲靖高级技工学校", kind="技工院校", region="530302", total_seats=2000)
-PROGRAMME = dict(code="P-001", institution_code="INST-01", name="焊工（中级）订单班", mode="order_based",
-                 occupation_code="6-18-02-04", target_level=4, certificate="skill_level", days=30,
-                 cost_per_person=2400, catalogue_subsidy=2000, seats=40, region="530302",
-                 start_date=date(2022, 4, 1), end_date=date(2022, 5, 10), enterprise_code=CODE)
+ENTERPRISE = dict(
+    credit_code=CODE,
+    name="曲靖某某建筑有限公司",
+    industry="E",
+    region="530302",
+    size="small",
+    high_risk_sector="construction",
+)
+LINE = dict(
+    enterprise_code=CODE,
+    line_ref="2022-001",
+    occupation_code="6-18-02-04",
+    title="电焊工",
+    required_level=4,
+    required_certificates=["2.1"],
+    headcount=5,
+    wage_min=4500,
+    wage_max=6500,
+    work_region="530302",
+    start_date=date(2022, 3, 1),
+    end_date=date(2022, 12, 31),
+)
+WORKER = dict(
+    id_number=ID,
+    name="李四",
+    hukou_region="530325",
+    hukou_type="rural",
+    residence_region="530325102",
+    education="junior_middle",
+    employment_status="unemployed",
+    registered_unemployed_since=date(2021, 5, 1),
+)
+INSTITUTION = dict(
+    code="INST-01", name="曲靖高级技工学校", kind="技工院校", region="530302", total_seats=2000
+)
+PROGRAMME = dict(
+    code="P-001",
+    institution_code="INST-01",
+    name="焊工（中级）订单班",
+    mode="order_based",
+    occupation_code="6-18-02-04",
+    target_level=4,
+    certificate="skill_level",
+    days=30,
+    cost_per_person=2400,
+    catalogue_subsidy=2000,
+    seats=40,
+    region="530302",
+    start_date=date(2022, 4, 1),
+    end_date=date(2022, 5, 10),
+    enterprise_code=CODE,
+)
 
 
 def rejects(model, base, field_message, **changes):
@@ -119,14 +158,29 @@ def test_discrimination_scan_passes_lawful_text():
         ({"groups": ["rich"]}, ["groups"]),
         ({"certificates": [{"kind": "skill_level", "issued_on": "2020-01-01"}]}, ["names its occupation"]),
         ({"certificates": [{"kind": "special_operation", "issued_on": "2020-01-01"}]}, ["special_operation"]),
-        ({"certificates": [{"kind": "skill_level", "occupation_code": "6-18-02-04", "level": 0,
-                            "issued_on": "2020-01-01"}]}, ["level"]),
-        ({"work_history": [{"occupation_code": "x", "region": "530302", "start": "2019-01-01"}]},
-         ["occupation_code"]),
+        (
+            {
+                "certificates": [
+                    {
+                        "kind": "skill_level",
+                        "occupation_code": "6-18-02-04",
+                        "level": 0,
+                        "issued_on": "2020-01-01",
+                    }
+                ]
+            },
+            ["level"],
+        ),
+        (
+            {"work_history": [{"occupation_code": "x", "region": "530302", "start": "2019-01-01"}]},
+            ["occupation_code"],
+        ),
         ({"intentions": {"occupations": ["6-18-02-04"], "min_wage": -5}}, ["min_wage"]),
         ({"intentions": {"regions": ["12"]}}, ["regions"]),
-        ({"subsidised_trainings": [{"year": 1990, "occupation_code": "6-18-02-04", "project_id": "p"}]},
-         ["year"]),
+        (
+            {"subsidised_trainings": [{"year": 1990, "occupation_code": "6-18-02-04", "project_id": "p"}]},
+            ["year"],
+        ),
     ],
 )
 def test_worker_rejects(changes, expected):
@@ -138,11 +192,17 @@ def test_worker_nested_good():
         **WORKER,
         certificates=[
             HeldCertificate(kind="special_operation", special_operation="5.4", issued_on=date(2018, 6, 1)),
-            HeldCertificate(kind="skill_level", occupation_code="6-18-02-04", level=4, issued_on=date(2019, 6, 1)),
+            HeldCertificate(
+                kind="skill_level", occupation_code="6-18-02-04", level=4, issued_on=date(2019, 6, 1)
+            ),
         ],
         work_history=[WorkSpell(occupation_code="6-18-02-04", region="440300", start=date(2015, 1, 1))],
-        intentions=Intentions(occupations=["6-18-02-04"], regions=["530302"], outside_province=True, min_wage=4000),
-        subsidised_trainings=[PriorTraining(year=2020, occupation_code="6-18-02-04", level=4, project_id="P-1")],
+        intentions=Intentions(
+            occupations=["6-18-02-04"], regions=["530302"], outside_province=True, min_wage=4000
+        ),
+        subsidised_trainings=[
+            PriorTraining(year=2020, occupation_code="6-18-02-04", level=4, project_id="P-1")
+        ],
     )
     assert len(w.certificates) == 2
 
@@ -177,18 +237,45 @@ def test_programme_rejects(changes, expected):
 
 
 def test_enrolment_placement_claim():
-    Enrolment(worker_id=1, programme_code="P-001", start_date=date(2022, 4, 1), end_date=date(2022, 5, 1),
-              completed=True, certificate_date=date(2022, 5, 20))
+    Enrolment(
+        worker_id=1,
+        programme_code="P-001",
+        start_date=date(2022, 4, 1),
+        end_date=date(2022, 5, 1),
+        completed=True,
+        certificate_date=date(2022, 5, 20),
+    )
     with pytest.raises(ValidationError, match="not completed"):
-        Enrolment(worker_id=1, programme_code="P", start_date=date(2022, 4, 1), end_date=date(2022, 5, 1),
-                  certificate_date=date(2022, 5, 20))
+        Enrolment(
+            worker_id=1,
+            programme_code="P",
+            start_date=date(2022, 4, 1),
+            end_date=date(2022, 5, 1),
+            certificate_date=date(2022, 5, 20),
+        )
     with pytest.raises(ValidationError, match="is before start_date"):
         Enrolment(worker_id=1, programme_code="P", start_date=date(2022, 4, 1), end_date=date(2022, 3, 1))
     Placement(worker_id=1, demand_line_id=2, referred_on=date(2022, 1, 1), hired=True, retained_6m=False)
     with pytest.raises(ValidationError, match="did not lead to a hire"):
         Placement(worker_id=1, demand_line_id=2, referred_on=date(2022, 1, 1), hired=False, retained_6m=True)
-    SubsidyClaim(worker_id=1, project_id="P-1", item="training", amount=2000, payee="个人", article="十六",
-                 year=2022, county="530302")
+    SubsidyClaim(
+        worker_id=1,
+        project_id="P-1",
+        item="training",
+        amount=2000,
+        payee="个人",
+        article="十六",
+        year=2022,
+        county="530302",
+    )
     with pytest.raises(ValidationError, match="amount"):
-        SubsidyClaim(worker_id=1, project_id="P-1", item="training", amount=-1, payee="个人", article="十六",
-                     year=2022, county="530302")
+        SubsidyClaim(
+            worker_id=1,
+            project_id="P-1",
+            item="training",
+            amount=-1,
+            payee="个人",
+            article="十六",
+            year=2022,
+            county="530302",
+        )

@@ -12,22 +12,51 @@ from matcher.store.tables import DemandLineRow, EnterpriseRow
 
 
 def enterprise(code: str = "91530300MA6K1234XF") -> EnterpriseRow:
-    return EnterpriseRow(credit_code=code, name="曲靖某公司", industry="C", region="530302", size="small",
-                         high_risk_sector=None, insured=True)
+    return EnterpriseRow(
+        credit_code=code,
+        name="曲靖某公司",
+        industry="C",
+        region="530302",
+        size="small",
+        high_risk_sector=None,
+        insured=True,
+    )
 
 
 def line(enterprise_id: int, ref: str = "1") -> DemandLineRow:
-    return DemandLineRow(enterprise_id=enterprise_id, line_ref=ref, occupation_code="6-18-02-04", title="焊工",
-                         required_level=None, required_certificates=["2.1"], headcount=2, wage_min=3000,
-                         wage_max=4000, work_region="530302", start_date=date(2022, 1, 1),
-                         end_date=date(2022, 6, 30), accepts_order_training=True, description="")
+    return DemandLineRow(
+        enterprise_id=enterprise_id,
+        line_ref=ref,
+        occupation_code="6-18-02-04",
+        title="焊工",
+        required_level=None,
+        required_certificates=["2.1"],
+        headcount=2,
+        wage_min=3000,
+        wage_max=4000,
+        work_region="530302",
+        start_date=date(2022, 1, 1),
+        end_date=date(2022, 6, 30),
+        accepts_order_training=True,
+        description="",
+    )
 
 
 def test_migration_creates_every_table_and_is_repeatable(db_url):
     migrate(db_url)  # a second run is a no-op
     names = set(inspect(engine(db_url)).get_table_names())
-    assert {"enterprises", "demand_lines", "workers", "institutions", "programmes", "enrolments", "placements",
-            "subsidy_claims", "synth_truth", "alembic_version"} <= names
+    assert {
+        "enterprises",
+        "demand_lines",
+        "workers",
+        "institutions",
+        "programmes",
+        "enrolments",
+        "placements",
+        "subsidy_claims",
+        "synth_truth",
+        "alembic_version",
+    } <= names
     assert entity_counts(db_url) == dict.fromkeys(entity_counts(db_url), 0)
 
 

@@ -35,14 +35,25 @@ def list_institutions(
 ) -> PageOf[InstitutionPublic]:
     where = [InstitutionRow.region == county] if county else []
     total = session.scalar(select(func.count()).select_from(InstitutionRow).where(*where)) or 0
-    rows = session.scalars(select(InstitutionRow).where(*where).order_by(InstitutionRow.code)
-                           .offset(page.offset).limit(page.limit))
-    return PageOf(total=total, offset=page.offset, limit=page.limit,
-                  items=[InstitutionPublic.model_validate(r) for r in rows])
+    rows = session.scalars(
+        select(InstitutionRow)
+        .where(*where)
+        .order_by(InstitutionRow.code)
+        .offset(page.offset)
+        .limit(page.limit)
+    )
+    return PageOf(
+        total=total,
+        offset=page.offset,
+        limit=page.limit,
+        items=[InstitutionPublic.model_validate(r) for r in rows],
+    )
 
 
 @router.post("/institutions", response_model=InstitutionPublic, status_code=201)
-def create_institution(body: TrainingInstitution, session: SessionDep, principal: Bureau, key: IdempotencyKey = None):  # type: ignore[no-untyped-def]
+def create_institution(
+    body: TrainingInstitution, session: SessionDep, principal: Bureau, key: IdempotencyKey = None
+):  # type: ignore[no-untyped-def]
     def create() -> InstitutionPublic:
         if session.scalar(select(InstitutionRow.id).where(InstitutionRow.code == body.code)):
             raise HTTPException(status.HTTP_409_CONFLICT, f"institution {body.code} exists")
@@ -56,19 +67,28 @@ def list_programmes(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
-    county: Annotated[str | None, Query(max_length=16, description="county code of the training site")] = None,
+    county: Annotated[
+        str | None, Query(max_length=16, description="county code of the training site")
+    ] = None,
 ) -> PageOf[ProgrammePublic]:
     """The catalogue, optionally for one county."""
     where = [ProgrammeRow.region == county] if county else []
     total = session.scalar(select(func.count()).select_from(ProgrammeRow).where(*where)) or 0
-    rows = session.scalars(select(ProgrammeRow).where(*where).order_by(ProgrammeRow.code)
-                           .offset(page.offset).limit(page.limit))
-    return PageOf(total=total, offset=page.offset, limit=page.limit,
-                  items=[ProgrammePublic.model_validate(r) for r in rows])
+    rows = session.scalars(
+        select(ProgrammeRow).where(*where).order_by(ProgrammeRow.code).offset(page.offset).limit(page.limit)
+    )
+    return PageOf(
+        total=total,
+        offset=page.offset,
+        limit=page.limit,
+        items=[ProgrammePublic.model_validate(r) for r in rows],
+    )
 
 
 @router.post("/programmes", response_model=ProgrammePublic, status_code=201)
-def create_programme(body: TrainingProgramme, session: SessionDep, principal: Bureau, key: IdempotencyKey = None):  # type: ignore[no-untyped-def]
+def create_programme(
+    body: TrainingProgramme, session: SessionDep, principal: Bureau, key: IdempotencyKey = None
+):  # type: ignore[no-untyped-def]
     """Add a catalogue entry (bureau)."""
 
     def create() -> ProgrammePublic:

@@ -50,7 +50,9 @@ def create_enterprise(body: Enterprise, session: SessionDep, principal: Bureau, 
 
     def create() -> EnterprisePublic:
         if session.scalar(select(EnterpriseRow.id).where(EnterpriseRow.credit_code == body.credit_code)):
-            raise HTTPException(status.HTTP_409_CONFLICT, f"enterprise {body.credit_code} exists; update it instead")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"enterprise {body.credit_code} exists; update it instead"
+            )
         row, _ = save_enterprise(session, body)
         return EnterprisePublic.model_validate(row)
 
@@ -58,14 +60,21 @@ def create_enterprise(body: Enterprise, session: SessionDep, principal: Bureau, 
 
 
 @router.get("/enterprises", response_model=PageOf[EnterprisePublic])
-def list_enterprises(session: SessionDep, principal: CurrentPrincipal, page: PageDep) -> PageOf[EnterprisePublic]:
+def list_enterprises(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> PageOf[EnterprisePublic]:
     """Enterprises: all for the bureau and counselors, one's own for an enterprise."""
     where = [EnterpriseRow.id == principal.enterprise_id] if principal.role == "enterprise" else []
     total = session.scalar(select(func.count()).select_from(EnterpriseRow).where(*where)) or 0
-    rows = session.scalars(select(EnterpriseRow).where(*where).order_by(EnterpriseRow.id)
-                           .offset(page.offset).limit(page.limit))
-    return PageOf(total=total, offset=page.offset, limit=page.limit,
-                  items=[EnterprisePublic.model_validate(r) for r in rows])
+    rows = session.scalars(
+        select(EnterpriseRow).where(*where).order_by(EnterpriseRow.id).offset(page.offset).limit(page.limit)
+    )
+    return PageOf(
+        total=total,
+        offset=page.offset,
+        limit=page.limit,
+        items=[EnterprisePublic.model_validate(r) for r in rows],
+    )
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterprisePublic)
@@ -96,13 +105,22 @@ def create_demand_line(  # type: ignore[no-untyped-def]
     """Post a demand line; an enterprise posts only for itself."""
 
     def create() -> DemandLinePublic:
-        enterprise_id = session.scalar(select(EnterpriseRow.id).where(EnterpriseRow.credit_code == body.enterprise_code))
-        if enterprise_id is None or (principal.role == "enterprise" and enterprise_id != principal.enterprise_id):
+        enterprise_id = session.scalar(
+            select(EnterpriseRow.id).where(EnterpriseRow.credit_code == body.enterprise_code)
+        )
+        if enterprise_id is None or (
+            principal.role == "enterprise" and enterprise_id != principal.enterprise_id
+        ):
             raise not_found("enterprise", body.enterprise_code)
-        exists = session.scalar(select(DemandLineRow.id).where(
-            DemandLineRow.enterprise_id == enterprise_id, DemandLineRow.line_ref == body.line_ref))
+        exists = session.scalar(
+            select(DemandLineRow.id).where(
+                DemandLineRow.enterprise_id == enterprise_id, DemandLineRow.line_ref == body.line_ref
+            )
+        )
         if exists:
-            raise HTTPException(status.HTTP_409_CONFLICT, f"line {body.line_ref} exists as demand line {exists}")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"line {body.line_ref} exists as demand line {exists}"
+            )
         row, _ = save_demand_line(session, body)
         return DemandLinePublic.model_validate(row)
 
@@ -115,7 +133,9 @@ def list_demand_lines(
     principal: CurrentPrincipal,
     page: PageDep,
     state: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = "open",
-    occupation: Annotated[str | None, Query(max_length=12, description="occupation code or group prefix")] = None,
+    occupation: Annotated[
+        str | None, Query(max_length=12, description="occupation code or group prefix")
+    ] = None,
     region: Annotated[str | None, Query(max_length=16, description="work region code")] = None,
 ) -> PageOf[DemandLinePublic]:
     """Demand lines, newest first: all for the bureau and counselors, one's own for an enterprise."""
@@ -129,11 +149,19 @@ def list_demand_lines(
     if region:
         where.append(DemandLineRow.work_region == region)
     total = session.scalar(select(func.count()).select_from(DemandLineRow).where(*where)) or 0
-    rows = session.scalars(select(DemandLineRow).where(*where)
-                           .order_by(DemandLineRow.start_date.desc(), DemandLineRow.id)
-                           .offset(page.offset).limit(page.limit))
-    return PageOf(total=total, offset=page.offset, limit=page.limit,
-                  items=[DemandLinePublic.model_validate(r) for r in rows])
+    rows = session.scalars(
+        select(DemandLineRow)
+        .where(*where)
+        .order_by(DemandLineRow.start_date.desc(), DemandLineRow.id)
+        .offset(page.offset)
+        .limit(page.limit)
+    )
+    return PageOf(
+        total=total,
+        offset=page.offset,
+        limit=page.limit,
+        items=[DemandLinePublic.model_validate(r) for r in rows],
+    )
 
 
 @router.get("/demand-lines/{line_id}", response_model=DemandLinePublic)
@@ -152,7 +180,9 @@ def update_demand_line(
     enterprise = session.get_one(EnterpriseRow, row.enterprise_id)
     current = DemandLinePublic.model_validate(row).model_dump(exclude={"id", "enterprise_id", "status"})
     try:
-        merged = DemandLine(**{**current, **body.model_dump(exclude_unset=True)}, enterprise_code=enterprise.credit_code)
+        merged = DemandLine(
+            **{**current, **body.model_dump(exclude_unset=True)}, enterprise_code=enterprise.credit_code
+        )
     except ValidationError as err:
         raise _invalid(err) from None
     row, _ = save_demand_line(session, merged)

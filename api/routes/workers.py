@@ -96,18 +96,24 @@ def shown(session: Session, principal: Principal, rows: list[WorkerRow], purpose
 
 def _check_county(principal: Principal, residence_region: str) -> None:
     if principal.role == "counselor" and ref.county_of(residence_region) != principal.county:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "a counselor registers and edits workers living in their county")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "a counselor registers and edits workers living in their county"
+        )
 
 
 @router.post("/workers", response_model=WorkerPublic, status_code=201)
-def create_worker(body: WorkerProfile, session: SessionDep, principal: BureauOrCounselor, key: IdempotencyKey = None):  # type: ignore[no-untyped-def]
+def create_worker(
+    body: WorkerProfile, session: SessionDep, principal: BureauOrCounselor, key: IdempotencyKey = None
+):  # type: ignore[no-untyped-def]
     """Register a worker from a survey sheet; the ID number is kept only as a keyed hash and a masked copy."""
     _check_county(principal, body.residence_region)
 
     def create() -> WorkerPublic:
         values = worker_values(body)
         if session.scalar(select(WorkerRow.id).where(WorkerRow.id_hash == values["id_hash"])):
-            raise HTTPException(status.HTTP_409_CONFLICT, "a worker with this ID number is registered already")
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, "a worker with this ID number is registered already"
+            )
         row = WorkerRow(**values)
         session.add(row)
         session.flush()
@@ -118,13 +124,19 @@ def create_worker(body: WorkerProfile, session: SessionDep, principal: BureauOrC
 
 @router.get("/workers", response_model=PageOf[WorkerPublic])
 def list_workers(
-    session: SessionDep, principal: BureauOrCounselor, page: PageDep, purpose: PurposeQuery = Purpose.counselling
+    session: SessionDep,
+    principal: BureauOrCounselor,
+    page: PageDep,
+    purpose: PurposeQuery = Purpose.counselling,
 ) -> PageOf[WorkerPublic]:
     """Workers in the principal's reach, by id."""
     where = _scope(principal)
     total = session.scalar(select(func.count()).select_from(WorkerRow).where(*where)) or 0
-    rows = list(session.scalars(select(WorkerRow).where(*where).order_by(WorkerRow.id)
-                                .offset(page.offset).limit(page.limit)))
+    rows = list(
+        session.scalars(
+            select(WorkerRow).where(*where).order_by(WorkerRow.id).offset(page.offset).limit(page.limit)
+        )
+    )
     items = shown(session, principal, rows, purpose)
     session.commit()
     return PageOf(total=total, offset=page.offset, limit=page.limit, items=items)
@@ -132,7 +144,10 @@ def list_workers(
 
 @router.get("/workers/{worker_id}", response_model=WorkerPublic)
 def get_worker(
-    worker_id: int, session: SessionDep, principal: BureauOrCounselor, purpose: PurposeQuery = Purpose.counselling
+    worker_id: int,
+    session: SessionDep,
+    principal: BureauOrCounselor,
+    purpose: PurposeQuery = Purpose.counselling,
 ) -> WorkerPublic:
     item = shown(session, principal, [visible_worker(session, principal, worker_id)], purpose)[0]
     session.commit()
@@ -140,7 +155,9 @@ def get_worker(
 
 
 @router.patch("/workers/{worker_id}", response_model=WorkerPublic)
-def update_worker(worker_id: int, body: WorkerUpdate, session: SessionDep, principal: BureauOrCounselor) -> WorkerPublic:
+def update_worker(
+    worker_id: int, body: WorkerUpdate, session: SessionDep, principal: BureauOrCounselor
+) -> WorkerPublic:
     """Change a profile; the whole profile is validated again."""
     row = visible_worker(session, principal, worker_id)
     changes = body.model_dump(mode="json", exclude_unset=True)

@@ -31,4 +31,6 @@ ENTITIES = {
 def entity_counts(url: str | None = None) -> dict[str, int]:
     """How many rows each entity has."""
     with session_scope(url) as s:
-        return {name: s.scalar(select(func.count()).select_from(table)) or 0 for name, table in ENTITIES.items()}
+        return {
+            name: s.scalar(select(func.count()).select_from(table)) or 0 for name, table in ENTITIES.items()
+        }

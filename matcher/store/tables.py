@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -132,7 +144,10 @@ class PlacementRow(Base):
 
 class SubsidyClaimRow(Base):
     __tablename__ = "subsidy_claims"
-    __table_args__ = (UniqueConstraint("worker_id", "project_id", "item"), Index("ix_claims_county_year", "county", "year"))
+    __table_args__ = (
+        UniqueConstraint("worker_id", "project_id", "item"),
+        Index("ix_claims_county_year", "county", "year"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
     project_id: Mapped[str] = mapped_column(String(60))

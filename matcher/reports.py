@@ -1,0 +1,138 @@
+"""Progress towards the plan's targets (article 二) and the periodic figures of article 二十一, by county."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from matcher import reference as ref
+from matcher.store import session_scope
+from matcher.store.tables import EnrolmentRow, PlacementRow, WorkerRow
+
+Period = Literal["month", "quarter", "year"]
+
+TARGETS = {
+    "subsidised_trainings_2019_2021": 180_000,
+    "subsidised_trainings_2019": 60_000,
+    "skilled_share_of_employed": 0.25,
+    "high_skilled_share_of_skilled": 0.30,
+}
+"""Article 二: 18万人次 over 2019–2021 (6万 in 2019); skilled ≥ 25 % of the employed; high-skilled ≥ 30 % of them."""
+
+SKILL_CERTIFICATES = {"qualification", "skill_level"}
+HIGH_SKILL_LEVELS = {1, 2, 3}  # 高级技师, 技师, 高级工
+
+
+def period_of(day: date, period: Period) -> str:
+    """The label of the reporting period containing `day`: 2020, 2020-Q3 or 2020-07."""
+    if period == "year":
+        return f"{day.year}"
+    if period == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def skill_shares(workers: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, Any]:
+    """Skilled share of the employed and high-skilled share of the skilled, from (status, certificates)."""
+    employed = skilled = high = 0
+    for status, certificates in workers:
+        if status not in ("employed", "self_employed"):
+            continue
+        employed += 1
+        levels = [c.get("level") for c in certificates if c.get("kind") in SKILL_CERTIFICATES]
+        if levels:
+            skilled += 1
+            high += any(lv in HIGH_SKILL_LEVELS for lv in levels)
+    return {
+        "employed": employed,
+        "skilled": skilled,
+        "high_skilled": high,
+        "skilled_share_of_employed": skilled / employed if employed else 0.0,
+        "high_skilled_share_of_skilled": high / skilled if skilled else 0.0,
+    }
+
+
+def progress_report(
+    url: str | None = None, period: Period = "year", county: str | None = None
+) -> dict[str, Any]:
+    """Targets and achievement, plus trainings and placements per period and county (article 二十一)."""
+    if period not in ("month", "quarter", "year"):
+        raise ValueError(f"period must be month, quarter or year, got {period!r}")
+    valid = {r.code for r in ref.qujing_counties()} | {ref.ETDZ_CODE}
+    if county is not None and county not in valid:
+        raise ValueError(f"county must be one of {', '.join(sorted(valid))}, got {county!r}")
+    scope = [WorkerRow.county == county] if county else []
+    with session_scope(url) as s:
+        enrolments = s.execute(
+            select(
+                EnrolmentRow.start_date,
+                EnrolmentRow.completed,
+                EnrolmentRow.certificate_date,
+                WorkerRow.county,
+            )
+            .join(WorkerRow, WorkerRow.id == EnrolmentRow.worker_id)
+            .where(*scope)
+        ).all()
+        hires = s.execute(
+            select(PlacementRow.referred_on, PlacementRow.retained_6m, WorkerRow.county)
+            .join(WorkerRow, WorkerRow.id == PlacementRow.worker_id)
+            .where(PlacementRow.hired, *scope)
+        ).all()
+        workers = s.execute(select(WorkerRow.employment_status, WorkerRow.certificates).where(*scope)).all()
+
+    figures: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for start, completed, certified, where in enrolments:
+        c = figures[(period_of(start, period), where or "unknown")]
+        c["trainings"] += 1
+        c["completed"] += bool(completed)
+        c["certified"] += certified is not None
+    for referred, retained, where in hires:
+        c = figures[(period_of(referred, period), where or "unknown")]
+        c["placed"] += 1
+        c["retained_6m"] += bool(retained)
+
+    by_year = Counter(start.year for start, *_ in enrolments)
+    trained_2019_2021 = sum(by_year[y] for y in (2019, 2020, 2021))
+    shares = skill_shares([(st, certs) for st, certs in workers])
+    return {
+        "county": county,
+        "period": period,
+        "targets": {
+            "subsidised_trainings_2019_2021": {
+                "target": TARGETS["subsidised_trainings_2019_2021"],
+                "achieved": trained_2019_2021,
+                "share": trained_2019_2021 / TARGETS["subsidised_trainings_2019_2021"],
+                "article": "二",
+            },
+            "subsidised_trainings_2019": {
+                "target": TARGETS["subsidised_trainings_2019"],
+                "achieved": by_year[2019],
+                "share": by_year[2019] / TARGETS["subsidised_trainings_2019"],
+                "article": "二",
+            },
+            "skilled_share_of_employed": {
+                "target": TARGETS["skilled_share_of_employed"],
+                "achieved": shares["skilled_share_of_employed"],
+                "met": shares["skilled_share_of_employed"] >= TARGETS["skilled_share_of_employed"],
+                "article": "二",
+            },
+            "high_skilled_share_of_skilled": {
+                "target": TARGETS["high_skilled_share_of_skilled"],
+                "achieved": shares["high_skilled_share_of_skilled"],
+                "met": shares["high_skilled_share_of_skilled"] >= TARGETS["high_skilled_share_of_skilled"],
+                "article": "二",
+            },
+        },
+        "workforce": shares,
+        "figures": [
+            {
+                "period": p,
+                "county": where,
+                **{k: counts[k] for k in ("trainings", "completed", "certified", "placed", "retained_6m")},
+            }
+            for (p, where), counts in sorted(figures.items())
+        ],
+    }
