@@ -118,6 +118,26 @@ def export(
     typer.echo(f"wrote {n} rows to {file}")
 
 
+@app.command()
+def occupation(
+    text: Annotated[str, typer.Argument(help="a job title in everyday words, e.g. 叉车司机")],
+    top: Annotated[int, typer.Option(min=1, max=50, help="how many codes")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """The most likely 2022 occupation codes for a job title."""
+    from matcher.occupations import code_occupation
+
+    try:
+        matches = code_occupation(text, top=top)
+    except ValueError as e:
+        _fail(str(e))
+    if as_json:
+        _print_json([m.to_dict() for m in matches])
+    else:
+        for m in matches:
+            typer.echo(f"{m.code:<12}{m.score:>6.3f}  {m.name}")
+
+
 users = typer.Typer(help="API principals and their tokens.", no_args_is_help=True)
 app.add_typer(users, name="users")
 
