@@ -1,0 +1,70 @@
+"""Bureau ledgers in Excel: import demand, worker-survey and training-catalogue files, and export them again.
+
+A file is checked whole before anything is written: one bad row refuses the file, and the error names
+every bad row and column. Importing the same file twice changes nothing (rows are matched on their natural
+keys). The columns are documented in `data/templates/README.md`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Literal
+
+from matcher.ledger import demand, programmes, workers
+from matcher.ledger.report import Counts, ImportReport, LedgerError, RowError
+from matcher.ledger.table import read_sheet, write_sheet
+from matcher.store import session_scope
+
+__all__ = [
+    "Counts",
+    "ImportReport",
+    "LedgerError",
+    "RowError",
+    "Kind",
+    "import_ledger",
+    "export_ledger",
+    "columns",
+]
+
+Kind = Literal["demand", "workers", "programmes"]
+_KINDS: dict[str, ModuleType] = {"demand": demand, "workers": workers, "programmes": programmes}
+
+
+def _kind(kind: str) -> ModuleType:
+    try:
+        return _KINDS[kind]
+    except KeyError:
+        raise ValueError(f"ledger kind must be demand, workers or programmes, got {kind!r}") from None
+
+
+def columns(kind: Kind) -> list[str]:
+    """The headers of a ledger kind, in file order."""
+    return [c.header for c in _kind(kind).COLUMNS]
+
+
+def import_ledger(kind: Kind, path: str | Path, url: str | None = None) -> ImportReport:
+    """Import a ledger file (.xlsx first sheet or .csv) into the store at `url`, all rows or none.
+
+    LedgerError lists every bad row, column and fault; nothing is written then.
+    """
+    module, path = _kind(kind), Path(path)
+    sheet = read_sheet(path)
+    with session_scope(url) as session:
+        plan, errors = module.check(sheet, session)
+        if errors:
+            raise LedgerError(str(path), errors)
+        counts = module.write(plan, session)
+    return ImportReport(kind, str(path), counts)
+
+
+def export_ledger(kind: Kind, path: str | Path, url: str | None = None) -> int:
+    """Write the stored ledger of this kind to an .xlsx or .csv file with the import's columns; the number of rows.
+
+    Demand and programme exports import again unchanged; a worker export shows masked ID numbers only.
+    """
+    module, path = _kind(kind), Path(path)
+    with session_scope(url) as session:
+        rows = module.export(session)
+    write_sheet(path, module.TITLE, module.EXPORT_HEADERS, rows, module.EXPORT_TEXT)
+    return len(rows)

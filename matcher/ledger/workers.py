@@ -1,0 +1,238 @@
+"""The labour-force survey sheet (劳动力摸底调查表): one row per worker, keyed by the resident ID number.
+
+The ID number is read, validated and hashed; it is never stored, and an export shows its masked form only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matcher.domain import CertificateType, WorkerProfile
+from matcher.ids import parse_id_number
+from matcher.ledger.cells import (
+    CERTIFICATE,
+    EDUCATION,
+    EMPLOYMENT,
+    GROUP,
+    HUKOU,
+    Raw,
+    entries,
+    nested,
+    read_bool,
+    read_code_text,
+    read_date,
+    read_int,
+    read_intended_occupation,
+    read_level,
+    read_list,
+    read_occupation,
+    read_region,
+    read_special_operation,
+    show_bool,
+    show_level,
+    show_list,
+    show_occupation_names,
+    show_region,
+)
+from matcher.ledger.report import Counts, RowError
+from matcher.ledger.schema import Column, Fields, check_headers, column, read_row, validate
+from matcher.ledger.table import Sheet
+from matcher.records import save_worker
+from matcher.store.tables import WorkerRow
+
+TITLE = "劳动力摸底调查表"
+ID, MASKED_ID = "身份证号", "身份证号(脱敏)"
+
+CERTIFICATE_PARTS = ("职业代码或特种作业项目", "等级", "证书类型", "发证日期")
+SPELL_PARTS = ("职业代码", "地区", "开始", "结束")
+TRAINING_PARTS = ("年份", "职业代码", "等级", "项目编号")
+
+
+def read_certificates(raw: Raw) -> list[dict[str, Any]]:
+    """持有证书: entries 职业代码|等级|证书类型|发证日期 (a special-operation item instead of the occupation)."""
+    out = []
+    for n, (what, level, kind, issued) in enumerate(entries(raw, CERTIFICATE_PARTS), start=1):
+        kind_value = nested(n, "证书类型", CERTIFICATE.read, kind)
+        cert: dict[str, Any] = {"kind": kind_value, "issued_on": nested(n, "发证日期", read_date, issued)}
+        if kind_value == CertificateType.special_operation:
+            cert["special_operation"] = nested(n, "特种作业项目", read_special_operation, what)
+        else:
+            cert["occupation_code"] = nested(n, "职业代码", read_occupation, what)
+        if level:
+            cert["level"] = nested(n, "等级", read_level, level)
+        out.append(cert)
+    return out
+
+
+def show_certificates(certs: list[dict[str, Any]]) -> str:
+    return "；".join(
+        f"{c.get('special_operation') or c.get('occupation_code')}|{show_level(c.get('level'))}|"
+        f"{CERTIFICATE.show(c['kind'])}|{c['issued_on']}"
+        for c in certs
+    )
+
+
+def _month_or_date(raw: Raw) -> Any:
+    return read_date(raw, month_ok=True)
+
+
+def read_work_history(raw: Raw) -> list[dict[str, Any]]:
+    """工作经历: entries 职业代码|地区|开始|结束, 结束 left out while the job goes on; dates may be YYYY-MM."""
+    out = []
+    for n, (occupation, region, start, end) in enumerate(entries(raw, SPELL_PARTS, min_parts=3), start=1):
+        spell = {
+            "occupation_code": nested(n, "职业代码", read_occupation, occupation),
+            "region": nested(n, "地区", read_region, region),
+            "start": nested(n, "开始", _month_or_date, start),
+        }
+        if end:
+            spell["end"] = nested(n, "结束", _month_or_date, end)
+        out.append(spell)
+    return out
+
+
+def show_work_history(spells: list[dict[str, Any]]) -> str:
+    return "；".join(
+        "|".join(
+            [s["occupation_code"], show_region(s["region"]), s["start"]]
+            + ([s["end"]] if s.get("end") else [])
+        )
+        for s in spells
+    )
+
+
+def read_trainings(raw: Raw) -> list[dict[str, Any]]:
+    """已享受补贴培训: entries 年份|职业代码|等级|项目编号 (等级 may be blank)."""
+    out = []
+    for n, (year, occupation, level, project) in enumerate(entries(raw, TRAINING_PARTS), start=1):
+        training = {
+            "year": nested(n, "年份", read_int, year),
+            "occupation_code": nested(n, "职业代码", read_occupation, occupation),
+            "project_id": nested(n, "项目编号", read_code_text, project),
+        }
+        if level:
+            training["level"] = nested(n, "等级", read_level, level)
+        out.append(training)
+    return out
+
+
+def show_trainings(trainings: list[dict[str, Any]]) -> str:
+    return "；".join(
+        f"{t['year']}|{t['occupation_code']}|{show_level(t.get('level'))}|{t['project_id']}"
+        for t in trainings
+    )
+
+
+def show_regions(codes: list[str]) -> str:
+    return show_list(show_region(c) for c in codes)
+
+
+def show_groups(groups: list[str]) -> str:
+    return show_list(GROUP.show(g) for g in groups)
+
+
+COLUMNS: tuple[Column, ...] = (
+    column(ID, "worker", "id_number", read=read_code_text, required=True, text=True),
+    column("姓名", "worker", "name", required=True),
+    column("户籍地", "worker", "hukou_region", read=read_region, show=show_region, required=True),
+    column("户口性质", "worker", "hukou_type", read=HUKOU.read, show=HUKOU.show, required=True),
+    column("常住地", "worker", "residence_region", read=read_region, show=show_region, required=True),
+    column("文化程度", "worker", "education", read=EDUCATION.read, show=EDUCATION.show, required=True),
+    column(
+        "就业状态", "worker", "employment_status", read=EMPLOYMENT.read, show=EMPLOYMENT.show, required=True
+    ),
+    column("失业登记日期", "worker", "registered_unemployed_since", read=read_date),
+    column("领取养老金", "worker", "receives_pension", read=read_bool, show=show_bool),
+    column("持有证书", "worker", "certificates", read=read_certificates, show=show_certificates, text=True),
+    column("工作经历", "worker", "work_history", read=read_work_history, show=show_work_history, text=True),
+    column(
+        "意向职业",
+        "worker",
+        "intentions.occupations",
+        read=read_list(read_intended_occupation),
+        show=show_occupation_names,
+    ),
+    column("意向地区", "worker", "intentions.regions", read=read_list(read_region), show=show_regions),
+    column("愿意省外就业", "worker", "intentions.outside_province", read=read_bool, show=show_bool),
+    column("最低期望月薪", "worker", "intentions.min_wage", read=read_int),
+    column("创业意愿", "worker", "intentions.start_business", read=read_bool, show=show_bool),
+    column("重点群体", "worker", "groups", read=read_list(GROUP.read), show=show_groups),
+    column(
+        "已享受补贴培训",
+        "worker",
+        "subsidised_trainings",
+        read=read_trainings,
+        show=show_trainings,
+        text=True,
+    ),
+    column("同意推荐", "worker", "consent_to_share", read=read_bool, show=show_bool),
+)
+EXPORT_HEADERS = (MASKED_ID, *(c.header for c in COLUMNS[1:]))
+EXPORT_TEXT = frozenset(c.header for c in COLUMNS if c.text) | {MASKED_ID}
+FIELDS = Fields.of(COLUMNS, "worker", words={"'unemployed'": "'失业'"})
+
+
+@dataclass
+class Plan:
+    workers: list[WorkerProfile] = field(default_factory=list)
+
+
+def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
+    """Validate every row; the plan to write, or the faults of every bad row (never quoting an ID number)."""
+    errors, missing = check_headers(sheet, COLUMNS, "workers")
+    if MASKED_ID in sheet.headers:
+        errors.append(
+            RowError(
+                1,
+                MASKED_ID,
+                "this is a worker export, a report without ID numbers: it cannot be "
+                "imported; fill in a survey sheet with the full 身份证号 instead",
+            )
+        )
+    plan = Plan()
+    seen: dict[str, int] = {}
+    for row, cells in sheet.rows:
+        data, bad = read_row(COLUMNS, cells)
+        worker, faults = validate(WorkerProfile, data["worker"], FIELDS, set(bad) | missing)
+        faults = list(bad.items()) + faults
+        number = _normalised_id(data["worker"].get("id_number"))
+        if number and seen.setdefault(number, row) != row:
+            faults.append((ID, f"the same ID number as row {seen[number]}: list each worker once"))
+        if worker is not None:
+            plan.workers.append(worker)
+        errors += [RowError(row, header, message) for header, message in faults]
+    return plan, errors
+
+
+def _normalised_id(text: str | None) -> str | None:
+    try:
+        return parse_id_number(text)[0] if text else None
+    except ValueError:
+        return None
+
+
+def write(plan: Plan, session: Session) -> dict[str, Counts]:
+    counts = Counts()
+    for worker in plan.workers:
+        counts.add(save_worker(session, worker)[1])
+    return {"workers": counts}
+
+
+def export(session: Session) -> list[list[Raw]]:
+    """Every stored worker, with the masked ID number in place of the number itself."""
+    out = []
+    for w in session.scalars(select(WorkerRow).order_by(WorkerRow.id)):
+        values = {c.path: _dig(w, c.path) for c in COLUMNS[1:]}
+        out.append([w.id_masked, *(c.cell(values[c.path]) for c in COLUMNS[1:])])
+    return out
+
+
+def _dig(row: WorkerRow, path: tuple[str, ...]) -> Any:
+    value: Any = getattr(row, path[0])
+    for key in path[1:]:
+        value = value.get(key)
+    return value
