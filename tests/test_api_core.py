@@ -137,3 +137,29 @@ def test_limits(db_url):
     assert c.get("/v1/enterprises?limit=101", headers=bureau).status_code == 422
     big = c.post("/v1/enterprises", content=b"{" + b" " * (1 << 21) + b"}", headers=bureau)
     assert big.status_code == 413 and "smaller" in big.json()["detail"]
+
+
+def test_ledger_uploads_are_all_or_nothing_and_scoped(db_url):
+    c = client(db_url)
+    bureau = token(db_url, "bureau")
+    with open("data/templates/demand.xlsx", "rb") as f:
+        r = c.post("/v1/demand-lines/upload", files={"file": ("demand.xlsx", f.read())}, headers=bureau)
+    assert r.status_code == 200, r.text
+    assert r.json()["counts"]["demand_lines"]["created"] == 3
+    codes = [e["credit_code"] for e in c.get("/v1/enterprises", headers=bureau).json()["items"]]
+    me = token(db_url, "enterprise", enterprise=codes[0])
+    lines_before = count(db_url, DemandLineRow)
+    with open("data/templates/demand.csv", "rb") as f:
+        r = c.post("/v1/demand-lines/upload", files={"file": ("demand.csv", f.read())}, headers=me)
+    assert r.status_code == 422 and "only its own lines" in r.text
+    assert count(db_url, DemandLineRow) == lines_before
+    qilin = token(db_url, "counselor", county="530302")
+    with open("data/templates/workers.csv", "rb") as f:
+        body = f.read()
+    r = c.post("/v1/workers/upload", files={"file": ("w.csv", body)}, headers=qilin)
+    assert r.status_code == 422 and "their county" in r.text
+    assert count(db_url, WorkerRow) == 0
+    r = c.post("/v1/workers/upload", files={"file": ("w.txt", body)}, headers=bureau)
+    assert r.status_code == 422 and ".xlsx or .csv" in r.text
+    r = c.post("/v1/workers/upload", files={"file": ("w.csv", body)}, headers=bureau)
+    assert r.status_code == 200 and r.json()["counts"]["workers"]["created"] == 3

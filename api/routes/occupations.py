@@ -22,7 +22,9 @@ class OccupationMatchPublic(BaseModel):
 @router.get("/occupations/search", response_model=list[OccupationMatchPublic])
 def search_occupations(
     principal: CurrentPrincipal,
-    q: Annotated[str, Query(min_length=1, max_length=60, pattern=r"\S", description="a job title, e.g. 叉车司机")],
+    q: Annotated[
+        str, Query(min_length=1, max_length=60, pattern=r"\S", description="a job title, e.g. 叉车司机")
+    ],
     top: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> list[OccupationMatchPublic]:
     """The most likely codes for a title, best first."""

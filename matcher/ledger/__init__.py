@@ -43,15 +43,28 @@ def columns(kind: Kind) -> list[str]:
     return [c.header for c in _kind(kind).COLUMNS]
 
 
-def import_ledger(kind: Kind, path: str | Path, url: str | None = None) -> ImportReport:
+def import_ledger(
+    kind: Kind,
+    path: str | Path,
+    url: str | None = None,
+    *,
+    enterprise: str | None = None,
+    county: str | None = None,
+) -> ImportReport:
     """Import a ledger file (.xlsx first sheet or .csv) into the store at `url`, all rows or none.
 
-    LedgerError lists every bad row, column and fault; nothing is written then.
+    `enterprise` (a credit code) admits only that enterprise's demand lines, `county` only workers living
+    there: the limits of an upload by an enterprise or a counselor. LedgerError lists every bad row,
+    column and fault; nothing is written then.
     """
     module, path = _kind(kind), Path(path)
     sheet = read_sheet(path)
     with session_scope(url) as session:
         plan, errors = module.check(sheet, session)
+        if enterprise is not None:
+            errors += demand.outside_enterprise(sheet, enterprise)
+        if county is not None:
+            errors += workers.outside_county(sheet, county)
         if errors:
             raise LedgerError(str(path), errors)
         counts = module.write(plan, session)

@@ -164,3 +164,16 @@ def export(session: Session) -> list[list[Raw]]:
         rows = {"enterprise": enterprise, "line": line}
         out.append([c.cell(getattr(rows[c.part], c.path[0])) for c in COLUMNS])
     return out
+
+
+def outside_enterprise(sheet: Sheet, credit_code: str) -> list[RowError]:
+    """Rows posting for an enterprise other than `credit_code` (an enterprise uploads only its own lines)."""
+    out = []
+    for row, cells in sheet.rows:
+        try:
+            code = read_credit_code(cells.get(CODE))
+        except ValueError:
+            continue  # already reported by check()
+        if code != credit_code:
+            out.append(RowError(row, CODE, f"an enterprise uploads only its own lines ({credit_code})"))
+    return out

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
-from matcher.ids import mask_id_number
-
-# An ID number has a birth date in characters 7–14; a credit code's are an organisation code and never look so.
-_ID_SHAPED = re.compile(r"(?<![0-9A-Za-z])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{5}[\dXx](?![0-9A-Za-z])")
-
-
-def scrub(text: str) -> str:
-    """The text with anything shaped like a resident ID number masked."""
-    return _ID_SHAPED.sub(lambda m: mask_id_number(m.group(0).upper()), text)
+from matcher.privacy import scrub
 
 
 @dataclass(frozen=True, slots=True)

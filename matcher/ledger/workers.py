@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matcher import reference as ref
 from matcher.domain import CertificateType, WorkerProfile
 from matcher.ids import parse_id_number
 from matcher.ledger.cells import (
@@ -45,7 +46,7 @@ from matcher.records import save_worker
 from matcher.store.tables import WorkerRow
 
 TITLE = "劳动力摸底调查表"
-ID, MASKED_ID = "身份证号", "身份证号(脱敏)"
+ID, MASKED_ID, RESIDENCE = "身份证号", "身份证号(脱敏)", "常住地"
 
 CERTIFICATE_PARTS = ("职业代码或特种作业项目", "等级", "证书类型", "发证日期")
 SPELL_PARTS = ("职业代码", "地区", "开始", "结束")
@@ -140,7 +141,7 @@ COLUMNS: tuple[Column, ...] = (
     column("姓名", "worker", "name", required=True),
     column("户籍地", "worker", "hukou_region", read=read_region, show=show_region, required=True),
     column("户口性质", "worker", "hukou_type", read=HUKOU.read, show=HUKOU.show, required=True),
-    column("常住地", "worker", "residence_region", read=read_region, show=show_region, required=True),
+    column(RESIDENCE, "worker", "residence_region", read=read_region, show=show_region, required=True),
     column("文化程度", "worker", "education", read=EDUCATION.read, show=EDUCATION.show, required=True),
     column(
         "就业状态", "worker", "employment_status", read=EMPLOYMENT.read, show=EMPLOYMENT.show, required=True
@@ -236,3 +237,20 @@ def _dig(row: WorkerRow, path: tuple[str, ...]) -> Any:
     for key in path[1:]:
         value = value.get(key)
     return value
+
+
+def outside_county(sheet: Sheet, county: str) -> list[RowError]:
+    """Rows of workers living outside `county` (a counselor uploads the workers of their county)."""
+    out = []
+    for row, cells in sheet.rows:
+        try:
+            residence = read_region(cells.get(RESIDENCE))
+        except ValueError:
+            continue  # already reported by check()
+        if ref.county_of(residence) != county:
+            out.append(
+                RowError(
+                    row, RESIDENCE, f"a counselor uploads only workers living in their county ({county})"
+                )
+            )
+    return out
