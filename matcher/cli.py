@@ -138,6 +138,22 @@ def occupation(
             typer.echo(f"{m.code:<12}{m.score:>6.3f}  {m.name}")
 
 
+@app.command()
+def subsidy(
+    case: Annotated[Path, typer.Argument(help="a JSON case with person, training and history")],
+    pack: Annotated[str, typer.Option(help="policy pack name or path")] = "qujing-2019",
+) -> None:
+    """Decide what one training brings under the plan, with items, denials, articles and the trace."""
+    from pydantic import ValidationError
+
+    from matcher.policy import run_subsidy_cli
+
+    try:
+        _print_json(run_subsidy_cli(str(case), pack=pack))
+    except (OSError, ValueError, ValidationError) as e:
+        _fail(f"{case}: {e}")
+
+
 users = typer.Typer(help="API principals and their tokens.", no_args_is_help=True)
 app.add_typer(users, name="users")
 
