@@ -154,6 +154,57 @@ def subsidy(
         _fail(f"{case}: {e}")
 
 
+claims = typer.Typer(help="The subsidy claims ledger (articles 十六–二十, 二十三).", no_args_is_help=True)
+app.add_typer(claims, name="claims")
+
+
+@claims.command("file")
+def claims_file(
+    enrolment: Annotated[int, typer.Argument(help="the enrolment whose subsidies are claimed")],
+) -> None:
+    """Decide and store the claims of one enrolment; a refusal stores nothing and gives the articles."""
+    from matcher.claims import file_claim
+    from matcher.store import migrate as run
+    from matcher.store import session_scope
+
+    run()
+    try:
+        with session_scope() as session:
+            result = file_claim(session, enrolment)
+    except KeyError as e:
+        _fail(str(e.args[0]))
+    _print_json(
+        {
+            "enrolment_id": result.enrolment_id,
+            "project_id": result.project_id,
+            "stored": result.stored,
+            **result.decision.model_dump(mode="json", exclude={"trace"}),
+        }
+    )
+
+
+@claims.command("signals")
+def claims_signals() -> None:
+    """Fraud signals for audit: overlapping classes, classes over their seats, certificates before the class."""
+    from dataclasses import asdict
+
+    from matcher.claims import fraud_signals
+    from matcher.store import session_scope
+
+    with session_scope() as session:
+        _print_json([asdict(s) for s in fraud_signals(session)])
+
+
+@claims.command("account")
+def claims_account(year: Annotated[int | None, typer.Option(help="one year only")] = None) -> None:
+    """The special account (职业技能提升行动专账, 二十三) by county and article."""
+    from matcher.claims import special_account
+    from matcher.store import session_scope
+
+    with session_scope() as session:
+        _print_json(special_account(session, year))
+
+
 users = typer.Typer(help="API principals and their tokens.", no_args_is_help=True)
 app.add_typer(users, name="users")
 

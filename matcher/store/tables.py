@@ -150,6 +150,7 @@ class SubsidyClaimRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"), index=True)
     project_id: Mapped[str] = mapped_column(String(60))
     item: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(Integer)
