@@ -1,0 +1,116 @@
+"""Saving and loading the model: one joblib artifact and a manifest that vouches for it.
+
+The manifest records the artifact's sha256, the fingerprint of the data it was trained on, the library
+versions, the evaluation metrics and when it was trained. Loading recomputes the sha256 and refuses an
+artifact that does not match: a model file that was altered, truncated or swapped is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from matcher.model.scoring import MatchModel
+
+ARTIFACT = "match_model.joblib"
+MANIFEST = "manifest.json"
+LIBRARIES = ("numpy", "scipy", "scikit-learn", "joblib", "jieba")
+
+
+class ArtifactError(RuntimeError):
+    """The saved model cannot be trusted or read; the message says which file and why."""
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file in the same directory, then rename: readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: MatchModel, out_dir: str | Path, info: dict[str, Any]) -> dict[str, Any]:
+    """Write the artifact and its manifest (`info` plus file name, sha256 and versions); return the manifest."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    artifact = out / ARTIFACT
+    _atomic_write(artifact, lambda tmp: joblib.dump(model, tmp, compress=3))
+    manifest = {
+        "artifact": ARTIFACT,
+        "sha256": sha256_of(artifact),
+        "bytes": artifact.stat().st_size,
+        "libraries": library_versions(),
+        **info,
+    }
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
+    _atomic_write(out / MANIFEST, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+    return manifest
+
+
+def read_manifest(models_dir: str | Path) -> dict[str, Any]:
+    path = Path(models_dir) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no manifest; train a model first (matcher.model.train_model)") from None
+    except json.JSONDecodeError as e:
+        raise ArtifactError(f"{path}: the manifest is not valid JSON ({e})") from None
+    for key in ("artifact", "sha256"):
+        if not isinstance(manifest.get(key), str):
+            raise ArtifactError(f"{path}: the manifest lacks the field {key!r}")
+    return manifest
+
+
+def load_model(models_dir: str | Path = "models") -> tuple[MatchModel, dict[str, Any]]:
+    """The saved model and its manifest, after checking the artifact's sha256 against the manifest."""
+    manifest = read_manifest(models_dir)
+    artifact = Path(models_dir) / Path(manifest["artifact"]).name
+    if not artifact.is_file():
+        raise ArtifactError(f"{artifact}: the artifact named by the manifest is missing")
+    actual = sha256_of(artifact)
+    if actual != manifest["sha256"]:
+        raise ArtifactError(
+            f"{artifact}: sha256 mismatch — the manifest says {manifest['sha256']}, the file has {actual}; "
+            "the artifact was altered or replaced and is refused (retrain with matcher.model.train_model)"
+        )
+    model = joblib.load(artifact)
+    if not isinstance(model, MatchModel):
+        raise ArtifactError(f"{artifact}: holds a {type(model).__name__}, not a MatchModel")
+    try:
+        model.check()
+    except ValueError as e:
+        raise ArtifactError(f"{artifact}: {e}") from None
+    return model, manifest

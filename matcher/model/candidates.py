@@ -1,0 +1,311 @@
+"""Candidate retrieval: for every worker the top-K demand lines they could actually take.
+
+A (worker, line) pair is FEASIBLE on the day of matching `as_of` when all of these hold:
+
+- region: the line lies in the worker's own county (for a resident of the development zone, also in
+  麒麟区 around it) or inside a region the worker named in their intentions (a county, 530300 for the
+  whole of Qujing, a partner city) — except that a line outside Yunnan needs, and only needs, the
+  worker's stated willingness to work outside the province (`intentions.outside_province`);
+- working age: on the line's start date, or on `as_of` if the line has already started, the worker is
+  at least 16 (劳动法 第十五条 forbids employing anyone younger) and not yet 60 (the statutory retirement
+  age, 国发〔1978〕104号; the bureau applies 60 to women too, since it places women past 50 in flexible work);
+- wage: the line's top wage reaches the worker's minimum wage (`intentions.min_wage`);
+- certificates: every special-operation item the line requires is held by `as_of`, or is awarded by a
+  programme of the catalogue that a class starting on `as_of` can still finish within the programme's
+  catalogue validity (`class_dates`) — then the pair needs training first and becomes a pathway
+  (`matcher.model.pathways`).
+
+Retrieval ranks the feasible lines of a worker by the weighted dot product of their rows in the shared
+feature space (`ProfileVectorizer.column_weights`). Everything is computed per batch of workers as sparse
+products and boolean masks over (batch × lines); batches go through `joblib.Parallel`, so running inside
+`joblib.parallel_config(backend="dask")` spreads them over a Dask cluster unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import sparse
+
+from matcher import reference as ref
+from matcher.model.features import ProfileVectorizer, line_profiles, worker_profiles
+from matcher.model.snapshot import NEVER, City, one_native_thread, place, special_operation_codes
+
+AGE_MIN, AGE_MAX = 16, 60
+DEFAULT_K = 50
+BATCH = 2048
+
+
+def _years_before(day: int, years: int) -> int:
+    """The ordinal of the same calendar day `years` earlier (29 February falls back to the 28th)."""
+    d = date.fromordinal(day)
+    try:
+        return d.replace(year=d.year - years).toordinal()
+    except ValueError:
+        return d.replace(year=d.year - years, day=28).toordinal()
+
+
+@dataclass
+class LineIndex:
+    """Demand lines prepared for retrieval: weighted vectors and what the feasibility rules read."""
+
+    rows: np.ndarray  # line rows in the city
+    vectors_t: sparse.csr_matrix  # (features × lines), weighted for retrieval, without the text block
+    text_t: sparse.csr_matrix  # (features × lines), the text block alone, unweighted
+    text_weight: float  # the text block's retrieval weight
+    born_by: np.ndarray  # a worker born on or before this day is 16 on the start day
+    born_after: np.ndarray  # … and one born after this day is not yet 60
+    wage_max: np.ndarray
+    outside_province: np.ndarray
+    chain_t: np.ndarray  # (regions × lines) 0/1: the line's region and every region containing it
+    required_t: np.ndarray  # (items × lines) 0/1: required special-operation items
+    unobtainable_t: np.ndarray  # (items × lines) 0/1: required items no available programme awards
+    n_required: np.ndarray
+    n_unobtainable: np.ndarray
+    region_ids: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class WorkerBatch:
+    """A batch of workers as they stand on `as_of`, in the columns the feasibility rules read."""
+
+    rows: np.ndarray
+    vectors: sparse.csr_matrix  # (batch × features)
+    birth: np.ndarray
+    min_wage: np.ndarray
+    outside_province: np.ndarray
+    intents: np.ndarray  # (batch × regions) 0/1: regions the worker accepts, home county and intentions
+    held: np.ndarray  # (batch × items) 0/1: special-operation items held on `as_of`
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def slice(self, start: int, stop: int) -> WorkerBatch:
+        return WorkerBatch(
+            self.rows[start:stop],
+            self.vectors[start:stop],
+            self.birth[start:stop],
+            self.min_wage[start:stop],
+            self.outside_province[start:stop],
+            self.intents[start:stop],
+            self.held[start:stop],
+        )
+
+
+def class_dates(city: City, programmes: np.ndarray, as_of: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day of a class of each programme joined on `as_of`.
+
+    A class starts on `as_of` (or when the catalogue entry opens, if later) and trains five days a
+    week, so it lasts ceil(days × 7 / 5) calendar days.
+    """
+    p = city.programmes
+    start = np.maximum(p.start[programmes], as_of)
+    return start, start + np.ceil(p.days[programmes] * 7 / 5).astype(np.int64) - 1
+
+
+def available_programmes(city: City, as_of: int) -> np.ndarray:
+    """Rows of the programmes a class joined on `as_of` can finish within their catalogue validity."""
+    rows = np.flatnonzero(city.programmes.seats > 0)
+    _, end = class_dates(city, rows, as_of)
+    return rows[end <= city.programmes.end[rows]]
+
+
+def obtainable_items(city: City, as_of: int) -> np.ndarray:
+    """Which special-operation items an available programme (`available_programmes`) awards."""
+    so = city.programmes.so[available_programmes(city, as_of)]
+    out = np.zeros(len(special_operation_codes()), bool)
+    out[so[so >= 0]] = True
+    return out
+
+
+def build_line_index(city: City, vectorizer: ProfileVectorizer, rows: np.ndarray, as_of: int) -> LineIndex:
+    """The lines `rows` of the city ready for retrieval on day `as_of`."""
+    ln = city.lines
+    rows = np.asarray(rows, dtype=np.int64)
+    vectors = vectorizer.transform(line_profiles(city, rows))
+    weights = vectorizer.column_weights()
+    text_only = np.zeros(vectorizer.n_features_out_, np.float32)
+    text_only[vectorizer.blocks_["text"]] = 1.0
+    text_weights = np.unique(weights[text_only > 0])
+    if len(text_weights) > 1:
+        raise ValueError("retrieval needs one weight for the whole text block")
+    weighted = vectors.multiply((weights * (1 - text_only))[None, :]).tocsr()
+    start_on = np.maximum(ln.start[rows], as_of)
+    region_ids: dict[str, int] = {}
+    c_rows, c_cols = [], []
+    for i, code in enumerate(ln.region[rows].tolist()):
+        for c in place(code).chain:
+            c_rows.append(i)
+            c_cols.append(region_ids.setdefault(c, len(region_ids)))
+    chain = np.zeros((len(region_ids), len(rows)), np.float32)
+    chain[c_cols, c_rows] = 1.0
+    required = ln.required[rows].toarray().astype(np.float32)
+    unobtainable = required * ~obtainable_items(city, as_of)[None, :]
+    return LineIndex(
+        rows=rows,
+        vectors_t=_pruned(weighted.T),
+        text_t=_pruned(vectors.multiply(text_only[None, :]).T),
+        text_weight=float(text_weights[0]) if len(text_weights) else 0.0,
+        born_by=np.array([_years_before(d, AGE_MIN) for d in start_on.tolist()], np.int64),
+        born_after=np.array([_years_before(d, AGE_MAX) for d in start_on.tolist()], np.int64),
+        wage_max=ln.wage_max[rows],
+        outside_province=ln.province[rows] != ref.YUNNAN_CODE,
+        chain_t=chain,
+        required_t=np.ascontiguousarray(required.T),
+        unobtainable_t=np.ascontiguousarray(unobtainable.T),
+        n_required=required.sum(axis=1).astype(np.int32),
+        n_unobtainable=unobtainable.sum(axis=1).astype(np.int32),
+        region_ids=region_ids,
+    )
+
+
+def _pruned(m: sparse.spmatrix) -> sparse.csr_matrix:
+    """CSR without stored zeros (multiplying by zero weights leaves them, and they cost in products)."""
+    out = sparse.csr_matrix(m)
+    out.eliminate_zeros()
+    return out
+
+
+@cache
+def home_regions(county: str) -> tuple[str, ...]:
+    """The regions counted as a worker's own county: the county-level unit, and for the development
+    zone also 麒麟区, which contains it."""
+    r = ref.region(county)
+    return (county, r.parent_code) if r.kind == "zone" and r.parent_code else (county,)
+
+
+def held_items(city: City, rows: np.ndarray, as_of: int) -> np.ndarray:
+    """(rows × items) 0/1: special-operation items each worker holds a certificate for before `as_of`."""
+    cr = city.credentials
+    q, k = cr.expand(rows)
+    keep = (cr["so"][k] >= 0) & (cr["date"][k] < as_of) & (cr["date"][k] != NEVER)
+    held = np.zeros((len(rows), len(special_operation_codes())), np.float32)
+    held[q[keep], cr["so"][k][keep]] = 1.0
+    return held
+
+
+def worker_states(
+    city: City, vectorizer: ProfileVectorizer, index: LineIndex, rows: np.ndarray, as_of: int
+) -> WorkerBatch:
+    """The workers `rows` as they stand on `as_of`, vectorized in the index's feature space."""
+    w = city.workers
+    rows = np.asarray(rows, dtype=np.int64)
+    q, k = w.intent_region.expand(rows)
+    homes = [(i, code) for i, county in enumerate(w.county[rows].tolist()) for code in home_regions(county)]
+    q = np.concatenate([q, np.array([i for i, _ in homes], np.int64)])
+    codes = w.intent_region["code"][k].tolist() + [code for _, code in homes]
+    cols = np.array([index.region_ids.get(c, -1) for c in codes], np.int64)
+    keep = cols >= 0
+    intents = np.zeros((len(rows), len(index.region_ids)), np.float32)
+    intents[q[keep], cols[keep]] = 1.0
+    return WorkerBatch(
+        rows=rows,
+        vectors=vectorizer.transform(worker_profiles(city, rows, as_of)),
+        birth=w.birth[rows],
+        min_wage=w.min_wage[rows],
+        outside_province=w.outside_province[rows],
+        intents=intents,
+        held=held_items(city, rows, as_of),
+    )
+
+
+def feasibility(batch: WorkerBatch, index: LineIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(batch × lines) feasibility mask and the number of required items each worker lacks.
+
+    Regions and items are few, so their incidence products are small dense matrix products.
+    """
+    accepted = (batch.intents @ index.chain_t) > 0
+    outside = index.outside_province[None, :]
+    region = np.where(outside, batch.outside_province[:, None], accepted)
+    age = (batch.birth[:, None] <= index.born_by[None, :]) & (
+        batch.birth[:, None] > index.born_after[None, :]
+    )
+    wage = index.wage_max[None, :] >= batch.min_wage[:, None]
+    covered = batch.held @ index.required_t
+    covered_unobtainable = batch.held @ index.unobtainable_t
+    certs = covered_unobtainable >= index.n_unobtainable[None, :]
+    missing = (index.n_required[None, :] - covered).astype(np.int8)
+    return region & age & wage & certs, missing
+
+
+@dataclass
+class Candidates:
+    """Retrieved pairs, grouped by worker (in the order asked) and best first within a worker."""
+
+    worker: np.ndarray  # worker rows
+    line: np.ndarray  # line rows
+    similarity: np.ndarray  # the retrieval similarity (weighted dot product in the shared space)
+    text: np.ndarray  # the TF-IDF cosine of the worker's and the line's text
+    missing: np.ndarray  # required special-operation items the worker lacks (obtainable by training)
+
+    def __len__(self) -> int:
+        return len(self.worker)
+
+    @classmethod
+    def concat(cls, parts: list[Candidates]) -> Candidates:
+        names = ("worker", "line", "similarity", "text", "missing")
+        if not parts:
+            return cls(*(np.zeros(0, t) for t in (np.int64, np.int64, np.float32, np.float32, np.int8)))
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in names))
+
+
+def retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
+    """The top-`k` feasible lines of each worker of the batch (fewer when fewer are feasible)."""
+    with one_native_thread():
+        return _retrieve_batch(batch, index, k)
+
+
+def _retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
+    mask, missing = feasibility(batch, index)
+    # The text block is multiplied apart so that its cosine comes out too: the similarity is the other
+    # blocks' weighted product plus the text block's weight times the cosine.
+    text_all = (batch.vectors @ index.text_t).toarray()
+    sims = (batch.vectors @ index.vectors_t).toarray() + index.text_weight * text_all
+    sims[~mask] = -np.inf
+    kk = min(k, len(index))
+    if kk == 0:
+        return Candidates.concat([])
+    # The k best, then sorted by similarity with ties in line order: the same row gives the same list
+    # whatever batch it comes in.
+    top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+    top_s = np.take_along_axis(sims, top, axis=1)
+    order = np.lexsort((top, -top_s), axis=1)
+    top = np.take_along_axis(top, order, axis=1)
+    top_s = np.take_along_axis(top_s, order, axis=1)
+    keep = np.isfinite(top_s)
+    rows = np.repeat(np.arange(len(batch)), kk).reshape(len(batch), kk)
+    r, c = rows[keep], top[keep]
+    text = text_all[r, c]
+    return Candidates(
+        worker=batch.rows[r],
+        line=index.rows[c],
+        similarity=top_s[keep],
+        text=text,
+        missing=missing[r, c],
+    )
+
+
+def retrieve(
+    index: LineIndex,
+    workers: WorkerBatch,
+    k: int = DEFAULT_K,
+    batch_size: int = BATCH,
+    n_jobs: int | None = None,
+) -> Candidates:
+    """Top-`k` feasible lines for each worker, batch by batch through `joblib.Parallel`."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    spans = range(0, len(workers), batch_size)
+    parts = Parallel(n_jobs=n_jobs)(
+        delayed(retrieve_batch)(workers.slice(i, i + batch_size), index, k) for i in spans
+    )
+    return Candidates.concat(list(parts))

@@ -1,0 +1,743 @@
+"""The city as arrays: workers, demand lines, programmes, enrolments and referrals, loaded once.
+
+Features, retrieval and training work on whole columns (numpy) and on ragged per-owner tables laid out
+like CSR matrices, so that nothing downstream loops over (worker, line) pairs in Python. Dates are kept
+as proleptic ordinals (`date.toordinal()`), levels as ranks (0 none, 1 初级工 … 5 高级技师), occupations
+as indices into the level-4 list of the classification and special-operation items as catalogue indices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sqlalchemy import select
+from threadpoolctl import ThreadpoolController
+
+from matcher import reference as ref
+from matcher.domain import EDUCATION_RANK, Education, PriorityGroup
+from matcher.store import session_scope
+from matcher.store.tables import (
+    DemandLineRow,
+    EnrolmentRow,
+    EnterpriseRow,
+    InstitutionRow,
+    PlacementRow,
+    ProgrammeRow,
+    WorkerRow,
+)
+
+NEVER = date(9999, 12, 31).toordinal()
+"""The ordinal used for an open end (a work spell still running, a certificate never issued)."""
+
+GROUPS: tuple[str, ...] = tuple(g.value for g in PriorityGroup)
+EDUCATIONS: tuple[str, ...] = tuple(e.value for e in Education)
+
+
+@cache
+def _threadpools() -> ThreadpoolController:
+    import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime of the trees, so that the controller sees it)
+
+    return ThreadpoolController()
+
+
+def one_native_thread() -> AbstractContextManager[Any]:
+    """A context in which BLAS and OpenMP (the boosted trees) run on one thread.
+
+    The engine parallelises over batches of workers (joblib, Dask) instead. Native threads nested under
+    those workers, or competing with other processes for a few cores, spin: they slowed fitting the
+    trees several-fold and made predicting a few dozen rows take tens of milliseconds instead of one.
+    """
+    return _threadpools().limit(limits=1)
+
+
+# --- reference lookups as arrays ----------------------------------------------------------------
+
+
+@cache
+def occupation_codes() -> tuple[str, ...]:
+    """Level-4 occupation codes; an occupation's index in this tuple is its id in every array."""
+    return tuple(o.code for o in ref.leaf_occupations())
+
+
+@cache
+def occupation_index() -> dict[str, int]:
+    return {c: i for i, c in enumerate(occupation_codes())}
+
+
+@cache
+def occupation_prefixes() -> np.ndarray:
+    """(n_occupations, 4) ids of each occupation's 大类, 中类, 小类 and itself.
+
+    Two occupations share a group at depth k exactly when their ids in column k-1 are equal, so the tree
+    distance of arrays of occupations is `4 - (a_prefix == b_prefix).sum(axis=-1)`.
+    """
+    node_id = {code: i for i, code in enumerate(ref.occupations())}
+    out = np.empty((len(occupation_codes()), 4), dtype=np.int32)
+    for i, code in enumerate(occupation_codes()):
+        parts = code.split("-")
+        for k in range(4):
+            out[i, k] = node_id["-".join(parts[: k + 1])]
+    return out
+
+
+@cache
+def occupation_major_groups() -> np.ndarray:
+    """The 大类 (1–8) of each occupation id."""
+    return np.array([int(c.split("-")[0]) for c in occupation_codes()], np.int8)
+
+
+def occupation_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Tree distance (0 same … 4 other 大类) of occupation ids, broadcast; -1 (none) gives 5."""
+    pre = occupation_prefixes()
+    a, b = np.asarray(a), np.asarray(b)
+    common = (pre[np.maximum(a, 0)] == pre[np.maximum(b, 0)]).sum(axis=-1)
+    return np.where((a < 0) | (b < 0), 5, 4 - common).astype(np.int8)
+
+
+@cache
+def special_operation_codes() -> tuple[str, ...]:
+    return tuple(ref.special_operations())
+
+
+@cache
+def special_operation_index() -> dict[str, int]:
+    return {c: i for i, c in enumerate(special_operation_codes())}
+
+
+def occ_id(code: str | None, where: str) -> int:
+    """The array id of an occupation code (-1 for none); ValueError names the record at fault."""
+    if code is None:
+        return -1
+    try:
+        return occupation_index()[code]
+    except KeyError:
+        raise ValueError(
+            f"{where}: {code!r} is not a level-4 occupation of the 2022 classification"
+        ) from None
+
+
+def so_id(code: str | None, where: str) -> int:
+    if code is None:
+        return -1
+    try:
+        return special_operation_index()[code]
+    except KeyError:
+        raise ValueError(f"{where}: {code!r} is not an item of the special-operation catalogue") from None
+
+
+def rank_of(level: int | None, where: str) -> int:
+    try:
+        return ref.level_rank(level)
+    except ValueError as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What matching needs to know of a region code."""
+
+    code: str
+    county: str  # the county-level unit, or the region itself above county level (an outbound city)
+    in_qujing: bool
+    province: str
+    lon: float
+    lat: float
+    chain: tuple[str, ...]  # the region and every region containing it
+
+
+@cache
+def place(code: str) -> Place:
+    """The region's county, province, containment chain and coordinates (KeyError for an unknown code)."""
+    loc = ref.located(code)
+    assert loc.lon is not None and loc.lat is not None
+    return Place(
+        code=code,
+        county=ref.county_of(code) or code,
+        in_qujing=ref.is_in_qujing(code),
+        province=ref.province_of(code),
+        lon=loc.lon,
+        lat=loc.lat,
+        chain=tuple(r.code for r in ref.region_chain(code)),
+    )
+
+
+def place_of(code: str, where: str) -> Place:
+    try:
+        return place(code)
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+def haversine_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """Great-circle distances in kilometres, broadcast (the formula of `reference.distance_km`)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * ref.EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def ordinal(d: date | None) -> int:
+    """A date as an ordinal; None (an open end) as NEVER."""
+    return NEVER if d is None else d.toordinal()
+
+
+def years_between(born: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Whole years of age from birth ordinals to date ordinals, exactly as a calendar counts them."""
+    b = _ymd(np.asarray(born))
+    o = _ymd(np.asarray(on))
+    before_birthday = (o[1] * 100 + o[2]) < (b[1] * 100 + b[2])
+    return o[0] - b[0] - before_birthday
+
+
+def _ymd(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    days = ordinals.astype("int64") - date(1970, 1, 1).toordinal()
+    d64 = days.astype("datetime64[D]")
+    y = d64.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d64.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    dd = (d64 - d64.astype("datetime64[M]")).astype(np.int64) + 1
+    return y, m, dd
+
+
+# --- ragged tables ------------------------------------------------------------------------------
+
+
+@dataclass
+class Ragged:
+    """Records grouped by owner: owner i's records are rows `offsets[i]:offsets[i+1]` of every column."""
+
+    offsets: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    @classmethod
+    def build(
+        cls,
+        n_owners: int,
+        owners: Sequence[int] | np.ndarray,
+        columns: Mapping[str, Sequence[Any] | np.ndarray],
+        dtypes: Mapping[str, Any],
+    ) -> Ragged:
+        own = np.asarray(owners, dtype=np.int64)
+        order = np.argsort(own, kind="stable")
+        offsets = np.zeros(n_owners + 1, dtype=np.int64)
+        np.cumsum(np.bincount(own, minlength=n_owners), out=offsets[1:])
+        cols = {k: np.asarray(v, dtype=dtypes.get(k))[order] for k, v in columns.items()}
+        return cls(offsets, cols)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def owner(self) -> np.ndarray:
+        """The owner of each record."""
+        return np.repeat(np.arange(len(self.offsets) - 1), self.counts())
+
+    def expand(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each query i with owner `owners[i]`, every record of that owner: (query index, record index).
+
+        This is how per-pair questions ("does the worker hold item X at the referral date?") are answered
+        without a Python loop: expand, test every (pair, record) row at once, then reduce per pair.
+        """
+        owners = np.asarray(owners, dtype=np.int64)
+        starts, counts = self.offsets[owners], self.offsets[owners + 1] - self.offsets[owners]
+        query = np.repeat(np.arange(len(owners)), counts)
+        first = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return query, first + np.arange(counts.sum())
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Workers:
+    """Workers as columns; JSON sub-records as ragged tables (dates as ordinals)."""
+
+    id: np.ndarray
+    birth: np.ndarray
+    sex: np.ndarray
+    residence: np.ndarray  # region code (object)
+    hukou_region: np.ndarray  # object
+    status: np.ndarray  # employment status as surveyed (object)
+    county: np.ndarray  # county-level unit of residence (object)
+    lon: np.ndarray
+    lat: np.ndarray
+    province: np.ndarray  # object
+    hukou_rural: np.ndarray
+    education: np.ndarray  # rank in Education order
+    unemployed_since: np.ndarray  # ordinal, NEVER when not registered
+    pension: np.ndarray
+    groups: sparse.csr_matrix  # (n, len(GROUPS)) 0/1
+    min_wage: np.ndarray
+    outside_province: np.ndarray
+    intent_occ: Ragged  # occ, order
+    intent_region: Ragged  # code (object)
+    certs: Ragged  # occ, rank, so, issued
+    spells: Ragged  # occ, start, end
+    prior: Ragged  # year, occ, rank, project (subsidised trainings)
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+
+@dataclass
+class Lines:
+    id: np.ndarray
+    enterprise_id: np.ndarray
+    occ: np.ndarray
+    rank: np.ndarray  # required level rank, 0 none
+    required: sparse.csr_matrix  # (n, n_items) required special-operation items
+    headcount: np.ndarray
+    wage_min: np.ndarray
+    wage_max: np.ndarray
+    region: np.ndarray  # object
+    county: np.ndarray  # object
+    province: np.ndarray  # object
+    in_qujing: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    order_training: np.ndarray
+    open: np.ndarray
+    title: np.ndarray  # object
+    description: np.ndarray  # object
+    industry: np.ndarray  # object, GB/T 4754 section
+    size: np.ndarray  # object
+    high_risk: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+
+@dataclass
+class Programmes:
+    id: np.ndarray
+    code: np.ndarray  # object
+    name: np.ndarray  # object
+    mode: np.ndarray  # object
+    occ: np.ndarray
+    rank: np.ndarray  # target level rank, 0 none
+    certificate: np.ndarray  # object
+    so: np.ndarray  # awarded special-operation item, -1 none
+    days: np.ndarray
+    cost: np.ndarray
+    subsidy: np.ndarray
+    seats: np.ndarray
+    region: np.ndarray  # object
+    county: np.ndarray  # object
+    lon: np.ndarray
+    lat: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    enterprise_id: np.ndarray  # -1 none
+    institution: np.ndarray  # object, institution name
+    institution_kind: np.ndarray  # object
+    tendered: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+
+@dataclass
+class Enrolments:
+    id: np.ndarray
+    worker: np.ndarray  # worker row
+    programme: np.ndarray  # programme row
+    start: np.ndarray
+    end: np.ndarray
+    completed: np.ndarray
+    cert_date: np.ndarray  # NEVER when no certificate
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+
+@dataclass
+class Placements:
+    id: np.ndarray
+    worker: np.ndarray  # worker row
+    line: np.ndarray  # line row
+    enrolment: np.ndarray  # enrolment row, -1 none
+    referred: np.ndarray
+    hired: np.ndarray
+    retained: np.ndarray
+
+    @property
+    def label(self) -> np.ndarray:
+        """The outcome the model predicts: hired and still employed six months on."""
+        return self.hired & self.retained
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+
+@dataclass
+class City:
+    """Everything matching reads from the store, with id → row look-ups, and tables derived once.
+
+    Derived: `credentials` — per worker, every certificate held and the certificate of every training
+    completed (columns occ, rank, so, date; a training's certificate may also be in the worker's record,
+    and the duplicate changes no maximum or membership); `trainings` — per worker, each enrolment's
+    programme, last day and completion; `line_chain` — per line, ids of the regions containing its work
+    region (-1 pads), with `intent_region_id` the same ids for the workers' intended regions (-1: no
+    line lies there); `required_dense` — (lines × items + 1) required items, the extra column False so
+    that item -1 reads as "not required".
+    """
+
+    workers: Workers
+    lines: Lines
+    programmes: Programmes
+    enrolments: Enrolments
+    placements: Placements
+    as_of: int  # the ordinal of the day recommendations are made for
+    credentials: Ragged = field(init=False)
+    trainings: Ragged = field(init=False)
+    line_chain: np.ndarray = field(init=False)
+    intent_region_id: np.ndarray = field(init=False)
+    required_dense: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        w, e, p = self.workers.certs, self.enrolments, self.programmes
+        done = e.completed & (e.cert_date != NEVER)
+        self.credentials = Ragged.build(
+            len(self.workers),
+            np.concatenate([w.owner(), e.worker[done]]),
+            {
+                "occ": np.concatenate([w["occ"], p.occ[e.programme[done]]]),
+                "rank": np.concatenate([w["rank"], p.rank[e.programme[done]]]),
+                "so": np.concatenate([w["so"], p.so[e.programme[done]]]),
+                "date": np.concatenate([w["issued"], e.cert_date[done]]),
+            },
+            {"occ": np.int32, "rank": np.int8, "so": np.int16, "date": np.int64},
+        )
+        self.trainings = Ragged.build(
+            len(self.workers),
+            e.worker,
+            {"programme": e.programme, "end": e.end, "completed": e.completed},
+            {"programme": np.int64, "end": np.int64, "completed": bool},
+        )
+        ids: dict[str, int] = {}
+        chains = [place(code).chain for code in self.lines.region.tolist()]
+        self.line_chain = np.full((len(chains), max((len(c) for c in chains), default=1)), -1, np.int32)
+        for i, chain in enumerate(chains):
+            for j, code in enumerate(chain):
+                self.line_chain[i, j] = ids.setdefault(code, len(ids))
+        self.intent_region_id = np.array(
+            [ids.get(c, -1) for c in self.workers.intent_region["code"].tolist()], np.int32
+        )
+        self.required_dense = np.zeros((len(self.lines), len(special_operation_codes()) + 1), bool)
+        self.required_dense[:, :-1] = self.lines.required.toarray() > 0
+
+    def worker_rows(self, ids: Iterable[int]) -> np.ndarray:
+        return _rows_of(self.workers.id, ids, "worker")
+
+    def line_rows(self, ids: Iterable[int]) -> np.ndarray:
+        return _rows_of(self.lines.id, ids, "demand line")
+
+
+def _rows_of(sorted_ids: np.ndarray, ids: Iterable[int], what: str) -> np.ndarray:
+    """Row positions of `ids` in the sorted id column; KeyError names the first id not there."""
+    q = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_ids, q), max(len(sorted_ids) - 1, 0))
+    bad = sorted_ids[pos] != q if len(sorted_ids) else np.ones(len(q), bool)
+    if bad.any():
+        raise KeyError(f"{what} id {int(q[np.argmax(bad)])} is not in the store")
+    return pos
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def _day(record: Mapping[str, Any], key: str, where: str, required: bool = True) -> int:
+    """The ordinal of a JSON sub-record's ISO date; ValueError names the record and field at fault."""
+    value = record.get(key)
+    if value is None:
+        if required:
+            raise ValueError(f"{where}.{key}: a date is required")
+        return NEVER
+    try:
+        return date.fromisoformat(value).toordinal()
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}.{key}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def load_workers(rows: Sequence[Any]) -> Workers:
+    """Workers from `WorkerRow`-shaped records (attributes as in the table), sorted by id."""
+    rows = sorted(rows, key=lambda r: r.id)
+    n = len(rows)
+    io_w, io_c, io_o = [], [], []
+    ir_w, ir_c = [], []
+    c_w: list[int] = []
+    c_cols: dict[str, list[Any]] = {"occ": [], "rank": [], "so": [], "issued": []}
+    s_w: list[int] = []
+    s_cols: dict[str, list[int]] = {"occ": [], "start": [], "end": []}
+    p_w: list[int] = []
+    p_cols: dict[str, list[Any]] = {"year": [], "occ": [], "rank": [], "project": []}
+    g_rows, g_cols = [], []
+    group_index = {g: i for i, g in enumerate(GROUPS)}
+    places = []
+    min_wage = np.zeros(n, np.int64)
+    outside = np.zeros(n, bool)
+    for i, r in enumerate(rows):
+        where = f"worker {r.id}"
+        places.append(place_of(r.residence_region, f"{where}.residence_region"))
+        it = r.intentions or {}
+        for k, code in enumerate(it.get("occupations", [])):
+            io_w.append(i)
+            io_c.append(occ_id(code, f"{where}.intentions.occupations[{k}]"))
+            io_o.append(k)
+        for k, code in enumerate(it.get("regions", [])):
+            place_of(code, f"{where}.intentions.regions[{k}]")
+            ir_w.append(i)
+            ir_c.append(code)
+        min_wage[i] = int(it.get("min_wage", 0) or 0)
+        outside[i] = bool(it.get("outside_province", False))
+        for k, c in enumerate(r.certificates or []):
+            w = f"{where}.certificates[{k}]"
+            c_w.append(i)
+            c_cols["occ"].append(occ_id(c.get("occupation_code"), w + ".occupation_code"))
+            c_cols["rank"].append(rank_of(c.get("level"), w + ".level"))
+            c_cols["so"].append(so_id(c.get("special_operation"), w + ".special_operation"))
+            c_cols["issued"].append(_day(c, "issued_on", w))
+        for k, s in enumerate(r.work_history or []):
+            s_w.append(i)
+            s_cols["occ"].append(occ_id(s["occupation_code"], f"{where}.work_history[{k}].occupation_code"))
+            s_cols["start"].append(_day(s, "start", f"{where}.work_history[{k}]"))
+            s_cols["end"].append(_day(s, "end", f"{where}.work_history[{k}]", required=False))
+        for k, t in enumerate(r.subsidised_trainings or []):
+            w = f"{where}.subsidised_trainings[{k}]"
+            p_w.append(i)
+            p_cols["year"].append(int(t["year"]))
+            p_cols["occ"].append(occ_id(t["occupation_code"], w + ".occupation_code"))
+            p_cols["rank"].append(rank_of(t.get("level"), w + ".level"))
+            p_cols["project"].append(str(t["project_id"]))
+        for g in r.groups or []:
+            if g not in group_index:
+                raise ValueError(f"{where}.groups: {g!r} is not a priority group ({', '.join(GROUPS)})")
+            g_rows.append(i)
+            g_cols.append(group_index[g])
+        if r.education not in EDUCATION_RANK:
+            raise ValueError(f"{where}.education: {r.education!r} is not one of {', '.join(EDUCATIONS)}")
+    groups = sparse.csr_matrix((np.ones(len(g_rows), np.float32), (g_rows, g_cols)), shape=(n, len(GROUPS)))
+    groups.sum_duplicates()
+    groups.data[:] = 1.0
+    return Workers(
+        id=np.array([r.id for r in rows], np.int64),
+        birth=np.array([r.birth_date.toordinal() for r in rows], np.int64),
+        sex=np.array([r.sex for r in rows], object),
+        residence=np.array([r.residence_region for r in rows], object),
+        hukou_region=np.array([r.hukou_region for r in rows], object),
+        status=np.array([r.employment_status for r in rows], object),
+        county=np.array([p.county for p in places], object),
+        lon=np.array([p.lon for p in places], np.float64),
+        lat=np.array([p.lat for p in places], np.float64),
+        province=np.array([p.province for p in places], object),
+        hukou_rural=np.array([r.hukou_type == "rural" for r in rows], bool),
+        education=np.array([EDUCATION_RANK[Education(r.education)] for r in rows], np.int8),
+        unemployed_since=np.array([ordinal(r.registered_unemployed_since) for r in rows], np.int64),
+        pension=np.array([bool(r.receives_pension) for r in rows], bool),
+        groups=groups,
+        min_wage=min_wage,
+        outside_province=outside,
+        intent_occ=Ragged.build(n, io_w, {"occ": io_c, "order": io_o}, {"occ": np.int32, "order": np.int8}),
+        intent_region=Ragged.build(n, ir_w, {"code": ir_c}, {"code": object}),
+        certs=Ragged.build(
+            n,
+            c_w,
+            c_cols,
+            {"occ": np.int32, "rank": np.int8, "so": np.int16, "issued": np.int64},
+        ),
+        spells=Ragged.build(n, s_w, s_cols, {"occ": np.int32, "start": np.int64, "end": np.int64}),
+        prior=Ragged.build(
+            n, p_w, p_cols, {"year": np.int32, "occ": np.int32, "rank": np.int8, "project": object}
+        ),
+    )
+
+
+def load_lines(rows: Sequence[Any], enterprises: dict[int, Any]) -> Lines:
+    rows = sorted(rows, key=lambda r: r.id)
+    n = len(rows)
+    req_r, req_c = [], []
+    places = []
+    for i, r in enumerate(rows):
+        where = f"demand line {r.id}"
+        places.append(place_of(r.work_region, f"{where}.work_region"))
+        for k, code in enumerate(r.required_certificates or []):
+            req_r.append(i)
+            req_c.append(so_id(code, f"{where}.required_certificates[{k}]"))
+        if r.enterprise_id not in enterprises:
+            raise ValueError(f"{where}.enterprise_id: enterprise {r.enterprise_id} is not in the store")
+    required = sparse.csr_matrix(
+        (np.ones(len(req_r), np.float32), (req_r, req_c)), shape=(n, len(special_operation_codes()))
+    )
+    required.sum_duplicates()
+    required.data[:] = 1.0
+    ent = [enterprises[r.enterprise_id] for r in rows]
+    return Lines(
+        id=np.array([r.id for r in rows], np.int64),
+        enterprise_id=np.array([r.enterprise_id for r in rows], np.int64),
+        occ=np.array(
+            [occ_id(r.occupation_code, f"demand line {r.id}.occupation_code") for r in rows], np.int32
+        ),
+        rank=np.array(
+            [rank_of(r.required_level, f"demand line {r.id}.required_level") for r in rows], np.int8
+        ),
+        required=required,
+        headcount=np.array([r.headcount for r in rows], np.int64),
+        wage_min=np.array([r.wage_min for r in rows], np.int64),
+        wage_max=np.array([r.wage_max for r in rows], np.int64),
+        region=np.array([r.work_region for r in rows], object),
+        county=np.array([p.county for p in places], object),
+        province=np.array([p.province for p in places], object),
+        in_qujing=np.array([p.in_qujing for p in places], bool),
+        lon=np.array([p.lon for p in places], np.float64),
+        lat=np.array([p.lat for p in places], np.float64),
+        start=np.array([r.start_date.toordinal() for r in rows], np.int64),
+        end=np.array([r.end_date.toordinal() for r in rows], np.int64),
+        order_training=np.array([bool(r.accepts_order_training) for r in rows], bool),
+        open=np.array([r.status == "open" for r in rows], bool),
+        title=np.array([r.title for r in rows], object),
+        description=np.array([r.description or "" for r in rows], object),
+        industry=np.array([e.industry for e in ent], object),
+        size=np.array([e.size for e in ent], object),
+        high_risk=np.array([e.high_risk_sector is not None for e in ent], bool),
+    )
+
+
+def load_programmes(rows: Sequence[Any], institutions: dict[int, Any]) -> Programmes:
+    rows = sorted(rows, key=lambda r: r.id)
+    places = [place_of(r.region, f"programme {r.id}.region") for r in rows]
+    inst = []
+    for r in rows:
+        if r.institution_id not in institutions:
+            raise ValueError(
+                f"programme {r.id}.institution_id: institution {r.institution_id} is not in the store"
+            )
+        inst.append(institutions[r.institution_id])
+    return Programmes(
+        id=np.array([r.id for r in rows], np.int64),
+        code=np.array([r.code for r in rows], object),
+        name=np.array([r.name for r in rows], object),
+        mode=np.array([r.mode for r in rows], object),
+        occ=np.array(
+            [occ_id(r.occupation_code, f"programme {r.id}.occupation_code") for r in rows], np.int32
+        ),
+        rank=np.array([rank_of(r.target_level, f"programme {r.id}.target_level") for r in rows], np.int8),
+        certificate=np.array([r.certificate for r in rows], object),
+        so=np.array(
+            [so_id(r.special_operation, f"programme {r.id}.special_operation") for r in rows], np.int16
+        ),
+        days=np.array([r.days for r in rows], np.int64),
+        cost=np.array([r.cost_per_person for r in rows], np.int64),
+        subsidy=np.array([r.catalogue_subsidy for r in rows], np.int64),
+        seats=np.array([r.seats for r in rows], np.int64),
+        region=np.array([r.region for r in rows], object),
+        county=np.array([p.county for p in places], object),
+        lon=np.array([p.lon for p in places], np.float64),
+        lat=np.array([p.lat for p in places], np.float64),
+        start=np.array([r.start_date.toordinal() for r in rows], np.int64),
+        end=np.array([r.end_date.toordinal() for r in rows], np.int64),
+        enterprise_id=np.array(
+            [r.enterprise_id if r.enterprise_id is not None else -1 for r in rows], np.int64
+        ),
+        institution=np.array([i.name for i in inst], object),
+        institution_kind=np.array([i.kind for i in inst], object),
+        tendered=np.array([bool(i.tendered) for i in inst], bool),
+    )
+
+
+def load_city(url: str | None = None, as_of: date | None = None) -> City:
+    """Read the whole city from the store at `url` (default `DATABASE_URL`).
+
+    `as_of` is the day recommendations are made for; by default the day after the last referral, which
+    is when the open ledger is worked through.
+    """
+    with session_scope(url) as s:
+        enterprises = {
+            r.id: r
+            for r in s.execute(
+                select(
+                    EnterpriseRow.id,
+                    EnterpriseRow.industry,
+                    EnterpriseRow.size,
+                    EnterpriseRow.high_risk_sector,
+                )
+            )
+        }
+        institutions = {
+            r.id: r
+            for r in s.execute(
+                select(InstitutionRow.id, InstitutionRow.name, InstitutionRow.kind, InstitutionRow.tendered)
+            )
+        }
+        workers = load_workers(
+            s.execute(
+                select(*_columns(WorkerRow, exclude={"name", "id_hash", "id_masked", "created_at"}))
+            ).all()
+        )
+        lines = load_lines(
+            s.execute(select(*_columns(DemandLineRow, exclude={"created_at"}))).all(), enterprises
+        )
+        programmes = load_programmes(s.execute(select(*_columns(ProgrammeRow))).all(), institutions)
+        enrol_rows = s.execute(select(*_columns(EnrolmentRow)).order_by(EnrolmentRow.id)).all()
+        placement_rows = s.execute(select(*_columns(PlacementRow)).order_by(PlacementRow.id)).all()
+    city_enrolments = Enrolments(
+        id=np.array([r.id for r in enrol_rows], np.int64),
+        worker=_rows_of(workers.id, [r.worker_id for r in enrol_rows], "enrolment's worker"),
+        programme=_rows_of(programmes.id, [r.programme_id for r in enrol_rows], "enrolment's programme"),
+        start=np.array([r.start_date.toordinal() for r in enrol_rows], np.int64),
+        end=np.array([r.end_date.toordinal() for r in enrol_rows], np.int64),
+        completed=np.array([bool(r.completed) for r in enrol_rows], bool),
+        cert_date=np.array([ordinal(r.certificate_date) for r in enrol_rows], np.int64),
+    )
+    enrol_ids = np.array([-1 if r.enrolment_id is None else r.enrolment_id for r in placement_rows], np.int64)
+    enrolment = np.full(len(placement_rows), -1, np.int64)
+    followed = enrol_ids >= 0
+    enrolment[followed] = _rows_of(city_enrolments.id, enrol_ids[followed], "referral's enrolment")
+    placements = Placements(
+        id=np.array([r.id for r in placement_rows], np.int64),
+        worker=_rows_of(workers.id, [r.worker_id for r in placement_rows], "referral's worker"),
+        line=_rows_of(lines.id, [r.demand_line_id for r in placement_rows], "referral's demand line"),
+        enrolment=enrolment,
+        referred=np.array([r.referred_on.toordinal() for r in placement_rows], np.int64),
+        hired=np.array([bool(r.hired) for r in placement_rows], bool),
+        retained=np.array([bool(r.retained_6m) for r in placement_rows], bool),
+    )
+    if as_of is not None:
+        day = as_of.toordinal()
+    elif len(placements):
+        day = int(placements.referred.max()) + 1
+    else:
+        day = date.today().toordinal()
+    return City(workers, lines, programmes, city_enrolments, placements, day)
+
+
+def _columns(table: Any, exclude: set[str] | frozenset[str] = frozenset()) -> list[Any]:
+    return [c for c in table.__table__.columns if c.name not in exclude]
+
+
+def fingerprint_parts(city: City) -> dict[str, Any]:
+    """Counts of every table and the referral outcomes, the inputs of the data fingerprint."""
+    p = city.placements
+    return {
+        "workers": len(city.workers),
+        "demand_lines": len(city.lines),
+        "programmes": len(city.programmes),
+        "enrolments": len(city.enrolments),
+        "placements": len(p),
+        "positives": int(p.label.sum()),
+        "first_referral": date.fromordinal(int(p.referred.min())).isoformat() if len(p) else None,
+        "last_referral": date.fromordinal(int(p.referred.max())).isoformat() if len(p) else None,
+    }
+
+
+def year_of(ordinals: np.ndarray) -> np.ndarray:
+    return _ymd(np.asarray(ordinals))[0]

@@ -1,0 +1,322 @@
+"""From the store to the planning network: scope, candidate arcs with their scores, subsidies, capacities.
+
+For every worker in scope the model retrieves the top candidate lines of the open ledger, scores each pair
+(P(hired and still employed six months on)) and finds the training pathways that close a pair's gap
+(`matcher.model`). A feasible pair the worker needs no certificate for is a direct arc (an outbound one
+when the line lies outside Qujing). A pathway through a programme the bureau runs as classes (order-based,
+targeted, project-based) gives a training arc worker → class, valued at the worker's best pathway
+through that class, and a serve arc class → line for each line its pathways lead to. The policy engine
+then decides each training pair; pairs it denies are dropped, with the denials counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from sqlalchemy import select
+from threadpoolctl import threadpool_limits
+from tqdm import tqdm
+
+from matcher.model.candidates import LineIndex, build_line_index, retrieve_batch, worker_states
+from matcher.model.pathways import find_pathways, gaps
+from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
+from matcher.model.snapshot import GROUPS, NEVER, City
+from matcher.plan.network import Network
+from matcher.plan.options import PlanOptions
+from matcher.plan.subsidy import PairDecisions, decide_pairs
+from matcher.policy import Pack, load_pack
+from matcher.store import session_scope
+from matcher.store.tables import InstitutionRow, ProgrammeRow
+
+CANDIDATES_PER_WORKER = 20
+"""Lines retrieved per worker (the arcs a worker may take, direct or through training)."""
+PATHWAY_PAIRS_PER_WORKER = 3
+"""Candidate pairs with a gap per worker for which training pathways are sought (best retrieved first)."""
+BATCH_WORKERS = 2048
+THREADS = 2
+"""Batches scored side by side (the machine the plan is sized for has two cores)."""
+CLASS_MODES = ("order_based", "targeted", "project_based")
+"""Programme modes the bureau opens as classes tied to demand; the others are employers' own staff
+training, entrepreneurship or a person's own choice."""
+_MISSING = FEATURES.index("missing_certificates")
+
+
+@dataclass
+class Arcs:
+    """Candidate arcs over city rows, before the policy engine and before indexing into a network."""
+
+    direct_worker: np.ndarray
+    direct_line: np.ndarray
+    direct_p: np.ndarray
+    path_worker: np.ndarray
+    path_line: np.ndarray
+    path_programme: np.ndarray
+    path_p: np.ndarray  # P(complete) × P(hired and retained after the class)
+    path_complete: np.ndarray
+    class_start: np.ndarray  # ordinal, per pathway
+    class_end: np.ndarray
+
+
+@dataclass
+class PlanInputs:
+    """The network of a plan and the maps from its indices back to the city's rows."""
+
+    network: Network
+    workers: np.ndarray  # worker row of each network worker
+    lines: np.ndarray  # line row of each network line
+    programmes: np.ndarray  # programme row of each network class
+    class_start: np.ndarray  # ordinal per class
+    class_end: np.ndarray
+    train_complete: np.ndarray  # P(complete) per training arc
+    train_line: np.ndarray  # line row of the worker's best pathway through the class, per training arc
+    decisions: PairDecisions  # per training arc
+    pack: Pack
+    policy_note: str | None
+    denials: Counter[str] = field(default_factory=Counter)
+    pairs_decided: int = 0
+
+
+def plan_day(city: City) -> int:
+    """The day the plan is made for: the city's matching day, or the day after the latest fact the
+    worker records carry (a registration of unemployment, a certificate, a work spell) when that is later.
+
+    Worker surveys are taken after the last referral; a plan must not start a class before the facts it
+    decides on (an unemployment registered in June cannot count for a class that began in January).
+    """
+    w = city.workers
+    dates = [w.unemployed_since, w.certs["issued"], w.spells["start"]]
+    known = [d[d != NEVER] for d in dates]
+    latest = max((int(d.max()) for d in known if len(d)), default=city.as_of - 1)
+    return max(city.as_of, latest + 1)
+
+
+def planning_city(city: City, options: PlanOptions) -> City:
+    """The city as the plan sees it: on its plan day (`plan_day`), with only the programmes the plan may
+    open as classes (`CLASS_MODES`, held in the plan's counties) keeping their seats, so that the model's
+    pathways go through nothing else."""
+    pr = city.programmes
+    offered = np.isin(pr.mode, CLASS_MODES)
+    if options.counties is not None:
+        offered &= np.isin(pr.county, np.array(options.counties, object))
+    programmes = dataclasses.replace(pr, seats=np.where(offered, pr.seats, 0))
+    return dataclasses.replace(city, programmes=programmes, as_of=plan_day(city))
+
+
+def scope_rows(city: City, options: PlanOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Worker, open-line and class-programme rows in the plan's scope (see `PlanOptions.counties`)."""
+    w, ln, pr = city.workers, city.lines, city.programmes
+    open_lines = ln.open & (ln.end >= city.as_of)
+    classes = np.flatnonzero(pr.seats > 0)
+    if options.counties is None:
+        return np.arange(len(w)), np.flatnonzero(open_lines), classes
+    chosen = np.array(options.counties, object)
+    workers = np.flatnonzero(np.isin(w.county, chosen))
+    return workers, np.flatnonzero(open_lines & (np.isin(ln.county, chosen) | ~ln.in_qujing)), classes
+
+
+def _batch_arcs(
+    city: City,
+    model: MatchModel,
+    space: FeatureSpace,
+    index: LineIndex,
+    rows: np.ndarray,
+    k: int,
+    pathway_pairs: int,
+) -> dict[str, np.ndarray]:
+    """The arcs of one batch of workers (see `gather_arcs`)."""
+    as_of = city.as_of
+    # Batches run side by side in threads; more OpenMP threads inside each would only fight for the cores.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        batch = worker_states(city, model.vectorizer, index, rows, as_of)
+        cand = retrieve_batch(batch, index, k)
+        X = pair_features(space, cand.worker, cand.line, np.full(len(cand), as_of))
+        p = model.scorer.predict_proba(X)[:, 1] if len(cand) else np.zeros(0)
+        direct = X[:, _MISSING] == 0
+        g = gaps(X)
+        gap = np.flatnonzero(g["certificate"] | g["level"] | g["occupation"])
+        # candidates come grouped by worker, best first: keep each worker's first few pairs with a gap
+        owner = cand.worker[gap]
+        first = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(gap) else np.zeros(0, np.int64)
+        rank = np.arange(len(gap)) - np.repeat(first, np.diff(np.r_[first, len(gap)]))
+        gap = gap[rank < pathway_pairs]
+        paths = find_pathways(model, space, cand.worker[gap], cand.line[gap], X[gap], as_of)
+    return {
+        "direct_worker": cand.worker[direct],
+        "direct_line": cand.line[direct],
+        "direct_p": p[direct],
+        "path_worker": paths.worker,
+        "path_line": paths.line,
+        "path_programme": paths.programme,
+        "path_p": paths.p_success,
+        "path_complete": paths.p_complete,
+        "class_start": paths.start,
+        "class_end": paths.end,
+    }
+
+
+def gather_arcs(
+    city: City,
+    model: MatchModel,
+    space: FeatureSpace,
+    workers: np.ndarray,
+    lines: np.ndarray,
+    k: int = CANDIDATES_PER_WORKER,
+    pathway_pairs: int = PATHWAY_PAIRS_PER_WORKER,
+    progress: bool = False,
+    threads: int = THREADS,
+) -> Arcs:
+    """Direct arcs and pathways of `workers` to `lines`, batch by batch (see the module docstring).
+
+    Pathways are sought for each worker's first `pathway_pairs` candidate pairs with a gap: scoring a
+    pathway costs a pair's features and two predictions for every programme that closes the gap.
+    Batches run in `threads` threads (the trees' predictions and most array work release the GIL).
+    """
+    index = build_line_index(city, model.vectorizer, lines, city.as_of)
+    spans = [workers[i : i + BATCH_WORKERS] for i in range(0, len(workers), BATCH_WORKERS)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        jobs = pool.map(lambda rows: _batch_arcs(city, model, space, index, rows, k, pathway_pairs), spans)
+        parts = list(tqdm(jobs, total=len(spans), desc="candidates", unit="batch", disable=not progress))
+    fields = [f.name for f in dataclasses.fields(Arcs)]
+    out = {name: np.concatenate([part[name] for part in parts]) if parts else np.zeros(0) for name in fields}
+    for name in (
+        "direct_worker",
+        "direct_line",
+        "path_worker",
+        "path_line",
+        "path_programme",
+        "class_start",
+        "class_end",
+    ):
+        out[name] = out[name].astype(np.int64)
+    return Arcs(**out)
+
+
+def policy_pack(year: int) -> tuple[Pack, str | None]:
+    """The default policy pack, its plan period carried to the end of `year` when it ended before.
+
+    The pack's own note on its plan period says that a policy continued after the plan is applied by
+    moving `plan_end`; a plan for classes held after 2021 does exactly that, and says so in its result.
+    """
+    pack = load_pack()
+    end = pack.params.get("plan_end")
+    if not isinstance(end, date) or end.year >= year:
+        return pack, None
+    extended = date(year, 12, 31)
+    params = {**pack.params, "plan_end": extended}
+    note = (
+        f"政策包{pack.id}的实施期至{end.isoformat()}；本计划的培训班在{year}年开班，按政策延续办理，"
+        f"实施期按至{extended.isoformat()}计算（the pack's plan period ends {end.isoformat()}; the plan's "
+        f"classes run in {year}, so the policy is applied as continued to {extended.isoformat()})"
+    )
+    return dataclasses.replace(pack, params=params), note
+
+
+def worker_weights(city: City, rows: np.ndarray, weights: dict[str, float]) -> np.ndarray:
+    """Each worker's priority weight: the largest weight among their groups, 1 when none is weighted."""
+    out = np.ones(len(rows))
+    groups = city.workers.groups[rows].tocsc()
+    for g, name in enumerate(GROUPS):
+        if name in weights:
+            members = groups.indices[groups.indptr[g] : groups.indptr[g + 1]]
+            out[members] = np.maximum(out[members], weights[name])
+    return out
+
+
+def institution_seats(url: str | None, programme_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(institution index per programme, each institution's total seats) for the given programmes."""
+    with session_scope(url) as s:
+        inst_of = dict(s.execute(select(ProgrammeRow.id, ProgrammeRow.institution_id)).all())
+        seats = dict(s.execute(select(InstitutionRow.id, InstitutionRow.total_seats)).all())
+    ids = np.array([inst_of[int(p)] for p in programme_ids.tolist()], np.int64)
+    uniq, index = np.unique(ids, return_inverse=True)
+    return index.astype(np.int64), np.array([seats[int(i)] for i in uniq.tolist()], np.int64)
+
+
+def line_capacity(city: City, rows: np.ndarray) -> np.ndarray:
+    """Headcount still open on each line: the ledger's headcount less the hires already recorded on it."""
+    hired = np.bincount(city.placements.line[city.placements.hired], minlength=len(city.lines))
+    return np.maximum(city.lines.headcount[rows] - hired[rows], 0)
+
+
+def build_inputs(
+    city: City, arcs: Arcs, workers: np.ndarray, lines: np.ndarray, options: PlanOptions, url: str | None
+) -> PlanInputs:
+    """The network of the plan: arcs indexed, training pairs decided by the policy engine."""
+    w_pos = np.full(len(city.workers), -1)
+    w_pos[workers] = np.arange(len(workers))
+    l_pos = np.full(len(city.lines), -1)
+    l_pos[lines] = np.arange(len(lines))
+
+    # a worker's training arc to a class: their best pathway through it
+    order = np.lexsort((-arcs.path_p, arcs.path_programme, arcs.path_worker))
+    pw, pp = arcs.path_worker[order], arcs.path_programme[order]
+    first = order[np.r_[True, (pw[1:] != pw[:-1]) | (pp[1:] != pp[:-1])]] if len(order) else order
+    t_worker, t_prog = arcs.path_worker[first], arcs.path_programme[first]
+    programmes, t_class = np.unique(t_prog, return_inverse=True)
+    start = np.zeros(len(city.programmes), np.int64)
+    end = np.zeros(len(city.programmes), np.int64)
+    start[arcs.path_programme], end[arcs.path_programme] = arcs.class_start, arcs.class_end
+    year = (
+        int(date.fromordinal(int(end[programmes].max())).year)
+        if len(programmes)
+        else date.fromordinal(city.as_of).year
+    )
+    pack, note = policy_pack(year)
+    decisions = decide_pairs(city, t_worker, t_prog, start, end, pack)
+    eligible = decisions.eligible()
+    denials: Counter[str] = Counter()
+    for d in np.unique(decisions.decision[~eligible]).tolist():
+        count = int((decisions.decision == d).sum())
+        for denial in decisions.decisions[d].denials:
+            denials[f"{denial.name}（{denial.article}）"] += count
+    keep = first[eligible]
+    t_class = t_class[eligible]
+    decisions = PairDecisions(decisions.decision[eligible], decisions.decisions, decisions.engine_calls)
+
+    # serve arcs: each class to every line one of its pathways leads to
+    of_class = np.isin(arcs.path_programme, programmes)
+    n_l = max(len(lines), 1)
+    serve_key = np.unique(
+        np.searchsorted(programmes, arcs.path_programme[of_class]) * n_l + l_pos[arcs.path_line[of_class]]
+    )
+    inst_index, inst_seats = institution_seats(url, city.programmes.id[programmes])
+    pr = city.programmes
+    net = Network(
+        n_workers=len(workers),
+        line_capacity=line_capacity(city, lines),
+        class_seats=pr.seats[programmes],
+        class_institution=inst_index,
+        institution_seats=inst_seats,
+        direct_worker=w_pos[arcs.direct_worker],
+        direct_line=l_pos[arcs.direct_line],
+        direct_value=arcs.direct_p,
+        train_worker=w_pos[arcs.path_worker[keep]],
+        train_class=t_class,
+        train_value=arcs.path_p[keep],
+        train_subsidy=decisions.total(),
+        serve_class=serve_key // n_l,
+        serve_line=serve_key % n_l,
+        worker_weight=worker_weights(
+            city, workers, {g.value: v for g, v in options.priority_weights.items()}
+        ),
+    )
+    return PlanInputs(
+        network=net,
+        workers=workers,
+        lines=lines,
+        programmes=programmes,
+        class_start=start[programmes],
+        class_end=end[programmes],
+        train_complete=arcs.path_complete[keep],
+        train_line=arcs.path_line[keep],
+        decisions=decisions,
+        pack=pack,
+        policy_note=note,
+        denials=denials,
+        pairs_decided=len(first),
+    )

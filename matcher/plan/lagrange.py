@@ -1,0 +1,442 @@
+"""The plan at city scale: Lagrangian relaxation of the side constraints around the min-cost flow.
+
+The budget, the seats of institutions whose classes offer more than they have, and the trainee quotas are
+moved into the objective with multipliers (one each); for fixed multipliers the plan is a pure flow
+(`matcher.plan.flow`), and its adjusted value plus the multipliers times the right-hand sides is an upper
+bound on the best plan (weak duality). With one such row (the budget) the multiplier is found by a line
+search on the convex, piecewise-linear dual; with several, by projected subgradient steps (Polyak's rule,
+the factor halved when the bound stalls).
+
+Every flow is repaired into a feasible plan: trainees are removed until institutions, budget and quotas
+hold (sparing each class's minimum where it can), classes below the minimum size are closed, and the
+workers removed are placed on the headcount left. The best repaired plan is kept; after the search its
+other workers are placed again on the whole network. When classes were closed, a second round runs with
+only the classes that opened; the bound stays the one of the first round, the only one covering every
+class. On a large network the multipliers are searched on a core of its arcs (see `solve_lagrangian`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from matcher.assign import solve_bipartite
+from matcher.plan.flow import Flows, solve_flow
+from matcher.plan.network import Network, SideConstraints, Solution, class_sizes, objective, trim_serve
+
+LINE_SEARCH_STEPS = 12
+"""Enough for the line search, whose dual model closes in a handful of steps."""
+CORE_ABOVE = 200_000
+"""Direct arcs above which the dual search runs on the network's core."""
+CORE_PER_SEAT, CORE_EXTRA, CORE_PER_WORKER = 2.0, 5, 2
+
+
+@dataclass
+class Relaxed:
+    """The relaxed rows A y <= b over training arcs, each scaled to a largest coefficient of 1."""
+
+    names: list[str]
+    a: sparse.csr_matrix  # (rows × training arcs)
+    b: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.b)
+
+
+def relaxed_rows(net: Network, side: SideConstraints) -> Relaxed:
+    """The rows to relax: the budget, the seats of binding institutions, the quotas."""
+    n_t = len(net.train_worker)
+    arcs = np.arange(n_t)
+    names: list[str] = []
+    r_idx: list[np.ndarray] = []
+    c_idx: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    rhs: list[float] = []
+
+    def add(name: str, cols: np.ndarray, coef: np.ndarray, bound: float) -> None:
+        scale = float(np.abs(coef).max()) if len(coef) and np.abs(coef).max() > 0 else 1.0
+        r_idx.append(np.full(len(cols), len(names)))
+        names.append(name)
+        c_idx.append(cols)
+        vals.append(coef / scale)
+        rhs.append(bound / scale)
+
+    if side.budget is not None:
+        add("budget", arcs, net.train_subsidy, side.budget)
+    inst_of_arc = net.class_institution[net.train_class]
+    for i in net.binding_institutions():
+        cols = arcs[inst_of_arc == i]
+        add(f"institution {i}", cols, np.ones(len(cols)), float(net.institution_seats[i]))
+    for q in side.quotas:
+        add(f"quota {q.name}", arcs, q.share - q.members[net.train_worker].astype(float), 0.0)
+    if not names:
+        return Relaxed([], sparse.csr_matrix((0, n_t)), np.zeros(0))
+    a = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(r_idx), np.concatenate(c_idx))), shape=(len(names), n_t)
+    )
+    return Relaxed(names, a, np.asarray(rhs, float))
+
+
+def _rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Each element's rank (0 = lowest key) among the elements of its group."""
+    order = np.lexsort((key, groups))
+    g = groups[order]
+    first = np.searchsorted(g, g)
+    rank = np.empty(len(groups), np.int64)
+    rank[order] = np.arange(len(groups)) - first
+    return rank
+
+
+def _trim(
+    net: Network,
+    side: SideConstraints,
+    train: np.ndarray,
+    arcs: np.ndarray,
+    key: np.ndarray,
+    need: float,
+    weight: np.ndarray,
+    close: bool = True,
+) -> None:
+    """Remove trainees among `arcs` until their `weight` reaches `need`, sparing classes' minimum sizes.
+
+    First the surplus of each class above the minimum goes, lowest `key` first; then, if `close`, whole
+    classes go, lowest mean `key` first; then single trainees, lowest `key` first (a class left below the
+    minimum is closed afterwards).
+    """
+    if need <= 1e-9:
+        return
+    chosen = arcs[train[arcs] > 0]
+    if not len(chosen):
+        return
+    cls = net.train_class[chosen]
+    size = class_sizes(net, train)
+    floor = side.min_class_size if side.min_class_size > 1 else 0
+    spare = _rank_within(cls, key[chosen]) < size[cls] - floor
+    for stage in ("surplus", "classes", "single"):
+        if stage == "surplus":
+            pool = chosen[spare]
+            order = pool[np.argsort(key[pool], kind="stable")]
+        elif stage == "classes":
+            if not close:
+                continue
+            left = chosen[train[chosen] > 0]
+            if not len(left):
+                return
+            c = net.train_class[left]
+            mean = np.bincount(c, key[left], net.n_classes) / np.maximum(
+                np.bincount(c, minlength=net.n_classes), 1
+            )
+            order = left[np.lexsort((key[left], mean[c]))]
+            # remove whole classes: the cut falls at the end of a class
+            reach = np.cumsum(weight[order])
+            k = int(np.searchsorted(reach, need - 1e-9)) + 1
+            if k <= len(order):
+                last = net.train_class[order[min(k, len(order)) - 1]]
+                k = int(np.flatnonzero(net.train_class[order] == last).max()) + 1
+            train[order[:k]] = 0
+            need -= float(reach[min(k, len(order)) - 1])
+            if need <= 1e-9:
+                return
+            continue
+        else:
+            pool = chosen[train[chosen] > 0]
+            order = pool[np.argsort(key[pool], kind="stable")]
+        if not len(order):
+            continue
+        reach = np.cumsum(weight[order])
+        k = int(np.searchsorted(reach, need - 1e-9)) + 1
+        train[order[:k]] = 0
+        need -= float(reach[min(k, len(order)) - 1])
+        if need <= 1e-9:
+            return
+
+
+def repair(
+    net: Network, side: SideConstraints, flows: Flows, open_classes: np.ndarray | None = None
+) -> Flows:
+    """A feasible plan from a flow that may break the side constraints (see the module docstring)."""
+    coef = net.train_coef
+    train = flows.train.copy()
+    arcs = np.arange(len(train))
+    ones = np.ones(len(train))
+    inst_of_arc = net.class_institution[net.train_class]
+    for i in net.binding_institutions():
+        mine = arcs[inst_of_arc == i]
+        _trim(net, side, train, mine, coef, float(train[mine].sum()) - net.institution_seats[i], ones)
+    if side.budget is not None:
+        ratio = coef / np.maximum(net.train_subsidy, 1e-9)
+        paid = arcs[net.train_subsidy > 0]
+        _trim(
+            net, side, train, paid, ratio, float(net.train_subsidy @ train) - side.budget, net.train_subsidy
+        )
+    quota_members = [q.members[net.train_worker] for q in side.quotas]
+    for _ in range(len(train) + 1):
+        changed = False
+        for q, members in zip(side.quotas, quota_members):
+            total, inside = float(train.sum()), float(train @ members)
+            if inside < q.share * total - 1e-9:
+                # removing k outsiders meets the quota when inside >= share * (total - k)
+                need = total - (inside / q.share if q.share > 0 else total)
+                _trim(net, side, train, arcs[~members], coef, need, ones, close=False)
+                changed = True
+        size = class_sizes(net, train)
+        small = (size > 0) & (size < side.min_class_size)
+        if small.any():
+            train[small[net.train_class]] = 0
+            changed = True
+        if not changed:
+            break
+
+    if np.array_equal(train, flows.train):
+        return flows
+    # graduates of each class follow the flow's serve arcs, trimmed to the class's new size
+    serve = trim_serve(net, flows.serve, class_sizes(net, train))
+    # the trainees removed may take a direct arc on the headcount the flow left free
+    freed = np.zeros(net.n_workers, bool)
+    freed[net.train_worker[(flows.train > 0) & (train == 0)]] = True
+    residual = (
+        net.line_capacity
+        - np.bincount(net.direct_line, flows.direct, net.n_lines)
+        - np.bincount(net.serve_line, serve, net.n_lines)
+    )
+    direct = flows.direct.copy()
+    arcs = np.flatnonzero(freed[net.direct_worker] & (residual[net.direct_line] > 0))
+    if len(arcs):
+        placed = solve_bipartite(
+            net.direct_worker[arcs],
+            net.direct_line[arcs],
+            net.direct_coef[arcs],
+            np.ones(net.n_workers, np.int64),
+            np.maximum(residual, 0).astype(np.int64),
+        )
+        direct[arcs] = placed.flow
+    return Flows(direct, train, serve)
+
+
+def refill(net: Network, train: np.ndarray, serve: np.ndarray) -> Flows:
+    """Trainees and their graduates' lines kept; everyone else placed again on the headcount left."""
+    residual = net.line_capacity - np.bincount(net.serve_line, serve, net.n_lines).astype(np.int64)
+    trainee = np.zeros(net.n_workers, bool)
+    trainee[net.train_worker[train > 0]] = True
+    dcoef = np.where(trainee[net.direct_worker], 0.0, net.direct_coef)
+    placed = solve_flow(net, direct_coef=dcoef, train_coef=np.zeros(len(train)), line_capacity=residual)
+    return Flows(placed.direct, train, serve)
+
+
+def core_arcs(
+    net: Network, per_line: float = CORE_PER_SEAT, extra: int = CORE_EXTRA, per_worker: int = CORE_PER_WORKER
+) -> np.ndarray:
+    """The direct arcs a plan is likely to use: each line's best `per_line` × headcount + `extra` arcs and
+    each worker's best `per_worker` arcs (by objective coefficient)."""
+    coef = net.direct_coef
+    keep = np.zeros(len(coef), bool)
+    for owner, limit in (
+        (net.direct_line, per_line * net.line_capacity[net.direct_line] + extra),
+        (net.direct_worker, np.full(len(coef), per_worker)),
+    ):
+        order = np.lexsort((-coef, owner))
+        grouped = owner[order]
+        first = np.searchsorted(grouped, grouped)
+        rank = np.empty(len(coef), np.int64)
+        rank[order] = np.arange(len(coef)) - first
+        keep |= rank < limit
+    return np.flatnonzero(keep)
+
+
+def subnetwork(net: Network, direct: np.ndarray) -> Network:
+    """The network with only the direct arcs `direct` (training and serve arcs all kept)."""
+    return Network(
+        net.n_workers,
+        net.line_capacity,
+        net.class_seats,
+        net.class_institution,
+        net.institution_seats,
+        net.direct_worker[direct],
+        net.direct_line[direct],
+        net.direct_value[direct],
+        net.train_worker,
+        net.train_class,
+        net.train_value,
+        net.train_subsidy,
+        net.serve_class,
+        net.serve_line,
+        net.worker_weight,
+    )
+
+
+class _Search:
+    """The state of a dual search: the best repaired plan, the bound, the iterations and the clock."""
+
+    def __init__(self, net: Network, side: SideConstraints, tol: float, time_limit: float) -> None:
+        self.net, self.side, self.tol = net, side, tol
+        self.deadline = time.perf_counter() + time_limit
+        self.best: Flows | None = None
+        self.best_value = -np.inf
+        self.bound = np.inf
+        self.bound_lam = np.zeros(0)
+        self.iterations = 0
+        self.round_best: Flows | None = None
+        self.round_value = -np.inf
+
+    def done(self) -> bool:
+        return self.bound - self.best_value <= self.tol * max(abs(self.bound), 1e-12) or self.late()
+
+    def late(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    def evaluate(
+        self, rows: Relaxed, lam: np.ndarray, open_classes: np.ndarray | None, bounding: bool
+    ) -> tuple[float, np.ndarray]:
+        """The dual value at `lam` and the rows' excess (A y − b) of its flow; keeps the best repaired plan."""
+        net = self.net
+        self.iterations += 1
+        adj = net.train_coef - rows.a.T @ lam
+        flows = solve_flow(net, train_coef=adj, open_classes=open_classes)
+        dual = float(net.direct_coef @ flows.direct + adj @ flows.train + lam @ rows.b)
+        if bounding and dual < self.bound:
+            self.bound, self.bound_lam = dual, lam.copy()
+        fixed = repair(net, self.side, flows, open_classes)
+        value = objective(net, fixed.direct, fixed.train)
+        if value > self.round_value:
+            self.round_best, self.round_value = fixed, value
+        if value > self.best_value:
+            self.best, self.best_value = fixed, value
+        return dual, rows.a @ flows.train - rows.b
+
+    def line_search(
+        self, rows: Relaxed, open_classes: np.ndarray | None, bounding: bool, max_iter: int
+    ) -> float:
+        """One relaxed row: the dual is convex and piecewise linear in its multiplier, its slope minus the
+        excess. The multiplier is bracketed between a flow that breaks the row and one that keeps it; the
+        next one tried is where the two tangents cross (a bisection when that makes little progress)."""
+        dual_lo, excess = self.evaluate(rows, np.zeros(1), open_classes, bounding)
+        if excess[0] <= 0:
+            return 0.0
+        lo, slope_lo = 0.0, -float(excess[0])
+        weights = rows.a.toarray()[0]
+        positive = weights > 0
+        hi = float((self.net.train_coef[positive] / weights[positive]).max())
+        dual_hi, excess = self.evaluate(rows, np.array([hi]), open_classes, bounding)  # no training arc pays
+        slope_hi = -float(excess[0])
+        for _ in range(max_iter):
+            cross = (dual_hi - dual_lo + slope_lo * lo - slope_hi * hi) / (slope_lo - slope_hi)
+            floor = dual_lo + slope_lo * (cross - lo)  # no dual value lies below the tangents' crossing
+            if self.done() or min(dual_lo, dual_hi) - floor <= self.tol * abs(floor) or hi - lo <= 1e-6 * hi:
+                break
+            margin = 0.05 * (hi - lo)
+            lam = cross if lo + margin < cross < hi - margin else (lo + hi) / 2
+            dual, excess = self.evaluate(rows, np.array([lam]), open_classes, bounding)
+            if excess[0] > 0:
+                lo, dual_lo, slope_lo = lam, dual, -float(excess[0])
+            else:
+                hi, dual_hi, slope_hi = lam, dual, -float(excess[0])
+        return hi
+
+    def subgradient(
+        self, rows: Relaxed, lam: np.ndarray, open_classes: np.ndarray | None, bounding: bool, max_iter: int
+    ) -> np.ndarray:
+        """Several relaxed rows: projected subgradient steps, Polyak's rule towards the best plan."""
+        theta, stall, best_dual = 2.0, 0, np.inf
+        for _ in range(max_iter):
+            dual, direction = self.evaluate(rows, lam, open_classes, bounding)
+            if dual < best_dual - 1e-12:
+                best_dual, stall = dual, 0
+            else:
+                stall += 1
+                if stall >= 4:
+                    theta, stall = theta / 2, 0
+            direction[(lam <= 0) & (direction < 0)] = 0.0
+            norm = float(direction @ direction)
+            if norm == 0.0 or theta < 1e-3 or self.done():
+                break
+            step = theta * max(dual - self.round_value, 1e-9) / norm
+            lam = np.maximum(0.0, lam + step * direction)
+        return lam
+
+
+def _search(
+    net: Network, side: SideConstraints, max_iter: int, tol: float, time_limit: float, max_rounds: int
+) -> _Search:
+    search = _Search(net, side, tol, time_limit)
+    rows = relaxed_rows(net, side)
+    lam = np.zeros(len(rows))
+    open_classes: np.ndarray | None = None
+    for round_no in range(max_rounds):
+        search.round_best, search.round_value = None, -np.inf
+        bounding = round_no == 0
+        # later rounds only adjust a plan whose multipliers are already close
+        iterations = max_iter if bounding else max(4, max_iter // 3)
+        if len(rows) == 0:
+            search.evaluate(rows, lam, open_classes, bounding)
+        elif len(rows) == 1:
+            lam = np.array(
+                [search.line_search(rows, open_classes, bounding, min(iterations, LINE_SEARCH_STEPS))]
+            )
+        else:
+            lam = search.subgradient(rows, lam, open_classes, bounding, iterations)
+        assert search.round_best is not None
+        if side.min_class_size <= 1 or search.done():
+            break
+        opened = class_sizes(net, search.round_best.train) >= side.min_class_size
+        if open_classes is not None and np.array_equal(opened, open_classes):
+            break
+        open_classes = opened
+    return search
+
+
+def solve_lagrangian(
+    net: Network,
+    side: SideConstraints,
+    max_iter: int = 60,
+    tol: float = 1e-3,
+    time_limit: float = 60.0,
+    max_rounds: int = 3,
+    core_above: int = CORE_ABOVE,
+) -> Solution:
+    """The best feasible plan found and the Lagrangian dual bound (see the module docstring).
+
+    A network with more than `core_above` direct arcs is searched on a core: the direct arcs of its optimum
+    without side constraints and each line's and worker's best (`core_arcs`). The bound is then the least of
+    the whole network's duals at zero and at the core's best multipliers, and the core's best plan is
+    refilled on the whole network.
+    """
+    rows = relaxed_rows(net, side)
+    notes: list[str] = []
+    if len(net.direct_worker) <= core_above:
+        search = _search(net, side, max_iter, tol, time_limit, max_rounds)
+        assert search.best is not None
+        best, bound = refill(net, search.best.train, search.best.serve), search.bound
+        value = objective(net, best.direct, best.train)
+    else:
+        start = solve_flow(net)
+        bound = objective(net, start.direct, start.train)  # the dual at zero multipliers
+        kept = np.union1d(core_arcs(net), np.flatnonzero(start.direct > 0))
+        search = _search(subnetwork(net, kept), side, max_iter, tol, time_limit, max_rounds)
+        assert search.best is not None
+        if len(rows):
+            lam = search.bound_lam
+            adj = net.train_coef - rows.a.T @ lam
+            whole = solve_flow(net, train_coef=adj)
+            bound = min(bound, float(net.direct_coef @ whole.direct + adj @ whole.train + lam @ rows.b))
+        best = refill(net, search.best.train, search.best.serve)
+        value = objective(net, best.direct, best.train)
+        notes.append(
+            f"multipliers searched on a core of {len(kept):,} of {len(net.direct_worker):,} direct arcs (the arcs "
+            "of the unconstrained optimum and each line's and worker's best); bound and placements on the whole network"
+        )
+    if search.late():
+        notes.append(f"the time limit of {time_limit:g} s stopped the search")
+    return Solution(
+        best.direct,
+        best.train,
+        best.serve,
+        value,
+        float(bound),
+        "lagrangian",
+        "lagrangian dual" if len(rows) else "pure flow (integral LP)",
+        search.iterations,
+        notes,
+    )

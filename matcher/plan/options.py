@@ -1,0 +1,74 @@
+"""The options of a city plan, as the `matcher plan` verb and the API pass them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from matcher import reference as ref
+from matcher.domain import PriorityGroup
+
+MAX_PRIORITY_WEIGHT = 10.0
+
+
+def plan_counties() -> dict[str, str]:
+    """The county-level units a plan can be limited to: Qujing's nine and the development zone."""
+    out = {r.code: r.name for r in ref.qujing_counties()}
+    out[ref.ETDZ_CODE] = ref.region(ref.ETDZ_CODE).name
+    return out
+
+
+class PlanOptions(BaseModel):
+    """What the bureau asks of a plan; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    budget: float | None = Field(
+        None,
+        ge=0,
+        allow_inf_nan=False,
+        description="subsidy budget in yuan for the plan's classes; None: no limit",
+    )
+    min_class_size: int = Field(
+        10, ge=1, le=1000, description="a class opens only with at least this many trainees"
+    )
+    priority_weights: dict[PriorityGroup, float] = Field(
+        default_factory=dict,
+        description="weight of a priority group's expected placements in the objective (1 to 10; a worker in "
+        "several groups counts with the largest weight; everyone else with 1)",
+    )
+    stable: bool = Field(False, description="assign by deferred acceptance (stable) instead of the optimum")
+    counties: list[str] | None = Field(
+        None,
+        description="plan only for workers living in these county-level units (codes), with the demand "
+        "lines there and outside Qujing and the classes held there",
+    )
+    max_workers: int = Field(
+        250_000, ge=1, le=2_000_000, description="refuse to plan for more workers than this (memory safety)"
+    )
+
+    @field_validator("priority_weights")
+    @classmethod
+    def _weights(cls, v: dict[PriorityGroup, float]) -> dict[PriorityGroup, float]:
+        for group, weight in v.items():
+            if not 1.0 <= weight <= MAX_PRIORITY_WEIGHT:
+                raise ValueError(
+                    f"priority_weights[{group.value}] = {weight}: a weight must be between 1 and "
+                    f"{MAX_PRIORITY_WEIGHT:g} (a priority can only raise a group's standing)"
+                )
+        return v
+
+    @field_validator("counties")
+    @classmethod
+    def _counties(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("counties must name at least one county, or be left out for the whole city")
+        valid = plan_counties()
+        for i, code in enumerate(v):
+            if code not in valid:
+                listing = ", ".join(f"{c} {n}" for c, n in valid.items())
+                raise ValueError(f"counties[{i}] = {code!r} is not a county of Qujing; one of: {listing}")
+        if len(set(v)) != len(v):
+            raise ValueError("counties lists a county twice")
+        return v

@@ -1,0 +1,129 @@
+"""The whole plan from the store: load, candidates and scores, subsidies, solve, report; timed by stage."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from matcher.model.artifacts import load_model
+from matcher.model.recommend import MODELS_DIR
+from matcher.model.snapshot import load_city
+from matcher.plan.inputs import CANDIDATES_PER_WORKER, build_inputs, gather_arcs, planning_city, scope_rows
+from matcher.plan.network import SideConstraints
+from matcher.plan.options import PlanOptions
+from matcher.plan.report import assemble
+from matcher.plan.solve import solve_plan
+from matcher.plan.stable import stable_plan
+from matcher.store import session_scope
+from matcher.store.tables import WorkerRow
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MiB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
+
+
+def workers_in_scope(url: str | None, counties: list[str] | None) -> int:
+    """How many workers the store holds in the counties (all when None), counted before anything loads."""
+    query = select(func.count()).select_from(WorkerRow)
+    if counties is not None:
+        query = query.where(WorkerRow.county.in_(counties))
+    with session_scope(url) as s:
+        return int(s.execute(query).scalar_one())
+
+
+class Stages:
+    """Wall time and peak memory (so far) at the end of each stage of a run."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        self.rows.append(
+            {
+                "stage": name,
+                "seconds": round(time.perf_counter() - started, 3),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+            }
+        )
+
+
+def plan_city(
+    options: PlanOptions,
+    url: str | None = None,
+    models_dir: str | Path = MODELS_DIR,
+    progress: bool = False,
+    k: int = CANDIDATES_PER_WORKER,
+) -> dict[str, Any]:
+    """The city plan for `options` on the store at `url` with the model saved in `models_dir`."""
+    stages = Stages()
+    with stages.stage("load"):
+        held = workers_in_scope(url, options.counties)
+        if held > options.max_workers:
+            raise ValueError(
+                f"the plan's scope holds {held:,} workers, more than max_workers = {options.max_workers:,}; "
+                "limit it with counties or raise max_workers"
+            )
+        model, manifest = load_model(models_dir)
+        city = planning_city(load_city(url), options)
+        space = model.space(city)
+        workers, lines, programmes = scope_rows(city, options)
+    with stages.stage("candidates"):
+        arcs = gather_arcs(city, model, space, workers, lines, k=k, progress=progress)
+    with stages.stage("policy"):
+        inputs = build_inputs(city, arcs, workers, lines, options, url)
+    side = SideConstraints(budget=options.budget, min_class_size=options.min_class_size)
+    with stages.stage("solve"):
+        optimum = solve_plan(inputs.network, side)
+    solution = optimum
+    if options.stable:
+        with stages.stage("stable"):
+            solution = stable_plan(inputs.network, side, optimum)
+    with stages.stage("report"):
+        result = assemble(
+            city, space, inputs, solution, url, options.budget, optimum if options.stable else None
+        )
+    net = inputs.network
+    return {
+        "options": options.model_dump(mode="json"),
+        "as_of": date.fromordinal(city.as_of).isoformat(),
+        "model": {"sha256": manifest.get("sha256"), "trained_at": manifest.get("trained_at")},
+        "scope": {
+            "workers": len(workers),
+            "workers_with_arcs": int(len(set(net.direct_worker.tolist()) | set(net.train_worker.tolist()))),
+            "open_lines": len(lines),
+            "programmes_as_classes": len(programmes),
+            "candidates_per_worker": k,
+            "arcs": {
+                "direct": len(net.direct_worker),
+                "training": len(net.train_worker),
+                "serve": len(net.serve_class),
+            },
+        },
+        "policy": {
+            "pack": inputs.pack.id,
+            "note": inputs.policy_note,
+            "pairs_decided": inputs.pairs_decided,
+            "engine_calls": inputs.decisions.engine_calls,
+            "denials": dict(inputs.denials.most_common()),
+        },
+        **result,
+        "timings": stages.rows,
+    }
+
+
+def run_plan(options: PlanOptions, url: str | None = None, progress: bool = False) -> dict[str, Any]:
+    """The city plan as a JSON-ready dict, with the model saved in the project's `models/` directory."""
+    return plan_city(options, url=url, progress=progress)

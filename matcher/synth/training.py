@@ -1,0 +1,334 @@
+"""Training institutions and the counties' training catalogues (目录清单, article 十五) for 2019–2022."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher import reference as ref
+from matcher.synth import places
+from matcher.synth.demand import job_mix
+from matcher.synth.employers import SIZES, Employers
+from matcher.synth.params import (
+    Job,
+    job_codes,
+    job_occupation,
+    jobs,
+    multiplier,
+    params,
+    parse_day,
+    sectors,
+    special_items,
+)
+from matcher.synth.sampling import allocate, stream, to_dates, top_k
+
+KINDS = ("技工院校", "职业院校", "社会培训机构", "企业培训中心")
+_KIND_SUFFIX = {"技工院校": "技工学校", "职业院校": "职业技术学校", "社会培训机构": "职业培训学校"}
+
+
+@dataclass(frozen=True)
+class Institutions:
+    kind: list[str]
+    unit: np.ndarray
+    enterprise: np.ndarray  # -1 unless an enterprise training centre
+    code: list[str]
+    name: list[str]
+    seats: np.ndarray
+    tendered: np.ndarray
+
+    def rows(self) -> list[dict]:
+        us = places.units()
+        return [
+            {
+                "id": i + 1,
+                "code": self.code[i],
+                "name": self.name[i],
+                "kind": self.kind[i],
+                "region": us[u].code,
+                "total_seats": s,
+                "tendered": t,
+            }
+            for i, (u, s, t) in enumerate(
+                zip(self.unit.tolist(), self.seats.tolist(), self.tendered.tolist())
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class Programmes:
+    institution: np.ndarray
+    job: np.ndarray
+    occupation: np.ndarray
+    mode: list[str]
+    certificate: list[str]
+    level: np.ndarray  # 0: none
+    item: np.ndarray  # -1: none
+    days: np.ndarray
+    cost: np.ndarray
+    subsidy: np.ndarray
+    seats: np.ndarray
+    unit: np.ndarray
+    area: np.ndarray
+    enterprise: np.ndarray  # -1: none
+    code: list[str]
+    name: list[str]
+
+    def __len__(self) -> int:
+        return len(self.institution)
+
+    def rows(self) -> list[dict]:
+        us = places.units()
+        codes = job_codes()
+        items = special_items()
+        first, last = (to_dates(np.array([parse_day(d)]))[0] for d in params()["programmes"]["valid"])
+        return [
+            {
+                "id": i + 1,
+                "code": self.code[i],
+                "institution_id": inst + 1,
+                "name": self.name[i],
+                "mode": self.mode[i],
+                "occupation_code": codes[occ],
+                "target_level": lvl or None,
+                "certificate": self.certificate[i],
+                "special_operation": items[it] if it >= 0 else None,
+                "days": d,
+                "cost_per_person": c,
+                "catalogue_subsidy": sub,
+                "seats": st,
+                "region": us[u].code,
+                "start_date": first,
+                "end_date": last,
+                "enterprise_id": e + 1 if e >= 0 else None,
+            }
+            for i, (inst, occ, lvl, it, d, c, sub, st, u, e) in enumerate(
+                zip(
+                    self.institution.tolist(),
+                    self.occupation.tolist(),
+                    self.level.tolist(),
+                    self.item.tolist(),
+                    self.days.tolist(),
+                    self.cost.tolist(),
+                    self.subsidy.tolist(),
+                    self.seats.tolist(),
+                    self.unit.tolist(),
+                    self.enterprise.tolist(),
+                )
+            )
+        ]
+
+
+def _pick(rng: np.random.Generator, pairs: list[list]) -> int:
+    values = np.array([v for v, _ in pairs])
+    w = np.array([w for _, w in pairs], dtype=float)
+    return int(values[rng.choice(len(values), p=w / w.sum())])
+
+
+def build_institutions(employers: Employers, seed: int) -> Institutions:
+    """Schools, colleges, private trainers and enterprise centres, spread by population."""
+    p = params()["institutions"]
+    rng = stream(seed, 3)
+    us = places.units()
+    pop = np.array([u.population for u in us])
+    kind, unit, ent = [], [], []
+    for k in KINDS:
+        n = int(p["kinds"][k])
+        if k == "企业培训中心":
+            keys = list(sectors())
+            # enterprises of the high-risk and industrial sectors; medium and large ones far more often
+            in_sector = (employers.unit >= 0) & np.isin(
+                employers.sector, [keys.index(s) for s in p["centre_sectors"]]
+            )
+            weight = in_sector * np.where(
+                employers.size >= SIZES.index("medium"), p["centre_large_weight"], 1.0
+            )
+            for e in top_k(rng, weight, n).tolist():
+                kind.append(k)
+                unit.append(int(employers.unit[e]))
+                ent.append(e)
+        else:
+            for u in rng.choice(len(us), size=n, p=pop / pop.sum()):
+                kind.append(k)
+                unit.append(int(u))
+                ent.append(-1)
+    first, second = params()["enterprises"]["trade_first"], params()["enterprises"]["trade_second"]
+    names, codes = [], []
+    for i, (k, u, e) in enumerate(zip(kind, unit, ent)):
+        if e >= 0:
+            names.append(f"{employers.name[e]}职工培训中心")
+        else:
+            trade = first[int(rng.integers(len(first)))] + second[int(rng.integers(len(second)))]
+            place = "曲靖" if us[u].code == ref.ETDZ_CODE else us[u].name
+            names.append(f"{place}{trade}{_KIND_SUFFIX[k]}")
+        codes.append(f"PX{us[u].registry_code}{i + 1:03d}")
+    lo = np.array([p["seats"][k][0] for k in kind])
+    hi = np.array([p["seats"][k][1] for k in kind])
+    seats = (lo + rng.random(len(kind)) * (hi - lo)).round(-1).astype(np.int64)
+    tendered = rng.random(len(kind)) < np.array([p["tendered"][k] for k in kind])
+    return Institutions(kind, np.array(unit), np.array(ent), codes, names, seats, tendered)
+
+
+def build_programmes(employers: Employers, inst: Institutions, seed: int) -> Programmes:
+    """About 300 catalogue entries over the training modes, in occupations the ledgers ask for."""
+    pp = params()["programmes"]
+    rng = stream(seed, 4)
+    table = jobs()
+    us = places.units()
+    keys = list(sectors())
+    mix = job_mix()
+    urgent = np.array([pp["urgent_boost"] if j.code in pp["urgent"] else 1.0 for j in table])
+    has_cert = np.array([bool(j.certificates) for j in table])
+    lines = employers.lines
+    order_lines = np.flatnonzero(lines.orders & employers.orders[lines.enterprise])
+    item_index = {c: i for i, c in enumerate(special_items())}
+    weights = np.array([params()["institutions"]["programme_weight"][k] for k in inst.kind])
+    per_inst = allocate(int(params()["scale"]["programmes"]), weights)
+
+    rec: dict[str, list] = {k: [] for k in ("inst", "job", "mode", "cert", "level", "item", "ent", "name")}
+    for i, n in enumerate(per_inst.tolist()):
+        area = us[inst.unit[i]].area
+        modes = pp["modes"][inst.kind[i]]
+        for _ in range(n):
+            mode = str(rng.choice(list(modes), p=np.array(list(modes.values())) / sum(modes.values())))
+            ent = int(inst.enterprise[i])
+            if mode == "order_based":
+                if not len(order_lines):
+                    mode = "self_selected"
+                else:
+                    olw = pp["order_line_weight"]
+                    near = np.where(
+                        lines.area[order_lines] == area,
+                        olw["same_area"],
+                        np.where(lines.area[order_lines] == places.OUTBOUND, olw["partner"], olw["other"]),
+                    )
+                    line = int(order_lines[rng.choice(len(order_lines), p=near / near.sum())])
+                    ent, job = int(lines.enterprise[line]), int(lines.job[line])
+            if mode == "entrepreneurship":
+                code = str(rng.choice(pp["entrepreneurship"]))
+                job = next(k for k, j in enumerate(table) if j.code == code)
+            elif mode != "order_based":
+                if ent >= 0:
+                    w = np.array(
+                        [j.weight if j.sector == keys[employers.sector[ent]] else 0.0 for j in table]
+                    )
+                else:
+                    w = mix[area] * urgent
+                if mode == "on_job_safety" and (w * has_cert).sum() > 0:
+                    w = w * has_cert
+                job = int(rng.choice(len(table), p=w / w.sum()))
+            cert, level, item = _certificate(rng, mode, table[job], pp)
+            rec["inst"].append(i)
+            rec["job"].append(job)
+            rec["mode"].append(mode)
+            rec["cert"].append(cert)
+            rec["level"].append(level)
+            rec["item"].append(item_index[item] if item else -1)
+            rec["ent"].append(ent)
+            rec["name"].append(
+                _name(
+                    mode,
+                    cert,
+                    level,
+                    item,
+                    table[job],
+                    employers.name[ent] if mode == "order_based" else None,
+                )
+            )
+
+    n = len(rec["inst"])
+    inst_idx = np.array(rec["inst"])
+    unit = inst.unit[inst_idx]
+    kind_days = [_days_key(m, c) for m, c in zip(rec["mode"], rec["cert"])]
+    d_lo = np.array([pp["days"][k][0] for k in kind_days])
+    d_hi = np.array([pp["days"][k][1] for k in kind_days])
+    days = d_lo + (rng.random(n) * (d_hi - d_lo + 1)).astype(np.int64)
+    per_day = pp["cost_per_day"][0] + rng.random(n) * (pp["cost_per_day"][1] - pp["cost_per_day"][0])
+    cost = np.clip(np.round(days * per_day / 10) * 10 + 300, *pp["cost_range"])
+    appr = np.array([m == "apprenticeship" for m in rec["mode"]])
+    a_lo, a_hi = pp["apprenticeship_cost"]
+    cost = np.where(appr, np.round((a_lo + rng.random(n) * (a_hi - a_lo)) / 10) * 10, cost).astype(np.int64)
+    base = np.array(
+        [pp["subsidy"][_subsidy_key(m, c, lv)] for m, c, lv in zip(rec["mode"], rec["cert"], rec["level"])]
+    )
+    county = np.array([multiplier(pp["county_subsidy"], us[u].code) for u in unit])
+    subsidy = np.minimum(cost, np.round(base * county / 10) * 10).astype(np.int64)
+    seats = rng.integers(pp["seats"][0], pp["seats"][1] + 1, size=n)
+    return Programmes(
+        institution=inst_idx,
+        job=np.array(rec["job"]),
+        occupation=job_occupation()[np.array(rec["job"])],
+        mode=rec["mode"],
+        certificate=rec["cert"],
+        level=np.array(rec["level"]),
+        item=np.array(rec["item"]),
+        days=days,
+        cost=cost,
+        subsidy=subsidy,
+        seats=seats,
+        unit=unit,
+        area=np.array([us[u].area for u in unit]),
+        enterprise=np.array(rec["ent"]),
+        code=[f"QJML{i + 1:04d}" for i in range(n)],
+        name=rec["name"],
+    )
+
+
+def _certificate(rng: np.random.Generator, mode: str, job: Job, pp: dict) -> tuple[str, int, str | None]:
+    """The certificate a programme awards, its level (0: none) and special-operation item."""
+    if mode == "entrepreneurship":
+        return "training_completion", 0, None
+    if mode in ("pre_job", "on_job_safety"):
+        if job.certificates and (mode == "on_job_safety" or rng.random() < pp["operation_share"]):
+            return "special_operation", 0, str(rng.choice(job.certificates))
+        return "training_completion", 0, None
+    if mode == "apprenticeship":
+        return "skill_level", _pick(rng, pp["apprentice_levels"]), None
+    if job.code in pp["qualification"]:
+        return "qualification", _pick(rng, pp["target_levels"][:2]), None
+    if job.sector in pp["special_ability_sectors"]:
+        return "special_ability", 0, None
+    if job.certificates and rng.random() < pp["operation_share"]:
+        return "special_operation", 0, str(rng.choice(job.certificates))
+    if job.typical_level is None:
+        return "training_completion", 0, None
+    return "skill_level", _pick(rng, pp["target_levels"]), None
+
+
+def _days_key(mode: str, cert: str) -> str:
+    if mode in ("pre_job", "on_job_safety", "entrepreneurship", "apprenticeship"):
+        return mode
+    return "special_operation" if cert == "special_operation" else "skill"
+
+
+def _subsidy_key(mode: str, cert: str, level: int) -> str:
+    if mode == "apprenticeship":
+        return "apprenticeship"
+    if cert in ("skill_level",):
+        return f"skill_{max(level, 3)}"
+    return cert
+
+
+def _name(mode: str, cert: str, level: int, item: str | None, job: Job, enterprise: str | None) -> str:
+    if cert == "special_operation":
+        core = f"{ref.special_operations()[item or ''].name}特种作业操作证培训"
+    elif cert == "skill_level":
+        core = f"{job.title}{ref.skill_levels()[level].label}职业技能培训"
+    elif cert == "qualification":
+        core = f"{job.title}职业资格（{ref.skill_levels()[level].label}）培训"
+    elif cert == "special_ability":
+        core = f"{job.posting_title}专项职业能力培训"
+    elif mode == "entrepreneurship":
+        core = f"创业培训（{job.title}方向）"
+    else:
+        core = f"{job.posting_title}培训"
+    prefix = {
+        "order_based": f"{enterprise}订单班：" if enterprise else "订单培训：",
+        "apprenticeship": "企业新型学徒制：",
+        "pre_job": "岗前培训：",
+        "on_job_safety": "在岗安全技能培训：",
+        "job_transfer": "转岗转业培训：",
+        "project_based": "项目制培训：",
+        "targeted": "定向培训：",
+    }.get(mode, "")
+    return (prefix + core)[:100]

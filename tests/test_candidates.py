@@ -1,0 +1,166 @@
+"""Candidate retrieval: only feasible pairs, the same for one worker alone as in a batch, and the same on
+a Dask cluster as in-process."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import joblib
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from matcher import reference as ref
+from matcher.model.candidates import DEFAULT_K, build_line_index, feasibility, retrieve, worker_states
+from matcher.model.features import ProfileVectorizer, line_profiles, programme_profiles, worker_profiles
+from matcher.model.scoring import FeatureSpace, score_pairs
+from matcher.model.snapshot import load_city
+from matcher.model.training import fit_match_model, history
+from matcher.store import session_scope
+from matcher.store.tables import DemandLineRow, EnrolmentRow, ProgrammeRow, WorkerRow
+from tests.test_model_city import small_city
+
+SAMPLE = 400
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):  # type: ignore[no-untyped-def]
+    url = small_city(tmp_path_factory)
+    city = load_city(url)
+    profiles = worker_profiles(city, np.arange(len(city.workers)), city.as_of)
+    vec = ProfileVectorizer().fit(profiles + line_profiles(city) + programme_profiles(city))
+    rows = np.flatnonzero(city.lines.open & (city.lines.end >= city.as_of))
+    index = build_line_index(city, vec, rows, city.as_of)
+    workers = np.random.default_rng(0).choice(len(city.workers), SAMPLE, replace=False)
+    states = worker_states(city, vec, index, workers, city.as_of)
+    return url, city, vec, index, states
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+class Reference:
+    """The feasibility rules of matcher.model.candidates, re-read from the store row by row."""
+
+    def __init__(self, url: str, as_of: date) -> None:
+        self.as_of = as_of
+        with session_scope(url) as s:
+            self.workers = {w.id: w for w in s.scalars(select(WorkerRow))}
+            self.lines = {ln.id: ln for ln in s.scalars(select(DemandLineRow))}
+            programmes = {p.id: p for p in s.scalars(select(ProgrammeRow))}
+            enrolments = s.scalars(select(EnrolmentRow)).all()
+        # A class joined today, five training days a week, must end within the catalogue's validity.
+        self.obtainable = {
+            p.special_operation
+            for p in programmes.values()
+            if p.special_operation
+            and p.seats > 0
+            and max(p.start_date, as_of) + timedelta(days=math.ceil(p.days * 7 / 5) - 1) <= p.end_date
+        }
+        self.trained: dict[int, set[str]] = {}
+        for e in enrolments:
+            op = programmes[e.programme_id].special_operation
+            if e.completed and e.certificate_date and e.certificate_date < as_of and op:
+                self.trained.setdefault(e.worker_id, set()).add(op)
+
+    def held(self, worker_id: int) -> set[str]:
+        w = self.workers[worker_id]
+        items = {
+            c["special_operation"]
+            for c in w.certificates
+            if c.get("special_operation") and date.fromisoformat(c["issued_on"]) < self.as_of
+        }
+        return items | self.trained.get(worker_id, set())
+
+    def feasible(self, worker_id: int, line_id: int) -> bool:
+        w, line = self.workers[worker_id], self.lines[line_id]
+        outside = ref.province_of(line.work_region) != ref.YUNNAN_CODE
+        accepted = set(w.intentions["regions"]) | {w.county}
+        if ref.region(w.county).kind == "zone":
+            accepted.add(ref.region(w.county).parent_code)
+        region = (
+            w.intentions["outside_province"]
+            if outside
+            else any(r.code in accepted for r in ref.region_chain(line.work_region))
+        )
+        age = _age(w.birth_date, max(line.start_date, self.as_of))
+        lacking = set(line.required_certificates) - self.held(worker_id)
+        return (
+            bool(region)
+            and 16 <= age < 60
+            and line.wage_max >= w.intentions["min_wage"]
+            and lacking <= self.obtainable
+        )
+
+
+def test_no_infeasible_pair_is_ever_returned(setup):  # type: ignore[no-untyped-def]
+    url, city, _, index, states = setup
+    cands = retrieve(index, states, k=DEFAULT_K, batch_size=128)
+    assert len(cands) > SAMPLE  # most workers have many lines open to them
+    check = Reference(url, date.fromordinal(city.as_of))
+    wid, lid = city.workers.id[cands.worker], city.lines.id[cands.line]
+    bad = [(int(w), int(ln)) for w, ln in zip(wid, lid) if not check.feasible(int(w), int(ln))]
+    assert bad == []
+    # A worker with fewer than K lines got every line the reference finds feasible.
+    pos = {int(r): i for i, r in enumerate(states.rows)}
+    counts = np.bincount([pos[int(w)] for w in cands.worker], minlength=SAMPLE)
+    short = np.flatnonzero(counts < DEFAULT_K)[:40]
+    open_ids = city.lines.id[index.rows]
+    for i in short:
+        w = int(city.workers.id[states.rows[i]])
+        assert counts[i] == sum(check.feasible(w, int(ln)) for ln in open_ids)
+
+
+def test_the_mask_agrees_with_the_reference_on_every_open_line(setup):  # type: ignore[no-untyped-def]
+    url, city, _, index, states = setup
+    check = Reference(url, date.fromordinal(city.as_of))
+    mask, missing = feasibility(states.slice(0, 25), index)
+    for i in range(25):
+        w = int(city.workers.id[states.rows[i]])
+        want = [check.feasible(w, int(city.lines.id[r])) for r in index.rows]
+        assert mask[i].tolist() == want
+    assert mask.any(axis=1).all()
+
+
+def test_pairs_come_best_first_and_a_worker_alone_gets_the_same_list(setup):  # type: ignore[no-untyped-def]
+    _, city, vec, index, states = setup
+    cands = retrieve(index, states, k=20)
+    for i in range(len(states.rows)):
+        sel = cands.worker == states.rows[i]
+        assert (np.diff(cands.similarity[sel]) <= 0).all()
+    for i in (0, 7, 123):
+        alone = retrieve(index, worker_states(city, vec, index, states.rows[i : i + 1], city.as_of), k=20)
+        sel = cands.worker == states.rows[i]
+        assert alone.line.tolist() == cands.line[sel].tolist()
+        assert np.array_equal(alone.similarity, cands.similarity[sel])
+    with pytest.raises(ValueError, match="k must be at least 1"):
+        retrieve(index, states, k=0)
+    # The similarities retrieval returns are those the scorer's features compute pair by pair.
+    text, space = FeatureSpace(city, vec).similarities(
+        cands.worker, cands.line, np.full(len(cands), city.as_of)
+    )
+    assert np.allclose(text, cands.text, atol=1e-5) and np.allclose(space, cands.similarity, atol=1e-5)
+
+
+def test_retrieval_and_scoring_on_a_dask_cluster_equal_in_process(setup):  # type: ignore[no-untyped-def]
+    from dask.distributed import Client, LocalCluster
+
+    _, city, vec, index, states = setup
+    train = history(city)
+    model = fit_match_model(city, vec, train.subset(np.arange(len(train)) < 20_000))
+    space = FeatureSpace(city, vec)
+    local = retrieve(index, states, k=30, batch_size=50)
+    local_scores = score_pairs(model, space, local.worker, local.line, city.as_of, batch_size=2_000)
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster),
+        joblib.parallel_config(backend="dask"),
+    ):
+        remote = retrieve(index, states, k=30, batch_size=50)
+        remote_scores = score_pairs(model, space, remote.worker, remote.line, city.as_of, batch_size=2_000)
+    for f in ("worker", "line", "similarity", "text", "missing"):
+        assert np.array_equal(getattr(local, f), getattr(remote, f)), f
+    assert np.array_equal(local_scores, remote_scores)
+    assert ((local_scores >= 0) & (local_scores <= 1)).all()

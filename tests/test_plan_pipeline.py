@@ -1,0 +1,217 @@
+"""The city plan end to end on a small sample city: run_plan's result, its consistency, and the workbook."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+
+from matcher.model import train_model
+from matcher.model.artifacts import ArtifactError, load_model
+from matcher.model.snapshot import load_city
+from matcher.plan import PlanOptions, plan_city, solve_lagrangian, solve_milp, violations, write_plan_xlsx
+from matcher.plan.inputs import build_inputs, gather_arcs, planning_city, scope_rows
+from matcher.plan.network import SideConstraints
+from matcher.plan.subsidy import PairCases
+from matcher.policy import decide
+from matcher.store import engine
+from matcher.synth import build_city
+
+CITY_WORKERS = 2000
+CITY_SEED = 7
+
+
+def sample_city(base: Path) -> tuple[str, Path]:
+    """A small sample city and its model under `base`, built on first use in a test session."""
+    url, models = f"sqlite:///{base / 'plan_city.db'}", base / "plan_models"
+    if not (models / "manifest.json").exists():
+        build_city(CITY_WORKERS, seed=CITY_SEED, url=url, progress=False, replace=True)
+        train_model(url, out_dir=models)
+    return url, models
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    url, models = sample_city(tmp_path_factory.getbasetemp())
+    yield url, models
+    engine(url).dispose()
+
+
+@pytest.fixture(scope="module")
+def plan(city: tuple[str, Path]) -> dict:
+    url, models = city
+    return plan_city(
+        PlanOptions(budget=120_000, min_class_size=5, priority_weights={"poverty_registered": 2}),
+        url=url,
+        models_dir=models,
+    )
+
+
+def test_plan_is_json_and_its_totals_add_up(plan: dict) -> None:
+    again = json.loads(json.dumps(plan, ensure_ascii=False))
+    assert again["options"]["budget"] == 120_000
+    t = plan["totals"]
+    assert t["assigned"] == t["direct"] + t["outbound"] + t["trainees"] == len(plan["workers"])
+    assert t["trainees"] == sum(c["size"] for c in plan["classes"]) > 0
+    assert t["classes"] == len(plan["classes"])
+    assert t["expected_retained_placements"] == pytest.approx(
+        sum(w["p_retained"] for w in plan["workers"]), abs=0.05
+    )
+    assert t["expected_retained_placements"] <= t["expected_placements"] <= t["assigned"]
+    assert t["open_headcount"] - t["unmet_headcount"] == sum(
+        p["direct"] + p["graduates"] for p in plan["placements"]["direct"] + plan["placements"]["outbound"]
+    )
+    assert sum(u["unmet"] for u in plan["unmet_demand"]) == t["unmet_headcount"]
+    assert all(u["unmet"] >= 0 and u["planned"] <= u["headcount"] for u in plan["unmet_demand"])
+    assert [s["stage"] for s in plan["timings"]] == ["load", "candidates", "policy", "solve", "report"]
+
+
+def test_plan_respects_budget_seats_minimum_and_headcount(plan: dict) -> None:
+    t = plan["totals"]
+    assert t["subsidies"] <= 120_000 + 1e-6
+    assert t["budget"]["used"] == t["subsidies"]
+    for c in plan["classes"]:
+        assert 5 <= c["size"] <= c["seats"]
+        assert sum(o["graduates"] for o in c["orders"]) == c["size"]
+        assert c["start_date"] >= plan["as_of"] and c["end_date"] >= c["start_date"]
+        if c["programme"]["mode"] == "order_based":
+            assert {o["enterprise"]["id"] for o in c["orders"]} == {c["ordering_enterprise"]["id"]}
+    for p in plan["placements"]["direct"] + plan["placements"]["outbound"]:
+        assert p["direct"] + p["graduates"] <= p["headcount"]
+        assert p["outbound"] == (p in plan["placements"]["outbound"])
+    ids = [w["worker_id"] for w in plan["workers"]]
+    assert len(ids) == len(set(ids))
+    s = plan["solution"]
+    assert 0 <= s["gap"] < 0.1 and s["objective"] <= s["bound"] + 1e-6
+
+
+def test_subsidies_come_from_the_policy_engine(plan: dict, city: tuple[str, Path]) -> None:
+    trainees = [w for w in plan["workers"] if w["assignment"] == "training"]
+    paid = sum(i["amount"] for w in trainees for i in w["subsidy"]["items"] if not i["advance"])
+    assert paid == pytest.approx(plan["totals"]["subsidies"])
+    by_article = sum(s["amount"] for s in plan["subsidies_by_article"] if not s["advance"])
+    assert by_article == pytest.approx(plan["totals"]["subsidies"])
+    assert {s["article"] for s in plan["subsidies_by_article"]} <= {"十六", "十七", "十八", "二十"}
+    # the shared decisions equal the engine's own decision of each trainee's case
+    url, _ = city
+    c = planning_city(load_city(url), PlanOptions())
+    rows = c.worker_rows([w["worker_id"] for w in trainees[:25]])
+    codes = {str(code): i for i, code in enumerate(c.programmes.code)}
+    start = np.zeros(len(c.programmes), np.int64)
+    end = np.zeros(len(c.programmes), np.int64)
+    for w in trainees:
+        p = codes[w["class"]["programme_code"]]
+        start[p] = date.fromisoformat(w["class"]["start_date"]).toordinal()
+        end[p] = date.fromisoformat(w["class"]["end_date"]).toordinal()
+    from matcher.plan.inputs import policy_pack
+
+    pack, _ = policy_pack(date.fromordinal(int(end.max())).year)
+    cases = PairCases(c, start, end, pack.params)
+    for w, row in zip(trainees[:25], rows.tolist()):
+        decision = decide(cases.case(row, codes[w["class"]["programme_code"]]), pack)
+        assert decision.eligible
+        assert decision.total == pytest.approx(w["subsidy"]["total"])
+
+
+def test_per_worker_entries_explain_the_assignment(plan: dict) -> None:
+    kinds = {w["assignment"] for w in plan["workers"]}
+    assert kinds == {"direct", "outbound", "training"}
+    for w in plan["workers"][:200]:
+        assert w["line"] is not None and w["reasons"], w
+        assert all(r["effect"] in "+-" and r["text"] for r in w["reasons"])
+        assert w["line"]["outbound"] == (w["assignment"] == "outbound") or w["assignment"] == "training"
+        if w["assignment"] == "training":
+            assert w["reasons"][0]["code"] == "training"
+            assert 0 < w["p_complete"] <= 1
+
+
+def test_plan_reports_groups_and_targets(plan: dict) -> None:
+    groups = plan["totals"]["priority_groups"]
+    assert set(groups) >= {"poverty_registered", "veteran", "disabled"}
+    for g in groups.values():
+        assert g["trainees"] <= g["assigned"] <= g["in_scope"]
+        assert 0 <= g["share_of_trainees"] <= 1
+    targets = plan["targets"]
+    assert targets["subsidised_trainings_2019_2021"]["target"] == 180_000
+    assert targets["subsidised_trainings_2019_2021"]["plan_adds"] == plan["totals"]["trainees"]
+    for name in ("skilled_share_of_employed", "high_skilled_share_of_skilled"):
+        assert 0 <= targets[name]["now"] <= 1 and 0 <= targets[name]["with_plan"] <= 1
+    assert (
+        targets["skilled_share_of_employed"]["with_plan"]
+        >= targets["skilled_share_of_employed"]["now"] - 0.02
+    )
+    assert plan["policy"]["engine_calls"] <= plan["policy"]["pairs_decided"]
+
+
+def test_stable_mode_reports_its_cost(city: tuple[str, Path], plan: dict) -> None:
+    url, models = city
+    stable = plan_city(
+        PlanOptions(
+            budget=120_000, min_class_size=5, priority_weights={"poverty_registered": 2}, stable=True
+        ),
+        url=url,
+        models_dir=models,
+    )
+    cost = stable["stable"]
+    assert cost["optimum_expected_retained"] == pytest.approx(
+        plan["totals"]["expected_retained_placements"], abs=0.05
+    )
+    assert cost["stable_expected_retained"] == pytest.approx(
+        stable["totals"]["expected_retained_placements"], abs=0.05
+    )
+    assert cost["objective_cost"] >= -1e-6
+    assert stable["totals"]["subsidies"] <= 120_000 + 1e-6
+    assert all(c["size"] >= 5 for c in stable["classes"])
+    assert stable["solution"]["method"] == "stable"
+
+
+def test_milp_and_lagrangian_agree_on_a_county_plan(city: tuple[str, Path]) -> None:
+    url, models = city
+    model, _ = load_model(models)
+    options = PlanOptions(counties=["530302"], budget=20_000, min_class_size=3)
+    c = planning_city(load_city(url), options)
+    workers, lines, _ = scope_rows(c, options)
+    assert set(c.workers.county[workers]) == {"530302"}
+    inputs = build_inputs(
+        c, gather_arcs(c, model, model.space(c), workers, lines), workers, lines, options, url
+    )
+    net = inputs.network
+    assert len(net.train_worker) > 0
+    side = SideConstraints(budget=20_000, min_class_size=3)
+    exact, lagr = solve_milp(net, side, time_limit=30), solve_lagrangian(net, side)
+    for sol in (exact, lagr):
+        assert violations(net, side, sol.direct, sol.train, sol.serve) == []
+    assert lagr.objective <= exact.objective + 1e-6 <= lagr.bound + 2e-6
+    assert exact.objective - lagr.objective <= lagr.gap * lagr.bound + 1e-6
+
+
+def test_workbook_has_every_sheet_with_chinese_headers(plan: dict, tmp_path: Path) -> None:
+    out = tmp_path / "plan.xlsx"
+    write_plan_xlsx(plan, out)
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["总览", "开班计划", "直接就业", "定向输送", "人员安排", "未满足需求", "补贴"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2"
+        assert all(isinstance(c.value, str) and c.value for c in ws[1])
+        assert ws.column_dimensions["A"].width >= 6
+    assert wb["人员安排"].max_row == len(plan["workers"]) + 1
+    assert wb["开班计划"].max_row == len(plan["classes"]) + 1
+    assert wb["人员安排"]["A1"].value == "人员编号"
+    with pytest.raises(ValueError, match="'classes'"):
+        write_plan_xlsx({k: v for k, v in plan.items() if k != "classes"}, tmp_path / "bad.xlsx")
+    with pytest.raises(ValueError, match=".xlsx"):
+        write_plan_xlsx(plan, tmp_path / "plan.csv")
+
+
+def test_plan_refuses_a_scope_above_max_workers_and_a_missing_model(
+    city: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, models = city
+    with pytest.raises(ValueError, match="max_workers = 10"):
+        plan_city(PlanOptions(max_workers=10), url=url, models_dir=models)
+    with pytest.raises(ArtifactError, match="manifest"):
+        plan_city(PlanOptions(), url=url, models_dir=tmp_path)
