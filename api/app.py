@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.limits import BodySizeLimit
-from api.routes import catalogue, enterprises, health, occupations, reports, subsidies, uploads, workers
+from api.routes import (
+    catalogue,
+    enterprises,
+    health,
+    occupations,
+    recommendations,
+    reports,
+    subsidies,
+    uploads,
+    workers,
+)
 from matcher.privacy import install_log_scrubber
 
 
@@ -20,6 +30,16 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.state.database_url = database_url
     app.add_middleware(BodySizeLimit)
-    for module in (health, uploads, enterprises, workers, catalogue, occupations, subsidies, reports):
+    for module in (
+        health,
+        uploads,
+        enterprises,
+        workers,
+        recommendations,
+        catalogue,
+        occupations,
+        subsidies,
+        reports,
+    ):
         app.include_router(module.router)
     return app

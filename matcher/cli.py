@@ -154,6 +154,84 @@ def subsidy(
         _fail(f"{case}: {e}")
 
 
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option(help="folder for the artifact and manifest")] = Path("models"),
+) -> None:
+    """Train the calibrated match scorer on the city's history and save it with a manifest."""
+    from matcher.model import train_model
+
+    _print_json(train_model(out_dir=out))
+
+
+@app.command()
+def evaluate(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON (the only format)")] = True,
+) -> None:
+    """Score the held-out year: the model against random, the counselor's rule, TF-IDF and the oracle."""
+    from matcher.model import evaluate_model
+
+    _print_json(evaluate_model())
+
+
+@app.command()
+def recommend(
+    worker_id: Annotated[int, typer.Argument(help="the worker's id")],
+    k: Annotated[int, typer.Option(min=1, max=50, help="how many of each kind")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON (the only format)")] = True,
+) -> None:
+    """One worker's top jobs, outbound options and training pathways, with scores and reasons."""
+    from matcher.model import recommend_for_worker
+
+    try:
+        _print_json(recommend_for_worker(worker_id, k=k))
+    except (KeyError, ValueError) as e:
+        _fail(str(e))
+
+
+@app.command()
+def plan(
+    as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+    out: Annotated[Path | None, typer.Option(help="also write the plan to this .xlsx")] = None,
+    budget: Annotated[float | None, typer.Option(help="subsidy budget in yuan")] = None,
+    min_class_size: Annotated[int, typer.Option(help="a class opens with at least this many")] = 10,
+    priority_weight: Annotated[
+        list[str] | None, typer.Option(help="GROUP=W, e.g. poverty_registered=2")
+    ] = None,
+    stable: Annotated[bool, typer.Option(help="respect workers' own rankings (deferred acceptance)")] = False,
+    county: Annotated[list[str] | None, typer.Option(help="plan only these counties")] = None,
+) -> None:
+    """Plan the city's classes and placements under the budget, with subsidies by article and targets."""
+    from pydantic import ValidationError
+
+    from matcher.plan import PlanOptions, run_plan, write_plan_xlsx
+
+    weights = {}
+    for pair in priority_weight or []:
+        group, sep, value = pair.partition("=")
+        if not sep:
+            _fail(f"--priority-weight takes GROUP=WEIGHT, got {pair!r}")
+        weights[group] = value
+    try:
+        options = PlanOptions(
+            budget=budget,
+            min_class_size=min_class_size,
+            priority_weights=weights,
+            stable=stable,
+            counties=county,
+        )
+        result = run_plan(options, progress=not as_json)
+    except (ValidationError, ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+    if out:
+        write_plan_xlsx(result, out)
+        typer.echo(f"wrote {out}", err=True)
+    if as_json:
+        _print_json(result)
+    else:
+        _print_json(result["totals"])
+
+
 claims = typer.Typer(help="The subsidy claims ledger (articles 十六–二十, 二十三).", no_args_is_help=True)
 app.add_typer(claims, name="claims")
 
