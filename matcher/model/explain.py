@@ -207,28 +207,16 @@ def training_reason(city: City, programme: int, start: int, p_complete: float) -
     )
 
 
-def subsidy_decision(city: City, worker: int, programme: int, start: int, end: int) -> dict[str, Any] | None:
+def subsidy_decision(city: City, worker: int, programme: int, start: int, end: int) -> dict[str, Any]:
     """The training-subsidy decision of `matcher.policy` for the worker taking a class of the programme
-    from `start` to `end`, or None when the policy engine is not installed. A case the engine refuses
-    is reported with its message.
-
-    The catalogue does not say who organises and pays for a class, so: a tendered institution's
-    order-based, targeted, project or entrepreneurship class counts as publicly tendered (article 十七);
-    apprenticeship, pre-job, on-job safety and job-transfer training as organised and advanced by the
-    employer; anything else as chosen and paid for by the worker.
+    from `start` to `end`; a case the engine refuses is reported with its message. Who organises and
+    advances the cost follows `matcher.policy.cases.organiser`.
     """
-    try:
-        from matcher.policy import Case, CaseError, decide
-    except ImportError:
-        return None
+    from matcher.policy import Case, CaseError, decide
+    from matcher.policy.cases import organiser
+
     w, pr = city.workers, city.programmes
-    mode = str(pr.mode[programme])
-    if pr.tendered[programme] and mode in ("order_based", "targeted", "project_based", "entrepreneurship"):
-        organised, advanced = "public_tender", "institution"
-    elif mode in ("apprenticeship", "pre_job", "on_job_safety", "job_transfer"):
-        organised, advanced = "enterprise", "enterprise"
-    else:
-        organised, advanced = "self", "person"
+    organised, advanced = organiser(str(pr.mode[programme]), bool(pr.tendered[programme]))
     prior = w.prior
     sl = slice(prior.offsets[worker], prior.offsets[worker + 1])
     since = int(w.unemployed_since[worker])
@@ -245,7 +233,7 @@ def subsidy_decision(city: City, worker: int, programme: int, start: int, end: i
             "groups": [GROUPS[g] for g in w.groups[worker].indices.tolist()],
         },
         "training": {
-            "kind": mode,
+            "kind": str(pr.mode[programme]),
             "project_id": str(pr.code[programme]),
             "occupation_code": occupation_codes()[pr.occ[programme]],
             "level": 6 - int(pr.rank[programme]) if pr.rank[programme] else None,

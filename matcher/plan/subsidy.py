@@ -26,6 +26,7 @@ import numpy as np
 from matcher.model.snapshot import GROUPS, NEVER, City, occupation_codes
 from matcher.policy import Case, Decision, Pack, PriorTraining, decide, load_pack
 from matcher.policy.case import Person, Training
+from matcher.policy.cases import organiser
 from matcher.policy.facts import FACTS
 
 TRAINING_FACTS = frozenset(
@@ -71,21 +72,6 @@ PERSON_FACTS = (
     "job_seek_in_city",
 )
 SIGNED = TRAINING_FACTS | set(HISTORY_FACTS) | set(PERSONAL) | set(PERSON_FACTS)
-PUBLIC_MODES = ("order_based", "targeted", "project_based")
-
-
-def organisers(mode: str, tendered: bool) -> tuple[str, str]:
-    """Who organises a class of the bureau's plan and who advances its cost.
-
-    A class at an institution chosen by public tender is organised by the public employment service and
-    advanced by the institution (article 十七); an order-based class elsewhere by the ordering enterprise,
-    which advances the cost (谁垫付，谁申领, article 十六); any other class by the institution itself.
-    """
-    if tendered and mode in PUBLIC_MODES:
-        return "public_tender", "institution"
-    if mode == "order_based":
-        return "enterprise", "enterprise"
-    return "institution", "institution"
 
 
 @dataclass
@@ -139,7 +125,7 @@ class PairCases:
 
     def training(self, p: int) -> dict[str, Any]:
         pr = self.city.programmes
-        organised, advanced = organisers(str(pr.mode[p]), bool(pr.tendered[p]))
+        organised, advanced = organiser(str(pr.mode[p]), bool(pr.tendered[p]))
         return {
             "kind": str(pr.mode[p]),
             "project_id": str(pr.code[p]),
