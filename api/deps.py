@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator, Sequence
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, Query, Request, status
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from matcher.principals import Principal, authenticate
@@ -81,3 +83,21 @@ PageDep = Annotated[Page, Depends()]
 def not_found(what: str, ident: object) -> HTTPException:
     """The answer for a missing object and for another tenant's object alike."""
     return HTTPException(status.HTTP_404_NOT_FOUND, f"no {what} {ident} that you may see")
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
+
+
+def page_rows(
+    session: Session, table: Any, where: Sequence[ColumnElement[bool]], order: Sequence[Any], page: Page
+) -> tuple[int, list[Any]]:
+    """The total count of `table` rows matching `where`, and the rows of the requested page."""
+    total = session.scalar(select(func.count()).select_from(table).where(*where)) or 0
+    rows = session.scalars(select(table).where(*where).order_by(*order).offset(page.offset).limit(page.limit))
+    return total, list(rows)
+
+
+def invalid(err: ValidationError) -> HTTPException:
+    """A 422 naming each field of a re-validated record that is wrong."""
+    errors = [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in err.errors()]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
-from sqlalchemy import func, select
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import select
 
-from api.deps import Bureau, CurrentPrincipal, PageDep, SessionDep
+from api.deps import Bureau, CurrentPrincipal, IdempotencyKey, PageDep, SessionDep, page_rows
 from api.idempotency import create_once
 from api.schemas import InstitutionPublic, PageOf, ProgrammePublic, RegionPublic
 from matcher import reference as ref
@@ -16,7 +16,6 @@ from matcher.records import save_institution, save_programme
 from matcher.store.tables import InstitutionRow, ProgrammeRow
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
 @router.get("/regions", response_model=list[RegionPublic])
@@ -34,14 +33,7 @@ def list_institutions(
     county: Annotated[str | None, Query(max_length=16)] = None,
 ) -> PageOf[InstitutionPublic]:
     where = [InstitutionRow.region == county] if county else []
-    total = session.scalar(select(func.count()).select_from(InstitutionRow).where(*where)) or 0
-    rows = session.scalars(
-        select(InstitutionRow)
-        .where(*where)
-        .order_by(InstitutionRow.code)
-        .offset(page.offset)
-        .limit(page.limit)
-    )
+    total, rows = page_rows(session, InstitutionRow, where, [InstitutionRow.code], page)
     return PageOf(
         total=total,
         offset=page.offset,
@@ -73,10 +65,7 @@ def list_programmes(
 ) -> PageOf[ProgrammePublic]:
     """The catalogue, optionally for one county."""
     where = [ProgrammeRow.region == county] if county else []
-    total = session.scalar(select(func.count()).select_from(ProgrammeRow).where(*where)) or 0
-    rows = session.scalars(
-        select(ProgrammeRow).where(*where).order_by(ProgrammeRow.code).offset(page.offset).limit(page.limit)
-    )
+    total, rows = page_rows(session, ProgrammeRow, where, [ProgrammeRow.code], page)
     return PageOf(
         total=total,
         offset=page.offset,

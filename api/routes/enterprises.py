@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from api.deps import Bureau, BureauOrEnterprise, CurrentPrincipal, PageDep, SessionDep, not_found
+from api.deps import (
+    Bureau,
+    BureauOrEnterprise,
+    CurrentPrincipal,
+    IdempotencyKey,
+    PageDep,
+    SessionDep,
+    invalid,
+    not_found,
+    page_rows,
+)
 from api.idempotency import create_once
 from api.schemas import DemandLinePublic, DemandLineUpdate, EnterprisePublic, EnterpriseUpdate, PageOf
 from matcher.domain import DemandLine, Enterprise
@@ -17,7 +27,6 @@ from matcher.records import save_demand_line, save_enterprise
 from matcher.store.tables import DemandLineRow, EnterpriseRow
 
 router = APIRouter(prefix="/v1", tags=["enterprises"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
 def _own_enterprise(session, principal: Principal, enterprise_id: int) -> EnterpriseRow:  # type: ignore[no-untyped-def]
@@ -37,11 +46,6 @@ def _own_line(session, principal: Principal, line_id: int) -> DemandLineRow:  # 
     if row is None:
         raise not_found("demand line", line_id)
     return row
-
-
-def _invalid(err: ValidationError) -> HTTPException:
-    errors = [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in err.errors()]
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
 
 
 @router.post("/enterprises", response_model=EnterprisePublic, status_code=201)
@@ -65,10 +69,7 @@ def list_enterprises(
 ) -> PageOf[EnterprisePublic]:
     """Enterprises: all for the bureau and counselors, one's own for an enterprise."""
     where = [EnterpriseRow.id == principal.enterprise_id] if principal.role == "enterprise" else []
-    total = session.scalar(select(func.count()).select_from(EnterpriseRow).where(*where)) or 0
-    rows = session.scalars(
-        select(EnterpriseRow).where(*where).order_by(EnterpriseRow.id).offset(page.offset).limit(page.limit)
-    )
+    total, rows = page_rows(session, EnterpriseRow, where, [EnterpriseRow.id], page)
     return PageOf(
         total=total,
         offset=page.offset,
@@ -92,7 +93,7 @@ def update_enterprise(
     try:
         merged = Enterprise(**{**current, **body.model_dump(exclude_unset=True)})
     except ValidationError as err:
-        raise _invalid(err) from None
+        raise invalid(err) from None
     row, _ = save_enterprise(session, merged)
     session.commit()
     return EnterprisePublic.model_validate(row)
@@ -148,13 +149,8 @@ def list_demand_lines(
         where.append(DemandLineRow.occupation_code.startswith(occupation, autoescape=True))
     if region:
         where.append(DemandLineRow.work_region == region)
-    total = session.scalar(select(func.count()).select_from(DemandLineRow).where(*where)) or 0
-    rows = session.scalars(
-        select(DemandLineRow)
-        .where(*where)
-        .order_by(DemandLineRow.start_date.desc(), DemandLineRow.id)
-        .offset(page.offset)
-        .limit(page.limit)
+    total, rows = page_rows(
+        session, DemandLineRow, where, [DemandLineRow.start_date.desc(), DemandLineRow.id], page
     )
     return PageOf(
         total=total,
@@ -184,7 +180,7 @@ def update_demand_line(
             **{**current, **body.model_dump(exclude_unset=True)}, enterprise_code=enterprise.credit_code
         )
     except ValidationError as err:
-        raise _invalid(err) from None
+        raise invalid(err) from None
     row, _ = save_demand_line(session, merged)
     session.commit()
     return DemandLinePublic.model_validate(row)

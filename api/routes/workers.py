@@ -9,12 +9,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import BureauOrCounselor, PageDep, SessionDep, not_found
+from api.deps import BureauOrCounselor, IdempotencyKey, PageDep, SessionDep, invalid, not_found, page_rows
 from api.idempotency import create_once
 from api.schemas import PageOf, WorkerPublic
 from matcher import reference as ref
@@ -36,7 +36,6 @@ from matcher.records import worker_values
 from matcher.store.tables import WorkerRow
 
 router = APIRouter(prefix="/v1", tags=["workers"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
 class Purpose(StrEnum):
@@ -131,12 +130,7 @@ def list_workers(
 ) -> PageOf[WorkerPublic]:
     """Workers in the principal's reach, by id."""
     where = _scope(principal)
-    total = session.scalar(select(func.count()).select_from(WorkerRow).where(*where)) or 0
-    rows = list(
-        session.scalars(
-            select(WorkerRow).where(*where).order_by(WorkerRow.id).offset(page.offset).limit(page.limit)
-        )
-    )
+    total, rows = page_rows(session, WorkerRow, where, [WorkerRow.id], page)
     items = shown(session, principal, rows, purpose)
     session.commit()
     return PageOf(total=total, offset=page.offset, limit=page.limit, items=items)
@@ -167,8 +161,7 @@ def update_worker(
         # validated with a stand-in ID number: the stored hash and identity stay as they are
         profile = WorkerProfile(**merged, id_number="11010519491231002X")
     except ValidationError as err:
-        errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in err.errors()]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors) from None
+        raise invalid(err) from None
     _check_county(principal, profile.residence_region)
     values = worker_values(profile)
     for name in (*WorkerUpdate.model_fields, "county"):
