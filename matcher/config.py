@@ -1,4 +1,4 @@
-"""Settings read from the environment: where the database is and the key that hashes ID numbers."""
+"""Settings read from the environment: the database, the key that hashes ID numbers, the service's limits."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'matcher.db'}"
 
 
 class Settings(BaseSettings):
-    """`DATABASE_URL` picks the store; `MATCHER_PII_KEY` keys the hash of national ID numbers."""
+    """`DATABASE_URL` picks the store; `MATCHER_PII_KEY` keys the hash of national ID numbers;
+    `MATCHER_PLAN_MAX_WORKERS` is the most workers a plan asked of the service may cover."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
     matcher_pii_key: str | None = None
     matcher_env: str = "development"
+    matcher_plan_max_workers: int = 250_000
 
 
 @cache

@@ -13,6 +13,7 @@ from matcher import reference as ref
 from matcher.store.tables import EnterpriseRow, PrincipalRow
 
 ROLES = ("bureau", "enterprise", "counselor")
+CREDIT_CODE_LENGTH = 18
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,11 @@ def create_principal(
     if role == "enterprise":
         if not enterprise:
             raise ValueError("an enterprise principal needs --enterprise (credit code or id)")
-        column = EnterpriseRow.id if enterprise.isdigit() else EnterpriseRow.credit_code
-        key: int | str = int(enterprise) if enterprise.isdigit() else enterprise.upper()
+        by_id = (
+            enterprise.isdigit() and len(enterprise) != CREDIT_CODE_LENGTH
+        )  # a credit code may be all digits
+        column = EnterpriseRow.id if by_id else EnterpriseRow.credit_code
+        key: int | str = int(enterprise) if by_id else enterprise.upper()
         enterprise_id = session.scalar(select(EnterpriseRow.id).where(column == key))
         if enterprise_id is None:
             raise ValueError(f"no enterprise {enterprise!r} in the database")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from matcher.privacy import ID_NUMBER
 from matcher.store import session_scope
-from matcher.store.tables import AuditRow, EnterpriseRow, WorkerRow
+from matcher.store.tables import AuditRow, DemandLineRow, EnterpriseRow, WorkerRow
 from tests.api_helpers import client, token
 from tests.test_model_city import small_city
 
@@ -78,11 +78,69 @@ def test_progress_report(city):  # type: ignore[no-untyped-def]
     )
 
 
+def _open_line(url: str) -> tuple[int, str]:
+    with session_scope(url) as s:
+        line_id, enterprise_id = s.execute(
+            select(DemandLineRow.id, DemandLineRow.enterprise_id)
+            .where(DemandLineRow.status == "open", DemandLineRow.work_region.like("53%"))
+            .order_by(DemandLineRow.end_date.desc(), DemandLineRow.id)
+        ).first()
+        return line_id, s.get_one(EnterpriseRow, enterprise_id).credit_code
+
+
+def test_candidates_masked_consenting_and_audited(city):  # type: ignore[no-untyped-def]
+    url, _, county, enterprise = city
+    c = client(url)
+    line_id, owner = _open_line(url)
+    mine = token(url, "enterprise", enterprise=owner)
+    r = c.get(f"/v1/demand-lines/{line_id}/candidates?k=8", headers=mine)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    shown = body["candidates"]
+    assert shown and [x["rank"] for x in shown] == list(range(1, len(shown) + 1))
+    assert [x["score"] for x in shown] == sorted((x["score"] for x in shown), reverse=True)
+    for x in shown:
+        w = x["worker"]
+        assert w["consent_to_share"] and w["name"] is None and w["id_masked"] is None
+        assert w["groups"] is None and w["hukou_type"] is None and x["priority_reasons"] is None
+        assert all(reason["code"] != "priority_group" for reason in x["reasons"])
+        assert x["flags"]["feasible"]
+    with session_scope(url) as s:
+        audit = s.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(len(shown))).all()
+        assert {a.worker_id for a in audit} == {x["worker"]["id"] for x in shown}
+        assert {(a.role, a.purpose) for a in audit} == {("enterprise", "recruitment")}
+        # a worker who withdraws consent is not shown again
+        s.get_one(WorkerRow, shown[0]["worker"]["id"]).consent_to_share = False
+    again = c.get(f"/v1/demand-lines/{line_id}/candidates?k=8", headers=mine).json()["candidates"]
+    assert shown[0]["worker"]["id"] not in {x["worker"]["id"] for x in again}
+
+    bureau = c.get(f"/v1/demand-lines/{line_id}/candidates?k=3", headers=token(url, "bureau")).json()
+    assert all(x["worker"]["name"] for x in bureau["candidates"])
+    assert (
+        c.get(
+            f"/v1/demand-lines/{line_id}/candidates", headers=token(url, "counselor", county=county)
+        ).status_code
+        == 403
+    )
+    if enterprise != owner:
+        other = token(url, "enterprise", enterprise=enterprise)
+        assert c.get(f"/v1/demand-lines/{line_id}/candidates", headers=other).status_code == 404
+    with session_scope(url) as s:
+        s.get_one(DemandLineRow, line_id).status = "closed"
+    closed = c.get(f"/v1/demand-lines/{line_id}/candidates", headers=mine)
+    with session_scope(url) as s:
+        s.get_one(DemandLineRow, line_id).status = "open"
+        s.get_one(WorkerRow, shown[0]["worker"]["id"]).consent_to_share = True
+    assert closed.status_code == 409 and "closed" in closed.json()["detail"]
+
+
 def test_no_response_to_an_enterprise_or_counselor_holds_an_id_number(city):  # type: ignore[no-untyped-def]
     url, wid, county, enterprise = city
     c = client(url)
     counselor = token(url, "counselor", county=county)
     firm = token(url, "enterprise", enterprise=enterprise)
+    line_id, owner_code = _open_line(url)
+    owner = token(url, "enterprise", enterprise=owner_code)
     paths = [
         "/v1/workers?limit=100",
         f"/v1/workers/{wid}",
@@ -91,8 +149,9 @@ def test_no_response_to_an_enterprise_or_counselor_holds_an_id_number(city):  # 
         "/v1/demand-lines?limit=100",
         "/v1/programmes?limit=100",
         "/v1/reports/progress",
+        f"/v1/demand-lines/{line_id}/candidates?k=50",
     ]
-    for headers in (counselor, firm):
+    for headers in (counselor, firm, owner):
         for path in paths:
             r = c.get(path, headers=headers)
             assert not ID_NUMBER.search(r.text), (path, r.status_code)

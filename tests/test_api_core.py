@@ -163,3 +163,21 @@ def test_ledger_uploads_are_all_or_nothing_and_scoped(db_url):
     assert r.status_code == 422 and ".xlsx or .csv" in r.text
     r = c.post("/v1/workers/upload", files={"file": ("w.csv", body)}, headers=bureau)
     assert r.status_code == 200 and r.json()["counts"]["workers"]["created"] == 3
+
+
+def test_enterprise_principal_by_credit_code_or_id(db_url):
+    from matcher.ids import uscc_check_char
+
+    digits = next(
+        body + uscc_check_char(body)
+        for body in (f"91530302{n:09d}" for n in range(100))
+        if uscc_check_char(body).isdigit()
+    )
+    bureau = token(db_url, "bureau")
+    firm = client(db_url).post(
+        "/v1/enterprises", json={**enterprise_body(1), "credit_code": digits}, headers=bureau
+    )
+    assert firm.status_code == 201, firm.text
+    for ref in (digits, str(firm.json()["id"])):  # an all-digit credit code is not read as an id
+        me = token(db_url, "enterprise", enterprise=ref)
+        assert client(db_url).get(f"/v1/enterprises/{firm.json()['id']}", headers=me).status_code == 200

@@ -38,7 +38,8 @@ def _own_enterprise(session, principal: Principal, enterprise_id: int) -> Enterp
     return row
 
 
-def _own_line(session, principal: Principal, line_id: int) -> DemandLineRow:  # type: ignore[no-untyped-def]
+def visible_line(session, principal: Principal, line_id: int) -> DemandLineRow:  # type: ignore[no-untyped-def]
+    """The demand line if this principal may see it, else 404 (the same answer as for a missing line)."""
     query = select(DemandLineRow).where(DemandLineRow.id == line_id)
     if principal.role == "enterprise":
         query = query.where(DemandLineRow.enterprise_id == principal.enterprise_id)
@@ -162,7 +163,7 @@ def list_demand_lines(
 
 @router.get("/demand-lines/{line_id}", response_model=DemandLinePublic)
 def get_demand_line(line_id: int, session: SessionDep, principal: CurrentPrincipal) -> DemandLinePublic:
-    return DemandLinePublic.model_validate(_own_line(session, principal, line_id))
+    return DemandLinePublic.model_validate(visible_line(session, principal, line_id))
 
 
 @router.patch("/demand-lines/{line_id}", response_model=DemandLinePublic)
@@ -170,7 +171,7 @@ def update_demand_line(
     line_id: int, body: DemandLineUpdate, session: SessionDep, principal: BureauOrEnterprise
 ) -> DemandLinePublic:
     """Change an open line; the whole line is validated again (including the anti-discrimination check)."""
-    row = _own_line(session, principal, line_id)
+    row = visible_line(session, principal, line_id)
     if row.status != "open":
         raise HTTPException(status.HTTP_409_CONFLICT, f"demand line {line_id} is closed and cannot change")
     enterprise = session.get_one(EnterpriseRow, row.enterprise_id)
@@ -189,7 +190,7 @@ def update_demand_line(
 @router.post("/demand-lines/{line_id}/close", response_model=DemandLinePublic)
 def close_demand_line(line_id: int, session: SessionDep, principal: BureauOrEnterprise) -> DemandLinePublic:
     """Close a line: it leaves matching and planning but stays in the ledger."""
-    row = _own_line(session, principal, line_id)
+    row = visible_line(session, principal, line_id)
     row.status = "closed"
     session.commit()
     return DemandLinePublic.model_validate(row)

@@ -1,37 +1,99 @@
-"""Recommendations for one worker: jobs now, outbound options and training pathways, with reasons."""
+"""Matching for people: recommendations for one worker (counselors), candidates for one demand line
+(its enterprise, masked). Both read the process's matching snapshot and are audited."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
+from sqlalchemy import select
 
-from api.deps import BureauOrCounselor, SessionDep
+from api.deps import BureauOrCounselor, BureauOrEnterprise, SessionDep
+from api.routes.enterprises import visible_line
 from api.routes.workers import visible_worker
+from api.schemas import Candidate, Candidates, Recommendations, WorkerPublic
 from matcher.audit import record_reads
 from matcher.model import recommend_for_worker
+from matcher.model.recommend import recommender
+from matcher.privacy import redact
+from matcher.store.tables import WorkerRow
 
-router = APIRouter(prefix="/v1", tags=["recommendations"])
+router = APIRouter(prefix="/v1", tags=["matching"])
+HowMany = Annotated[int, Query(ge=1, le=50, description="how many of each kind")]
 
 
-@router.get("/workers/{worker_id}/recommendations")
+def _no_model(e: FileNotFoundError) -> HTTPException:
+    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"no trained model: {e}; run `matcher train`")
+
+
+@router.get("/workers/{worker_id}/recommendations", response_model=Recommendations)
 def recommendations(
-    worker_id: int,
-    request: Request,
-    session: SessionDep,
-    principal: BureauOrCounselor,
-    k: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> dict[str, Any]:
+    worker_id: int, request: Request, session: SessionDep, principal: BureauOrCounselor, k: HowMany = 10
+) -> Recommendations:
     """Top jobs, pathways and outbound options with scores, reasons and eligibility; the read is audited."""
     visible_worker(session, principal, worker_id)
     try:
         result = recommend_for_worker(worker_id, request.app.state.database_url, k=k)
     except FileNotFoundError as e:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"no trained model: {e}") from None
+        raise _no_model(e) from None
     except KeyError:
         raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"worker {worker_id} is not in the matching snapshot"
+            status.HTTP_409_CONFLICT,
+            f"worker {worker_id} was registered after the matching snapshot was taken; "
+            "recommendations follow when the service restarts",
         ) from None
     record_reads(session, principal, {worker_id: ["groups"]}, "counselling")
     session.commit()
-    return result
+    return Recommendations.model_validate(result)
+
+
+@router.get("/demand-lines/{line_id}/candidates", response_model=Candidates)
+def candidates(
+    line_id: int, request: Request, session: SessionDep, principal: BureauOrEnterprise, k: HowMany = 10
+) -> Candidates:
+    """The workers best suited to an open line, among those who consented to be shown, with reasons.
+
+    An enterprise sees its own lines' candidates with no identity and no sensitive field; every candidate
+    shown is audited (purpose `recruitment`).
+    """
+    line = visible_line(session, principal, line_id)
+    if line.status != "open":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"demand line {line_id} is {line.status}")
+    consented = WorkerRow.consent_to_share.is_(True)
+    try:
+        result = recommender(request.app.state.database_url).candidates(
+            line_id, k, session.scalars(select(WorkerRow.id).where(consented)).all()
+        )
+    except FileNotFoundError as e:
+        raise _no_model(e) from None
+    except KeyError:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"demand line {line_id} was posted after the matching snapshot was taken; "
+            "candidates follow when the service restarts",
+        ) from None
+    except ValueError as e:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
+    ids = [c["worker_id"] for c in result["candidates"]]
+    rows = {r.id: r for r in session.scalars(select(WorkerRow).where(WorkerRow.id.in_(ids), consented))}
+    items: list[Candidate] = []
+    reads: dict[int, list[str]] = {}
+    for c in result["candidates"]:
+        row = rows.get(c["worker_id"])
+        if row is None:  # consent withdrawn since the pool was read
+            continue
+        candidate = Candidate(
+            rank=len(items) + 1,
+            worker=WorkerPublic.model_validate(row),
+            score=c["score"],
+            needs_training=c["flags"]["needs_training"],
+            reasons=[r for r in c["reasons"] if r["code"] != "priority_group"],
+            priority_reasons=[r for r in c["reasons"] if r["code"] == "priority_group"] or None,
+            flags=c["flags"],
+        )
+        shown, kept = redact(candidate, principal.role)
+        items.append(shown)  # type: ignore[arg-type]
+        reads[row.id] = kept or ["profile"]
+    record_reads(session, principal, reads, "recruitment")
+    session.commit()
+    return Candidates.model_validate({**result, "candidates": items})

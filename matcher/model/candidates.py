@@ -192,9 +192,15 @@ def held_items(city: City, rows: np.ndarray, as_of: int) -> np.ndarray:
 
 
 def worker_states(
-    city: City, vectorizer: ProfileVectorizer, index: LineIndex, rows: np.ndarray, as_of: int
+    city: City,
+    vectorizer: ProfileVectorizer,
+    index: LineIndex,
+    rows: np.ndarray,
+    as_of: int,
+    vectors: sparse.csr_matrix | None = None,
 ) -> WorkerBatch:
-    """The workers `rows` as they stand on `as_of`, vectorized in the index's feature space."""
+    """The workers `rows` as they stand on `as_of`, vectorized in the index's feature space (or given
+    their `vectors`, one row per worker of `rows`, when a caller keeps them)."""
     w = city.workers
     rows = np.asarray(rows, dtype=np.int64)
     q, k = w.intent_region.expand(rows)
@@ -207,7 +213,7 @@ def worker_states(
     intents[q[keep], cols[keep]] = 1.0
     return WorkerBatch(
         rows=rows,
-        vectors=vectorizer.transform(worker_profiles(city, rows, as_of)),
+        vectors=vectorizer.transform(worker_profiles(city, rows, as_of)) if vectors is None else vectors,
         birth=w.birth[rows],
         min_wage=w.min_wage[rows],
         outside_province=w.outside_province[rows],

@@ -1,4 +1,5 @@
-"""Recommendations for one worker: jobs now, outbound options and training pathways, each explained.
+"""Recommendations for one worker (jobs now, outbound options and training pathways) and candidates for
+one demand line, each explained.
 
 `Recommender.load(url)` reads the city and the saved model once and prepares the open lines; a process
 (the API, the CLI) keeps one and asks it for as many workers as it likes. The snapshot is the store as it
@@ -8,12 +9,14 @@ was at load time: load again after the ledgers change.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from matcher import reference as ref
 from matcher.config import PROJECT_DIR
@@ -34,11 +37,14 @@ from matcher.model.explain import (
     subsidy_decision,
     training_reason,
 )
+from matcher.model.features import worker_profiles
 from matcher.model.pathways import find_pathways
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
 from matcher.model.snapshot import City, load_city, occupation_codes, one_native_thread
 
 MODELS_DIR = PROJECT_DIR / "models"
+CANDIDATE_SHORTLIST = 200
+"""Workers per line re-scored by the model at least, the best by retrieval similarity."""
 _MISSING = FEATURES.index("missing_certificates")
 
 
@@ -56,6 +62,8 @@ class Recommender:
     space: FeatureSpace = field(init=False)
     local: LineIndex = field(init=False)
     away: LineIndex = field(init=False)
+    _worker_vectors: sparse.csr_matrix | None = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         """Index the open lines twice, in Qujing and outside it, so that outbound options are looked for
@@ -114,6 +122,59 @@ class Recommender:
             "pathways": [self._pathway(row, paths, int(i), X[paths.pair[i]]) for i in path_order],
             "model": {"sha256": self.manifest.get("sha256"), "trained_at": self.manifest.get("trained_at")},
         }
+
+    def candidates(self, line_id: int, k: int = 10, pool: Iterable[int] | None = None) -> dict[str, Any]:
+        """The `k` workers of `pool` (worker ids; everyone when None) best suited to the open line `line_id`.
+
+        The workers for whom the line is feasible are ranked by retrieval similarity and the best
+        `max(200, 20 k)` scored by the model; one who lacks a certificate the line requires, but can obtain
+        it by training, is flagged `needs_training` (a candidate for an order-based class).
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        with one_native_thread():
+            return self._candidates(line_id, k, pool)
+
+    def worker_vectors(self) -> sparse.csr_matrix:
+        """Every worker of the snapshot vectorized as on its day, computed on first use and kept."""
+        with self._lock:
+            if self._worker_vectors is None:
+                rows = np.arange(len(self.city.workers))
+                profiles = worker_profiles(self.city, rows, self.city.as_of)
+                self._worker_vectors = self.model.vectorizer.transform(profiles).tocsr()
+            return self._worker_vectors
+
+    def _candidates(self, line_id: int, k: int, pool: Iterable[int] | None) -> dict[str, Any]:
+        city, as_of = self.city, self.city.as_of
+        line = int(city.line_rows([line_id])[0])
+        if not (city.lines.open[line] and city.lines.end[line] >= as_of):
+            raise ValueError(f"demand line {line_id} is not open on {_day(as_of)}")
+        everyone = np.arange(len(city.workers))
+        rows = everyone if pool is None else everyone[np.isin(city.workers.id, np.fromiter(pool, np.int64))]
+        index = build_line_index(city, self.model.vectorizer, np.array([line]), as_of)
+        batch = worker_states(city, self.model.vectorizer, index, rows, as_of, self.worker_vectors()[rows])
+        found = retrieve_batch(batch, index, 1) if len(rows) else Candidates.concat([])
+        short = np.argsort(-found.similarity, kind="stable")[: max(CANDIDATE_SHORTLIST, 20 * k)]
+        w, ln = found.worker[short], found.line[short]
+        X = pair_features(
+            self.space, w, ln, np.full(len(w), as_of), similarity=(found.text[short], found.similarity[short])
+        )
+        p = self.model.scorer.predict_proba(X)[:, 1] if len(w) else np.zeros(0)
+        best = np.argsort(-p, kind="stable")[:k]
+        return {
+            "line": self._line(line),
+            "as_of": _day(as_of),
+            "feasible_workers": len(found),
+            "candidates": [self._candidate(int(w[i]), line, X[i], float(p[i])) for i in best],
+            "model": {"sha256": self.manifest.get("sha256"), "trained_at": self.manifest.get("trained_at")},
+        }
+
+    def _candidate(self, worker: int, line: int, x: np.ndarray, score: float) -> dict[str, Any]:
+        as_of = self.city.as_of
+        flags = feasibility_flags(self.city, worker, line, as_of)
+        flags["needs_training"] = flags["certificates"] != "held"
+        reasons = reasons_for(self.city, worker, line, x, as_of)
+        return {"worker_id": int(self.city.workers.id[worker]), **explained(score, reasons, flags)}
 
     def _line(self, line: int) -> dict[str, Any]:
         ln = self.city.lines

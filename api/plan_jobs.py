@@ -1,0 +1,66 @@
+"""City plans run in the background, one at a time, with their state kept in `plan_jobs`.
+
+A plan takes tens of seconds to minutes and much memory, so the service runs them one after another on a
+single worker thread; a request only queues a job and answers at once. A job that was queued or running
+when the service stopped is marked failed at the next start, so no job stays "running" for ever.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from matcher.plan import PlanOptions, run_plan
+from matcher.store import session_scope
+from matcher.store.tables import PlanJobRow
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = "the service stopped before this plan finished; submit it again"
+
+
+class PlanRunner:
+    """Runs queued plan jobs on one thread against the store at `url`."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
+
+    def fail_interrupted(self) -> int:
+        """Mark the jobs left queued or running by an earlier process as failed; how many there were."""
+        with session_scope(self.url) as s:
+            result = s.execute(
+                update(PlanJobRow)
+                .where(PlanJobRow.status.in_(("queued", "running")))
+                .values(status="failed", error=INTERRUPTED, finished_at=datetime.now(UTC))
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def submit(self, job_id: int) -> None:
+        self.pool.submit(self.run, job_id)
+
+    def run(self, job_id: int) -> None:
+        """Run one job and store its result, or its error as a message a planner can act on."""
+        with session_scope(self.url) as s:
+            job = s.get_one(PlanJobRow, job_id)
+            job.status = "running"
+            options = PlanOptions.model_validate(job.options)
+        try:
+            result, error = run_plan(options, self.url), None
+        except (ValueError, FileNotFoundError) as e:
+            result, error = None, str(e)
+        except Exception as e:  # the job must end failed, never stay running
+            log.exception("plan job %d failed", job_id)
+            result, error = None, f"the plan failed: {type(e).__name__}: {e}"
+        with session_scope(self.url) as s:
+            job = s.get_one(PlanJobRow, job_id)
+            job.status = "done" if error is None else "failed"
+            job.result = result
+            job.error = None if error is None else error[:2000]
+            job.finished_at = datetime.now(UTC)
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)

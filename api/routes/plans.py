@@ -1,0 +1,176 @@
+"""City plans for the bureau: queue one, follow it, read its workers, download it as a workbook.
+
+The plan's figures (totals, classes, placements, unmet demand, subsidies, targets) come with its status;
+the per-worker assignments, which carry priority-group flags, are read page by page (or in the workbook),
+and each such read is audited.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import Bureau, IdempotencyKey, PageDep, SessionDep, not_found, page_rows
+from api.idempotency import create_once
+from api.schemas import PageOf, Sensitive
+from matcher.audit import record_reads
+from matcher.plan import PlanOptions, write_plan_xlsx
+from matcher.plan.pipeline import workers_in_scope
+from matcher.principals import Principal
+from matcher.privacy import redact
+from matcher.store.tables import PlanJobRow
+
+router = APIRouter(prefix="/v1", tags=["plans"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PlanJob(BaseModel):
+    """A plan job: its options and state; once done, the plan's figures without the per-worker list."""
+
+    id: int
+    status: Literal["queued", "running", "done", "failed"]
+    options: PlanOptions
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None = Field(description="why the plan failed, when it did")
+    plan: dict[str, Any] | None = Field(
+        description="the plan without its workers (read them at /v1/plans/{id}/workers)"
+    )
+    workers_assigned: int | None
+
+
+class PlanWorker(BaseModel):
+    """One worker's part in a plan: direct, outbound or training, the line, the class and its subsidy."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    worker_id: int
+    county: dict[str, str]
+    groups: Annotated[list[str] | None, Sensitive] = None
+    assignment: Literal["direct", "outbound", "training"]
+    line: dict[str, Any] | None
+    p_retained: float
+    reasons: list[dict[str, str]]
+    training_class: dict[str, Any] | None = Field(None, alias="class")
+    p_complete: float | None = None
+    subsidy: dict[str, Any] | None = None
+
+
+def _job(row: PlanJobRow) -> PlanJob:
+    plan = None if row.result is None else {k: v for k, v in row.result.items() if k != "workers"}
+    return PlanJob(
+        id=row.id,
+        status=row.status,  # type: ignore[arg-type]
+        options=PlanOptions.model_validate(row.options),
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        error=row.error,
+        plan=plan,
+        workers_assigned=None if row.result is None else len(row.result["workers"]),
+    )
+
+
+def _done_job(session: SessionDep, job_id: int) -> PlanJobRow:
+    row = session.get(PlanJobRow, job_id)
+    if row is None:
+        raise not_found("plan", job_id)
+    if row.status != "done":
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"plan {job_id} is {row.status}"
+            + (f": {row.error}" if row.error else "; ask again when its status is done"),
+        )
+    return row
+
+
+def _audit_workers(session: SessionDep, principal: Principal, workers: list[dict[str, Any]]) -> None:
+    reads = {w["worker_id"]: redact(PlanWorker.model_validate(w), principal.role)[1] for w in workers}
+    record_reads(session, principal, reads, "planning")
+
+
+@router.post("/plans", response_model=PlanJob, status_code=202)
+def create_plan(
+    body: PlanOptions, request: Request, session: SessionDep, principal: Bureau, key: IdempotencyKey = None
+):  # type: ignore[no-untyped-def]
+    """Queue a city plan; it runs in the background, one plan at a time. Follow it at `GET /v1/plans/{id}`.
+
+    A plan for more workers than `max_workers`, or than the service's own limit, is refused with 422.
+    """
+    limit = min(body.max_workers, request.app.state.plan_max_workers)
+    held = workers_in_scope(request.app.state.database_url, body.counties)
+    if held > limit:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"max_workers: the plan's scope holds {held:,} workers, more than the limit of {limit:,} "
+            f"(this service plans at most {request.app.state.plan_max_workers:,}); limit it with counties",
+        )
+    queued: list[int] = []
+
+    def create() -> PlanJob:
+        row = PlanJobRow(principal_id=principal.id, status="queued", options=body.model_dump(mode="json"))
+        session.add(row)
+        session.flush()
+        session.refresh(row)
+        queued.append(row.id)
+        return _job(row)
+
+    response = create_once(session, principal, key, body, create, status.HTTP_202_ACCEPTED)
+    for job_id in queued:  # only a first request queues; a replay answers with the same job
+        request.app.state.plan_runner.submit(job_id)
+    return response
+
+
+@router.get("/plans", response_model=PageOf[PlanJob])
+def list_plans(session: SessionDep, principal: Bureau, page: PageDep) -> PageOf[PlanJob]:
+    """Plan jobs, newest first."""
+    total, rows = page_rows(session, PlanJobRow, [], [PlanJobRow.id.desc()], page)
+    return PageOf(total=total, offset=page.offset, limit=page.limit, items=[_job(r) for r in rows])
+
+
+@router.get("/plans/{plan_id}", response_model=PlanJob)
+def get_plan(plan_id: int, session: SessionDep, principal: Bureau) -> PlanJob:
+    """A plan job's status and, once done, its figures."""
+    row = session.get(PlanJobRow, plan_id)
+    if row is None:
+        raise not_found("plan", plan_id)
+    return _job(row)
+
+
+@router.get("/plans/{plan_id}/workers", response_model=PageOf[PlanWorker])
+def plan_workers(plan_id: int, session: SessionDep, principal: Bureau, page: PageDep) -> PageOf[PlanWorker]:
+    """The workers a done plan assigns, in the plan's order; the read is audited."""
+    workers = _done_job(session, plan_id).result["workers"]  # type: ignore[index]
+    items = workers[page.offset : page.offset + page.limit]
+    _audit_workers(session, principal, items)
+    session.commit()
+    return PageOf(
+        total=len(workers),
+        offset=page.offset,
+        limit=page.limit,
+        items=[PlanWorker.model_validate(w) for w in items],
+    )
+
+
+@router.get(
+    "/plans/{plan_id}/xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def plan_workbook(plan_id: int, session: SessionDep, principal: Bureau) -> Response:
+    """A done plan as a workbook (总览, classes, placements, workers, unmet demand); the read is audited."""
+    result: dict[str, Any] = _done_job(session, plan_id).result  # type: ignore[assignment]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "plan.xlsx"
+        write_plan_xlsx(result, path)
+        content = path.read_bytes()
+    _audit_workers(session, principal, result["workers"])
+    session.commit()
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.xlsx"'},
+    )
