@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from api.deps import field_problems, known_query
 from api.limits import BodySizeLimit
 from api.plan_jobs import PlanRunner
 from api.routes import (
@@ -21,8 +27,35 @@ from api.routes import (
     uploads,
     workers,
 )
+from api.schemas import Problem
 from matcher.config import settings
 from matcher.privacy import install_log_scrubber
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": Problem, "description": "the request names a field that is missing or wrong"},
+    "4XX": {
+        "model": Problem,
+        "description": "refused: not signed in, not allowed, not found, conflict, too large",
+    },
+}
+
+
+async def _unprocessable(request: Request, exc: RequestValidationError) -> JSONResponse:
+    return JSONResponse({"detail": field_problems(exc.errors())}, status_code=422)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Errors as JSON; a 405 lists in `Allow` every method the path takes, not only one route's."""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        methods = {
+            m
+            for route in request.app.routes
+            if route.matches(request.scope)[0] != Match.NONE
+            for m in getattr(route, "methods", None) or ()
+        }
+        headers["Allow"] = ", ".join(sorted(methods))
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
 @asynccontextmanager
@@ -47,6 +80,8 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.plan_max_workers = settings().matcher_plan_max_workers
     app.state.plan_runner = PlanRunner(database_url)
     app.add_middleware(BodySizeLimit)
+    app.add_exception_handler(RequestValidationError, _unprocessable)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     for module in (
         health,
         uploads,
@@ -59,5 +94,5 @@ def create_app(database_url: str | None = None) -> FastAPI:
         reports,
         plans,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERRORS, dependencies=[Depends(known_query)])
     return app

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Query, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -14,6 +17,8 @@ from matcher.principals import Principal, authenticate
 from matcher.store import session_factory
 
 PAGE_CAP = 100
+MAX_ID = 2**31 - 1
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="the object's id")]
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -29,12 +34,14 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+bearer = HTTPBearer(auto_error=False, description="a token made by `matcher users create`")
+
+
 def current_principal(
-    session: SessionDep, authorization: Annotated[str | None, Header(description="Bearer TOKEN")] = None
+    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     """The principal whose bearer token the request carries; 401 without a valid one."""
-    scheme, _, token = (authorization or "").partition(" ")
-    principal = authenticate(session, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    principal = authenticate(session, credentials.credentials) if credentials else None
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -97,7 +104,38 @@ def page_rows(
     return total, list(rows)
 
 
+def field_problems(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Pydantic's errors as `{field, message}`, without the rejected input (it may be an ID number)."""
+    return [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in errors]
+
+
 def invalid(err: ValidationError) -> HTTPException:
     """A 422 naming each field of a re-validated record that is wrong."""
-    errors = [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in err.errors()]
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, field_problems(err.errors()))
+
+
+def _query_names(route: APIRoute) -> set[str]:
+    names, todo = set(), [route.dependant]
+    while todo:
+        dependant = todo.pop()
+        names.update(p.alias for p in dependant.query_params)
+        todo.extend(dependant.dependencies)
+    return names
+
+
+def known_query(request: Request) -> None:
+    """422 for a query parameter the route does not take: a misspelt `limt=5` is not silently ignored."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            [
+                {"field": f"query.{name}", "message": f"unknown parameter; this route takes: {takes}"}
+                for name in unknown
+            ],
+        )

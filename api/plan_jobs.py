@@ -27,7 +27,7 @@ class PlanRunner:
 
     def __init__(self, url: str | None) -> None:
         self.url = url
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
+        self.pool: ThreadPoolExecutor | None = None
 
     def fail_interrupted(self) -> int:
         """Mark the jobs left queued or running by an earlier process as failed; how many there were."""
@@ -40,6 +40,8 @@ class PlanRunner:
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def submit(self, job_id: int) -> None:
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
         self.pool.submit(self.run, job_id)
 
     def run(self, job_id: int) -> None:
@@ -63,4 +65,7 @@ class PlanRunner:
             job.finished_at = datetime.now(UTC)
 
     def shutdown(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Drop the queued jobs (they are marked failed at the next start); a running one finishes."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None

@@ -134,8 +134,18 @@ class ProgrammePublic(Public):
     enterprise_id: int | None
 
 
-class Message(BaseModel):
-    detail: str
+class FieldProblem(BaseModel):
+    field: str = Field(
+        description="where: body, query, path or header and the field's path; or a file's column"
+    )
+    message: str
+    row: int | None = Field(None, description="the row of an uploaded file")
+
+
+class Problem(BaseModel):
+    """Every error answer: a sentence saying what to do, or one entry per field at fault."""
+
+    detail: str | list[FieldProblem]
 
 
 class RegionPublic(BaseModel):

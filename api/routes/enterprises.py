@@ -13,6 +13,7 @@ from api.deps import (
     BureauOrEnterprise,
     CurrentPrincipal,
     IdempotencyKey,
+    ObjectId,
     PageDep,
     SessionDep,
     invalid,
@@ -79,14 +80,16 @@ def list_enterprises(
     )
 
 
-@router.get("/enterprises/{enterprise_id}", response_model=EnterprisePublic)
-def get_enterprise(enterprise_id: int, session: SessionDep, principal: CurrentPrincipal) -> EnterprisePublic:
+@router.get("/enterprises/{enterprise_id:int}", response_model=EnterprisePublic)
+def get_enterprise(
+    enterprise_id: ObjectId, session: SessionDep, principal: CurrentPrincipal
+) -> EnterprisePublic:
     return EnterprisePublic.model_validate(_own_enterprise(session, principal, enterprise_id))
 
 
-@router.patch("/enterprises/{enterprise_id}", response_model=EnterprisePublic)
+@router.patch("/enterprises/{enterprise_id:int}", response_model=EnterprisePublic)
 def update_enterprise(
-    enterprise_id: int, body: EnterpriseUpdate, session: SessionDep, principal: BureauOrEnterprise
+    enterprise_id: ObjectId, body: EnterpriseUpdate, session: SessionDep, principal: BureauOrEnterprise
 ) -> EnterprisePublic:
     """Change an enterprise's details; the whole record is validated again."""
     row = _own_enterprise(session, principal, enterprise_id)
@@ -161,14 +164,14 @@ def list_demand_lines(
     )
 
 
-@router.get("/demand-lines/{line_id}", response_model=DemandLinePublic)
-def get_demand_line(line_id: int, session: SessionDep, principal: CurrentPrincipal) -> DemandLinePublic:
+@router.get("/demand-lines/{line_id:int}", response_model=DemandLinePublic)
+def get_demand_line(line_id: ObjectId, session: SessionDep, principal: CurrentPrincipal) -> DemandLinePublic:
     return DemandLinePublic.model_validate(visible_line(session, principal, line_id))
 
 
-@router.patch("/demand-lines/{line_id}", response_model=DemandLinePublic)
+@router.patch("/demand-lines/{line_id:int}", response_model=DemandLinePublic)
 def update_demand_line(
-    line_id: int, body: DemandLineUpdate, session: SessionDep, principal: BureauOrEnterprise
+    line_id: ObjectId, body: DemandLineUpdate, session: SessionDep, principal: BureauOrEnterprise
 ) -> DemandLinePublic:
     """Change an open line; the whole line is validated again (including the anti-discrimination check)."""
     row = visible_line(session, principal, line_id)
@@ -187,8 +190,10 @@ def update_demand_line(
     return DemandLinePublic.model_validate(row)
 
 
-@router.post("/demand-lines/{line_id}/close", response_model=DemandLinePublic)
-def close_demand_line(line_id: int, session: SessionDep, principal: BureauOrEnterprise) -> DemandLinePublic:
+@router.post("/demand-lines/{line_id:int}/close", response_model=DemandLinePublic)
+def close_demand_line(
+    line_id: ObjectId, session: SessionDep, principal: BureauOrEnterprise
+) -> DemandLinePublic:
     """Close a line: it leaves matching and planning but stays in the ledger."""
     row = visible_line(session, principal, line_id)
     row.status = "closed"

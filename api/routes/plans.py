@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Bureau, IdempotencyKey, PageDep, SessionDep, not_found, page_rows
+from api.deps import Bureau, IdempotencyKey, ObjectId, PageDep, SessionDep, not_found, page_rows
 from api.idempotency import create_once
 from api.schemas import PageOf, Sensitive
 from matcher.audit import record_reads
@@ -131,8 +131,8 @@ def list_plans(session: SessionDep, principal: Bureau, page: PageDep) -> PageOf[
     return PageOf(total=total, offset=page.offset, limit=page.limit, items=[_job(r) for r in rows])
 
 
-@router.get("/plans/{plan_id}", response_model=PlanJob)
-def get_plan(plan_id: int, session: SessionDep, principal: Bureau) -> PlanJob:
+@router.get("/plans/{plan_id:int}", response_model=PlanJob)
+def get_plan(plan_id: ObjectId, session: SessionDep, principal: Bureau) -> PlanJob:
     """A plan job's status and, once done, its figures."""
     row = session.get(PlanJobRow, plan_id)
     if row is None:
@@ -140,8 +140,10 @@ def get_plan(plan_id: int, session: SessionDep, principal: Bureau) -> PlanJob:
     return _job(row)
 
 
-@router.get("/plans/{plan_id}/workers", response_model=PageOf[PlanWorker])
-def plan_workers(plan_id: int, session: SessionDep, principal: Bureau, page: PageDep) -> PageOf[PlanWorker]:
+@router.get("/plans/{plan_id:int}/workers", response_model=PageOf[PlanWorker])
+def plan_workers(
+    plan_id: ObjectId, session: SessionDep, principal: Bureau, page: PageDep
+) -> PageOf[PlanWorker]:
     """The workers a done plan assigns, in the plan's order; the read is audited."""
     workers = _done_job(session, plan_id).result["workers"]  # type: ignore[index]
     items = workers[page.offset : page.offset + page.limit]
@@ -156,11 +158,11 @@ def plan_workers(plan_id: int, session: SessionDep, principal: Bureau, page: Pag
 
 
 @router.get(
-    "/plans/{plan_id}/xlsx",
+    "/plans/{plan_id:int}/xlsx",
     response_class=Response,
     responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
 )
-def plan_workbook(plan_id: int, session: SessionDep, principal: Bureau) -> Response:
+def plan_workbook(plan_id: ObjectId, session: SessionDep, principal: Bureau) -> Response:
     """A done plan as a workbook (总览, classes, placements, workers, unmet demand); the read is audited."""
     result: dict[str, Any] = _done_job(session, plan_id).result  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:

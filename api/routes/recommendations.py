@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import select
 
-from api.deps import BureauOrCounselor, BureauOrEnterprise, SessionDep
+from api.deps import BureauOrCounselor, BureauOrEnterprise, ObjectId, SessionDep
 from api.routes.enterprises import visible_line
 from api.routes.workers import visible_worker
 from api.schemas import Candidate, Candidates, Recommendations, WorkerPublic
@@ -26,9 +26,9 @@ def _no_model(e: FileNotFoundError) -> HTTPException:
     return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"no trained model: {e}; run `matcher train`")
 
 
-@router.get("/workers/{worker_id}/recommendations", response_model=Recommendations)
+@router.get("/workers/{worker_id:int}/recommendations", response_model=Recommendations)
 def recommendations(
-    worker_id: int, request: Request, session: SessionDep, principal: BureauOrCounselor, k: HowMany = 10
+    worker_id: ObjectId, request: Request, session: SessionDep, principal: BureauOrCounselor, k: HowMany = 10
 ) -> Recommendations:
     """Top jobs, pathways and outbound options with scores, reasons and eligibility; the read is audited."""
     visible_worker(session, principal, worker_id)
@@ -47,9 +47,9 @@ def recommendations(
     return Recommendations.model_validate(result)
 
 
-@router.get("/demand-lines/{line_id}/candidates", response_model=Candidates)
+@router.get("/demand-lines/{line_id:int}/candidates", response_model=Candidates)
 def candidates(
-    line_id: int, request: Request, session: SessionDep, principal: BureauOrEnterprise, k: HowMany = 10
+    line_id: ObjectId, request: Request, session: SessionDep, principal: BureauOrEnterprise, k: HowMany = 10
 ) -> Candidates:
     """The workers best suited to an open line, among those who consented to be shown, with reasons.
 

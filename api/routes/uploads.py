@@ -43,7 +43,7 @@ def _import(request: Request, kind: Kind, upload: UploadFile, **scope: str | Non
         try:
             report = import_ledger(kind, path, request.app.state.database_url, **scope)
         except LedgerError as e:
-            errors = [{"row": err.row, "column": err.column, "message": err.message} for err in e.errors]
+            errors = [{"row": err.row, "field": err.column, "message": err.message} for err in e.errors]
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors) from None
         except ValueError as e:  # an unreadable file
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"file: {e}") from None

@@ -14,7 +14,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import BureauOrCounselor, IdempotencyKey, PageDep, SessionDep, invalid, not_found, page_rows
+from api.deps import (
+    BureauOrCounselor,
+    IdempotencyKey,
+    ObjectId,
+    PageDep,
+    SessionDep,
+    invalid,
+    not_found,
+    page_rows,
+)
 from api.idempotency import create_once
 from api.schemas import PageOf, WorkerPublic
 from matcher import reference as ref
@@ -136,9 +145,9 @@ def list_workers(
     return PageOf(total=total, offset=page.offset, limit=page.limit, items=items)
 
 
-@router.get("/workers/{worker_id}", response_model=WorkerPublic)
+@router.get("/workers/{worker_id:int}", response_model=WorkerPublic)
 def get_worker(
-    worker_id: int,
+    worker_id: ObjectId,
     session: SessionDep,
     principal: BureauOrCounselor,
     purpose: PurposeQuery = Purpose.counselling,
@@ -148,9 +157,9 @@ def get_worker(
     return item
 
 
-@router.patch("/workers/{worker_id}", response_model=WorkerPublic)
+@router.patch("/workers/{worker_id:int}", response_model=WorkerPublic)
 def update_worker(
-    worker_id: int, body: WorkerUpdate, session: SessionDep, principal: BureauOrCounselor
+    worker_id: ObjectId, body: WorkerUpdate, session: SessionDep, principal: BureauOrCounselor
 ) -> WorkerPublic:
     """Change a profile; the whole profile is validated again."""
     row = visible_worker(session, principal, worker_id)
