@@ -31,6 +31,7 @@ from api.schemas import Problem
 from matcher.config import settings
 from matcher.privacy import install_log_scrubber
 
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "the request names a field that is missing or wrong"},
     "4XX": {
@@ -48,13 +49,12 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     """Errors as JSON; a 405 lists in `Allow` every method the path takes, not only one route's."""
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        methods = {
-            m
-            for route in request.app.routes
-            if route.matches(request.scope)[0] != Match.NONE
-            for m in getattr(route, "methods", None) or ()
-        }
-        headers["Allow"] = ", ".join(sorted(methods))
+        allowed = [
+            method
+            for method in METHODS
+            if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in request.app.routes)
+        ]
+        headers["Allow"] = ", ".join(allowed)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 

@@ -139,6 +139,22 @@ def test_limits(db_url):
     assert big.status_code == 413 and "smaller" in big.json()["detail"]
 
 
+def test_errors_name_the_field_and_what_the_path_takes(db_url):
+    c = client(db_url)
+    bureau = token(db_url, "bureau")
+    typo = c.get("/v1/enterprises?limt=5", headers=bureau)
+    assert typo.status_code == 422
+    assert typo.json()["detail"] == [
+        {"field": "query.limt", "message": "unknown parameter; this route takes: limit, offset"}
+    ]
+    bad = c.post("/v1/enterprises", json={**enterprise_body(1), "credit_code": 7}, headers=bureau)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "body.credit_code"
+    assert "input" not in bad.json()["detail"][0]  # a rejected value (maybe an ID number) is not echoed
+    wrong = c.delete("/v1/enterprises", headers=bureau)
+    assert wrong.status_code == 405 and set(wrong.headers["allow"].split(", ")) == {"GET", "POST"}
+    assert c.get("/v1/enterprises/99999999999", headers=bureau).status_code == 422
+
+
 def test_ledger_uploads_are_all_or_nothing_and_scoped(db_url):
     c = client(db_url)
     bureau = token(db_url, "bureau")
