@@ -52,7 +52,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         allowed = [
             method
             for method in METHODS
-            if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in request.app.routes)
+            if any(
+                r.matches({**request.scope, "method": method})[0] == Match.FULL for r in request.app.routes
+            )
         ]
         headers["Allow"] = ", ".join(allowed)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
