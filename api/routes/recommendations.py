@@ -32,6 +32,7 @@ def recommendations(
 ) -> Recommendations:
     """Top jobs, pathways and outbound options with scores, reasons and eligibility; the read is audited."""
     visible_worker(session, principal, worker_id)
+    session.commit()  # hand the connection back while the model works
     try:
         result = recommend_for_worker(worker_id, request.app.state.database_url, k=k)
     except FileNotFoundError as e:
@@ -60,10 +61,10 @@ def candidates(
     if line.status != "open":
         raise HTTPException(status.HTTP_409_CONFLICT, f"demand line {line_id} is {line.status}")
     consented = WorkerRow.consent_to_share.is_(True)
+    pool = session.scalars(select(WorkerRow.id).where(consented)).all()
+    session.commit()  # hand the connection back while the model works
     try:
-        result = recommender(request.app.state.database_url).candidates(
-            line_id, k, session.scalars(select(WorkerRow.id).where(consented)).all()
-        )
+        result = recommender(request.app.state.database_url).candidates(line_id, k, pool)
     except FileNotFoundError as e:
         raise _no_model(e) from None
     except KeyError:
