@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -63,7 +64,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """At start, fail the plan jobs an earlier process left unfinished; at stop, drop the queued ones."""
-    app.state.plan_runner.fail_interrupted()
+    app.state.plan_runner.fail_interrupted(before=app.state.started_at)
     yield
     app.state.plan_runner.shutdown()
 
@@ -81,6 +82,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.database_url = database_url
     app.state.plan_max_workers = settings().matcher_plan_max_workers
     app.state.plan_runner = PlanRunner(database_url)
+    app.state.started_at = datetime.now(UTC)
     app.add_middleware(BodySizeLimit)
     app.add_exception_handler(RequestValidationError, _unprocessable)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

@@ -29,12 +29,13 @@ class PlanRunner:
         self.url = url
         self.pool: ThreadPoolExecutor | None = None
 
-    def fail_interrupted(self) -> int:
-        """Mark the jobs left queued or running by an earlier process as failed; how many there were."""
+    def fail_interrupted(self, before: datetime) -> int:
+        """Mark the jobs created before `before` (this process's start) and left queued or running by an
+        earlier process as failed; how many there were. Jobs a sibling process queued since are left be."""
         with session_scope(self.url) as s:
             result = s.execute(
                 update(PlanJobRow)
-                .where(PlanJobRow.status.in_(("queued", "running")))
+                .where(PlanJobRow.status.in_(("queued", "running")), PlanJobRow.created_at < before)
                 .values(status="failed", error=INTERRUPTED, finished_at=datetime.now(UTC))
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]

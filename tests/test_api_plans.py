@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -119,11 +120,25 @@ def test_a_failing_plan_ends_failed_with_its_reason(tiny_city: str) -> None:
 
 def test_jobs_left_running_fail_when_the_service_starts(db_url: str) -> None:
     token(db_url, "bureau")
+    earlier = datetime.now(UTC) - timedelta(minutes=5)
     with session_scope(db_url) as s:
-        s.add_all(PlanJobRow(principal_id=1, status=st, options={}) for st in ("queued", "running", "done"))
-    with TestClient(create_app(db_url)):
+        s.add_all(
+            PlanJobRow(principal_id=1, status=st, options={}, created_at=earlier)
+            for st in ("queued", "running", "done")
+        )
+    app = create_app(db_url)
+    with session_scope(db_url) as s:  # queued by a sibling process after this one started
+        s.add(
+            PlanJobRow(
+                principal_id=1,
+                status="queued",
+                options={},
+                created_at=datetime.now(UTC) + timedelta(seconds=1),
+            )
+        )
+    with TestClient(app):
         pass
     with session_scope(db_url) as s:
         rows = s.scalars(select(PlanJobRow).order_by(PlanJobRow.id)).all()
-        assert [r.status for r in rows] == ["failed", "failed", "done"]
+        assert [r.status for r in rows] == ["failed", "failed", "done", "queued"]
         assert rows[0].error == INTERRUPTED
