@@ -27,12 +27,19 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
 ) -> None:
-    """Serve the API (migrating the database first)."""
+    """Serve the API (migrating the database first and loading the matching snapshot, ~10 s on the sample
+    city, so that the first counselor does not wait for it)."""
     import uvicorn
 
+    from matcher.model.recommend import recommender
     from matcher.store import migrate
 
     migrate()
+    typer.echo("loading the matching snapshot", err=True)
+    try:
+        recommender().warm()
+    except FileNotFoundError as e:
+        typer.echo(f"no trained model ({e}): matching answers 503 until `matcher train`", err=True)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 

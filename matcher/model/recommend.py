@@ -136,6 +136,11 @@ class Recommender:
         with self._lock, one_native_thread():
             return self._candidates(line_id, k, pool)
 
+    def warm(self) -> None:
+        """Compute now what the first call for candidates would (every worker's vector)."""
+        with self._lock, one_native_thread():
+            self._all_worker_vectors()
+
     def _all_worker_vectors(self) -> sparse.csr_matrix:
         """Every worker of the snapshot vectorized as on its day, computed on first use and kept."""
         if self._worker_vectors is None:
