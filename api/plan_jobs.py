@@ -8,7 +8,7 @@ when the service stopped is marked failed at the next start, so no job stays "ru
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy import update
@@ -27,7 +27,8 @@ class PlanRunner:
 
     def __init__(self, url: str | None) -> None:
         self.url = url
-        self.pool: ThreadPoolExecutor | None = None
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
+        self.queued: list[Future[None]] = []
 
     def fail_interrupted(self, before: datetime) -> int:
         """Mark the jobs created before `before` (this process's start) and left queued or running by an
@@ -41,9 +42,8 @@ class PlanRunner:
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def submit(self, job_id: int) -> None:
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
-        self.pool.submit(self.run, job_id)
+        self.queued = [f for f in self.queued if not f.done()]
+        self.queued.append(self.pool.submit(self.run, job_id))
 
     def run(self, job_id: int) -> None:
         """Run one job and store its result, or its error as a message a planner can act on."""
@@ -67,6 +67,5 @@ class PlanRunner:
 
     def shutdown(self) -> None:
         """Drop the queued jobs (they are marked failed at the next start); a running one finishes."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            self.pool = None
+        for future in self.queued:
+            future.cancel()
