@@ -33,6 +33,7 @@ from matcher.store import engine, migrate, session_scope
 from matcher.store.tables import DemandLineRow, EnterpriseRow, InstitutionRow, PlanJobRow, WorkerRow
 from matcher.synth import build_city
 from tests.api_helpers import enterprise_body, id_number, line_body, token, worker_body
+from tests.test_policy import base_case
 
 SUBJECTS = ("anonymous", "bureau", "enterprise", "counselor")
 SIDES = ("own", "foreign")
@@ -328,32 +329,6 @@ def _csv(name: str, content: bytes) -> dict[str, tuple[str, bytes, str]]:
     return {"file": (name, content, "text/csv")}
 
 
-SUBSIDY_CASE = {
-    "person": {
-        "birth_date": "1990-05-10",
-        "sex": "M",
-        "hukou_region": "530302",
-        "hukou_type": "urban",
-        "employment_status": "employed",
-        "receives_pension": False,
-        "groups": [],
-    },
-    "training": {
-        "kind": "self_selected",
-        "project_id": "P-2020-001",
-        "occupation_code": "6-18-02-04",
-        "level": 4,
-        "certificate": "skill_level",
-        "start_date": "2020-03-02",
-        "end_date": "2020-03-31",
-        "days": 20,
-        "organised_by": "self",
-        "advanced_by": "person",
-        "catalogue_subsidy": 1500,
-    },
-    "history": [],
-}
-
 # (method, path) -> the request for a side; called afresh for every request, so creations never collide.
 REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
     ("GET", "/health"): lambda c, side: Call("GET", "/health"),
@@ -437,7 +412,7 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
         },
     ),
     ("GET", "/v1/occupations/search"): lambda c, side: Call("GET", "/v1/occupations/search?q=电焊工"),
-    ("POST", "/v1/subsidies/decide"): lambda c, side: Call("POST", "/v1/subsidies/decide", json=SUBSIDY_CASE),
+    ("POST", "/v1/subsidies/decide"): lambda c, side: Call("POST", "/v1/subsidies/decide", json=base_case()),
     ("GET", "/v1/reports/progress"): lambda c, side: Call(
         "GET", f"/v1/reports/progress?county={c.county[side]}"
     ),
