@@ -32,7 +32,7 @@ class PlanRunner:
 
     def fail_interrupted(self, before: datetime) -> int:
         """Mark the jobs created before `before` (this process's start) and left queued or running by an
-        earlier process as failed; how many there were. Jobs a sibling process queued since are left be."""
+        earlier process as failed; how many there were. Jobs a sibling process queued since are left alone."""
         with session_scope(self.url) as s:
             result = s.execute(
                 update(PlanJobRow)
