@@ -61,6 +61,8 @@ class PlanRunner:
         with session_scope(self.url) as s:
             job = s.get_one(PlanJobRow, job_id)
             job.status = "done" if error is None else "failed"
+            if result is not None:
+                job.workers = result.pop("workers")
             job.result = result
             job.error = None if error is None else error[:2000]
             job.finished_at = datetime.now(UTC)

@@ -507,6 +507,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
                 status="done",
                 options=done.options,
                 result=done.result,
+                workers=done.workers,
                 finished_at=done.finished_at,
             )
             s.add(copy)

@@ -61,7 +61,6 @@ class PlanWorker(BaseModel):
 
 
 def _job(row: PlanJobRow) -> PlanJob:
-    plan = None if row.result is None else {k: v for k, v in row.result.items() if k != "workers"}
     return PlanJob(
         id=row.id,
         status=row.status,  # type: ignore[arg-type]
@@ -69,8 +68,8 @@ def _job(row: PlanJobRow) -> PlanJob:
         created_at=row.created_at,
         finished_at=row.finished_at,
         error=row.error,
-        plan=plan,
-        workers_assigned=None if row.result is None else len(row.result["workers"]),
+        plan=row.result,
+        workers_assigned=None if row.result is None else row.result["totals"]["assigned"],
     )
 
 
@@ -145,7 +144,7 @@ def plan_workers(
     plan_id: ObjectId, session: SessionDep, principal: Bureau, page: PageDep
 ) -> PageOf[PlanWorker]:
     """The workers a done plan assigns, in the plan's order; the read is audited."""
-    workers = _done_job(session, plan_id).result["workers"]  # type: ignore[index]
+    workers: list[dict[str, Any]] = _done_job(session, plan_id).workers  # type: ignore[assignment]
     items = workers[page.offset : page.offset + page.limit]
     _audit_workers(session, principal, items)
     session.commit()
@@ -164,12 +163,12 @@ def plan_workers(
 )
 def plan_workbook(plan_id: ObjectId, session: SessionDep, principal: Bureau) -> Response:
     """A done plan as a workbook (总览, classes, placements, workers, unmet demand); the read is audited."""
-    result: dict[str, Any] = _done_job(session, plan_id).result  # type: ignore[assignment]
+    job = _done_job(session, plan_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "plan.xlsx"
-        write_plan_xlsx(result, path)
+        write_plan_xlsx({**job.result, "workers": job.workers}, path)  # type: ignore[arg-type]
         content = path.read_bytes()
-    _audit_workers(session, principal, result["workers"])
+    _audit_workers(session, principal, job.workers)  # type: ignore[arg-type]
     session.commit()
     return Response(
         content,

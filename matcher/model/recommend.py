@@ -157,7 +157,9 @@ class Recommender:
         everyone = np.arange(len(city.workers))
         rows = everyone if pool is None else everyone[np.isin(city.workers.id, np.fromiter(pool, np.int64))]
         index = build_line_index(city, self.model.vectorizer, np.array([line]), as_of)
-        batch = worker_states(city, self.model.vectorizer, index, rows, as_of, self._all_worker_vectors()[rows])
+        batch = worker_states(
+            city, self.model.vectorizer, index, rows, as_of, self._all_worker_vectors()[rows]
+        )
         found = retrieve_batch(batch, index, 1) if len(rows) else Candidates.concat([])
         short = np.argsort(-found.similarity, kind="stable")[: max(CANDIDATE_SHORTLIST, 20 * k)]
         w, ln = found.worker[short], found.line[short]

@@ -227,14 +227,16 @@ class IdempotencyRow(Base):
 
 
 class PlanJobRow(Base):
-    """A city plan run in the background: its options, state and result."""
+    """A city plan run in the background: its options, state, the plan's figures and, apart and loaded only
+    when asked for, its per-worker assignments (tens of MB for a city)."""
 
     __tablename__ = "plan_jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
     status: Mapped[str] = mapped_column(String(10))  # queued | running | done | failed
     options: Mapped[dict] = mapped_column(JSON)
-    result: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)  # the plan without its workers
+    workers: Mapped[list | None] = mapped_column(JSON, deferred=True)
     error: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = _created()
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
