@@ -92,6 +92,7 @@ class WorkerRow(Base):
     hukou_region: Mapped[str] = mapped_column(String(16))
     hukou_type: Mapped[str] = mapped_column(String(5))
     residence_region: Mapped[str] = mapped_column(String(16))
+    ethnicity: Mapped[str | None] = mapped_column(String(16))
     county: Mapped[str | None] = mapped_column(String(16), index=True)
     education: Mapped[str] = mapped_column(String(24))
     employment_status: Mapped[str] = mapped_column(String(24))

@@ -1,0 +1,23 @@
+"""workers record their ethnicity (民族, GB/T 3304), for the fairness audit
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("workers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("ethnicity", sa.String(length=16), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("workers", schema=None) as batch_op:
+        batch_op.drop_column("ethnicity")
