@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -16,7 +17,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'matcher.db'}"
 
 class Settings(BaseSettings):
     """`DATABASE_URL` picks the store; `MATCHER_PII_KEY` keys the hash of national ID numbers;
-    `MATCHER_PLAN_MAX_WORKERS` is the most workers a plan asked of the service may cover."""
+    `MATCHER_PLAN_MAX_WORKERS` is the most workers a plan asked of the service may cover; `MATCHER_TODAY` is the
+    day the engine advises for (default: the store's own, see `matcher.calendar`)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
@@ -24,6 +26,7 @@ class Settings(BaseSettings):
     matcher_pii_key: str | None = None
     matcher_env: str = "development"
     matcher_plan_max_workers: int = 250_000
+    matcher_today: date | None = None
 
 
 @cache

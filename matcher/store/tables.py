@@ -188,6 +188,15 @@ class SynthTruthRow(Base):
     p_true: Mapped[float] = mapped_column(Float)
 
 
+class StoreFactRow(Base):
+    """A fact about the store as a whole, e.g. `today`: the day its records stand on (a sample city's survey
+    day); the engine advises for that day unless `MATCHER_TODAY` says otherwise."""
+
+    __tablename__ = "store_facts"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class PrincipalRow(Base):
     """A person or system that calls the API, with one role; the bearer token is kept only as a hash."""
 
