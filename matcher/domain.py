@@ -11,14 +11,26 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from matcher import reference as ref
 from matcher.ids import hash_id_number, mask_id_number, parse_credit_code, parse_id_number
+from matcher.text import MULTILINE, clean_text
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: object, info: ValidationInfo) -> object:
+        """Text fields lose zero-width characters and refuse other invisible ones (`matcher.text`)."""
+        multiline = info.field_name in MULTILINE
+        if isinstance(value, str):
+            return clean_text(value, multiline=multiline)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return [clean_text(v, multiline=multiline) for v in value]
+        return value
 
 
 class Sex(StrEnum):

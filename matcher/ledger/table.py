@@ -17,6 +17,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from matcher.ledger.cells import Raw, is_blank
 from matcher.ledger.report import LedgerError, RowError
+from matcher.text import csv_text, from_csv_text, sheet_cell
 
 SUFFIXES = (".xlsx", ".csv")
 
@@ -102,7 +103,10 @@ def _csv_rows(path: Path) -> list[tuple[Raw, ...]]:
             continue
     else:
         raise LedgerError(str(path), [RowError(None, "", "the file is neither UTF-8 nor GB18030 text")])
-    return [tuple(v if v.strip() else None for v in row) for row in csv.reader(io.StringIO(text, newline=""))]
+    return [
+        tuple(from_csv_text(v) if v.strip() else None for v in row)
+        for row in csv.reader(io.StringIO(text, newline=""))
+    ]
 
 
 def write_sheet(
@@ -112,7 +116,10 @@ def write_sheet(
     rows: Sequence[Sequence[Raw]],
     text_headers: frozenset[str] = frozenset(),
 ) -> None:
-    """Write a table as .xlsx (text columns formatted as text so Excel keeps codes whole) or UTF-8 .csv with BOM."""
+    """Write a table as .xlsx (text columns formatted as text so Excel keeps codes whole) or UTF-8 .csv with BOM.
+
+    Text is never written as a formula (`matcher.text`): the file imports again to the same data.
+    """
     if _suffix(path) == ".csv":
         with open(path, "w", encoding="utf-8-sig", newline="") as f:
             out = csv.writer(f)
@@ -126,8 +133,10 @@ def write_sheet(
     sheet.append(list(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([None if v == "" else v for v in row])
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            if value is not None and value != "":
+                sheet_cell(sheet.cell(r, c), value)
     for i, header in enumerate(headers, start=1):
         letter = get_column_letter(i)
         dimension = sheet.column_dimensions[letter]
@@ -149,4 +158,6 @@ def _csv_cell(value: Raw) -> str:
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str):
+        return csv_text(value)
     return "" if value is None else str(value)

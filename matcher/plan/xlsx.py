@@ -12,6 +12,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from matcher.text import sheet_cell
+
 MAX_WIDTH = 60
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -57,8 +59,8 @@ def _sheet(wb: Workbook, title: str, columns: Sequence[Column], records: Sequenc
         cell.alignment = Alignment(horizontal="center", vertical="center")
         head.append(cell)
     ws.append(head)
-    for row in rows:
-        ws.append(row)
+    for row in rows:  # text as text, never as a formula (matcher.text)
+        ws.append([sheet_cell(WriteOnlyCell(ws), v) for v in row])
 
 
 def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
