@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from matcher.principals import Principal, authenticate
+from matcher.principals import Principal, TokenRefused, authenticate
 from matcher.store import session_factory
 
 PAGE_CAP = 100
@@ -39,15 +39,18 @@ bearer = HTTPBearer(auto_error=False, description="a token made by `matcher user
 def current_principal(
     session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
-    """The principal whose bearer token the request carries; 401 without a valid one."""
-    principal = authenticate(session, credentials.credentials) if credentials else None
-    if principal is None:
+    """The principal whose bearer token the request carries; 401 without a valid, unexpired, unrevoked one."""
+    try:
+        if credentials is None:
+            raise TokenRefused(
+                "Authorization：缺少令牌；请在请求头中带上 `Authorization: Bearer 令牌`，令牌由管理员用 "
+                "`matcher users create` 签发"
+            )
+        return authenticate(session, credentials.credentials)
+    except TokenRefused as e:
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "a valid bearer token is required: create one with `matcher users create`",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return principal
+            status.HTTP_401_UNAUTHORIZED, str(e), headers={"WWW-Authenticate": "Bearer"}
+        ) from None
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

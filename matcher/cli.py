@@ -302,6 +302,7 @@ def users_create(
         str | None, typer.Option(help="the enterprise's credit code or id (enterprise role)")
     ] = None,
     county: Annotated[str | None, typer.Option(help="the county code (counselor role)")] = None,
+    days: Annotated[int, typer.Option(help="days until the token expires")] = 90,
 ) -> None:
     """Create a principal and print its bearer token, once: only its hash is kept."""
     from matcher.principals import create_principal
@@ -312,12 +313,72 @@ def users_create(
     try:
         with session_scope() as session:
             principal, token = create_principal(
-                session, role, name=name or f"{role} user", enterprise=enterprise, county=county
+                session, role, name=name or f"{role} user", enterprise=enterprise, county=county, days=days
             )
     except ValueError as e:
         _fail(str(e))
-    typer.echo(f"created {principal.role} principal {principal.id}; its token (shown only now):", err=True)
+    typer.echo(
+        f"已创建 {principal.role} 用户 {principal.id}，令牌 {days} 天后过期；令牌只显示这一次：", err=True
+    )
     typer.echo(token)
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every principal: id, name, role, enterprise, county, created, expires, state (never the token)."""
+    from datetime import UTC, datetime
+
+    from matcher.principals import list_principals
+    from matcher.store import migrate as run
+    from matcher.store import session_scope
+
+    run()
+    now = datetime.now(UTC)
+    with session_scope() as session:
+        rows = [
+            [
+                str(p.id),
+                p.name,
+                p.role,
+                code or "",
+                p.county or "",
+                f"{p.created_at:%Y-%m-%d %H:%M}",
+                f"{p.expires_at:%Y-%m-%d %H:%M}" if p.expires_at else "",
+                "已吊销"
+                if p.revoked_at or not p.active
+                else ("已过期" if not p.expires_at or p.expires_at <= now else "有效"),
+            ]
+            for p, code in list_principals(session)
+        ]
+    header = ["编号", "名称", "角色", "企业", "县", "创建（UTC）", "到期（UTC）", "状态"]
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("  ".join(v + " " * (w - _width(v)) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@users.command("revoke")
+def users_revoke(
+    principal_id: Annotated[int, typer.Argument(help="the principal's id (`matcher users list`)")],
+) -> None:
+    """Revoke a principal's token at once: its next request answers 401."""
+    from matcher.principals import revoke_principal
+    from matcher.store import migrate as run
+    from matcher.store import session_scope
+
+    run()
+    try:
+        with session_scope() as session:
+            row = revoke_principal(session, principal_id)
+            name = row.name
+    except ValueError as e:
+        _fail(str(e))
+    typer.echo(f"已吊销用户 {principal_id}（{name}）的令牌")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""API principals: bureau planners, enterprises and counselors, each with a bearer token kept only as a hash."""
+"""API principals: bureau planners, enterprises and counselors, each with a bearer token kept only as a hash.
+
+A token runs for a number of days (`--days`, default 90) and can be revoked at any time; an expired or
+revoked token is refused like an unknown one, with a message saying which.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +19,8 @@ from matcher.store.tables import EnterpriseRow, PrincipalRow
 
 ROLES = ("bureau", "enterprise", "counselor")
 CREDIT_CODE_LENGTH = 18
+DEFAULT_DAYS = 90
+MAX_DAYS = 3650
 
 
 @dataclass(frozen=True)
@@ -29,13 +36,26 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TokenRefused(Exception):
+    """A bearer token that is unknown, expired or revoked; the message says which and what to do."""
+
+
 def create_principal(
-    session: Session, role: str, *, name: str, enterprise: str | None = None, county: str | None = None
+    session: Session,
+    role: str,
+    *,
+    name: str,
+    enterprise: str | None = None,
+    county: str | None = None,
+    days: int = DEFAULT_DAYS,
 ) -> tuple[Principal, str]:
     """Store a principal and return it with its token, which is shown this once and never again.
 
     An enterprise principal names its enterprise (credit code or id); a counselor names a Qujing county.
+    The token expires after `days` days.
     """
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"--days：令牌有效天数须在 1 到 {MAX_DAYS} 之间，收到 {days}")
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     enterprise_id = None
@@ -60,18 +80,52 @@ def create_principal(
         raise ValueError("--county is only for the counselor role")
     token = "qjm_" + secrets.token_urlsafe(32)
     row = PrincipalRow(
-        name=name, role=role, enterprise_id=enterprise_id, county=county, token_hash=_hash(token), active=True
+        name=name,
+        role=role,
+        enterprise_id=enterprise_id,
+        county=county,
+        token_hash=_hash(token),
+        active=True,
+        expires_at=datetime.now(UTC) + timedelta(days=days),
     )
     session.add(row)
     session.flush()
     return Principal(row.id, name, role, enterprise_id, county), token
 
 
-def authenticate(session: Session, token: str) -> Principal | None:
-    """The active principal holding this token, or None."""
-    row = session.scalar(
-        select(PrincipalRow).where(PrincipalRow.token_hash == _hash(token), PrincipalRow.active)
-    )
+def authenticate(session: Session, token: str) -> Principal:
+    """The principal holding this token; TokenRefused when it is unknown, revoked or expired."""
+    row = session.scalar(select(PrincipalRow).where(PrincipalRow.token_hash == _hash(token)))
     if row is None:
-        return None
+        raise TokenRefused(
+            "Authorization：令牌无效；请在请求头中带上 `Authorization: Bearer 令牌`，令牌由管理员用 "
+            "`matcher users create` 签发"
+        )
+    if not row.active or row.revoked_at is not None:
+        raise TokenRefused("Authorization：此令牌已被吊销；请向管理员申请新令牌（`matcher users create`）")
+    if row.expires_at is None or row.expires_at <= datetime.now(UTC):
+        day = "" if row.expires_at is None else f"于 {row.expires_at:%Y-%m-%d} "
+        raise TokenRefused(
+            f"Authorization：此令牌已{day}过期；请向管理员申请新令牌（`matcher users create`）"
+        )
     return Principal(row.id, row.name, row.role, row.enterprise_id, row.county)
+
+
+def revoke_principal(session: Session, principal_id: int) -> PrincipalRow:
+    """Revoke a principal's token at once; ValueError for an unknown id."""
+    row = session.get(PrincipalRow, principal_id)
+    if row is None:
+        raise ValueError(f"ID：没有编号为 {principal_id} 的用户；用 `matcher users list` 查看编号")
+    if row.revoked_at is None:
+        row.active, row.revoked_at = False, datetime.now(UTC)
+    return row
+
+
+def list_principals(session: Session) -> list[tuple[PrincipalRow, str | None]]:
+    """Every principal, by id, with its enterprise's credit code."""
+    rows = session.execute(
+        select(PrincipalRow, EnterpriseRow.credit_code)
+        .outerjoin(EnterpriseRow, EnterpriseRow.id == PrincipalRow.enterprise_id)
+        .order_by(PrincipalRow.id)
+    )
+    return [(p, code) for p, code in rows]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.engine import Dialect
@@ -209,6 +210,8 @@ class PrincipalRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime | None] = mapped_column(Timestamp)  # a token without one is refused
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class AuditRow(Base):
@@ -243,7 +246,8 @@ class PlanJobRow(Base):
     __tablename__ = "plan_jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
-    status: Mapped[str] = mapped_column(String(10))  # queued | running | done | failed
+    status: Mapped[str] = mapped_column(String(10))  # queued | running | done | failed | cancelled
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     options: Mapped[dict] = mapped_column(JSON)
     result: Mapped[dict | None] = mapped_column(JSON)  # the plan without its workers
     workers: Mapped[list | None] = mapped_column(JSON, deferred=True)
