@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -36,20 +37,54 @@ def settings() -> Settings:
 
 @cache
 def pii_key() -> bytes:
-    """The key for ID-number hashes: `MATCHER_PII_KEY`, or in development a random key kept in var/.
+    """The key for ID-number hashes: `MATCHER_PII_KEY`, or in development a random key kept in var/pii.key.
 
     Outside development a missing key is an error: hashes made with a throw-away key could never be
-    matched again.
+    matched again. The key file is written whole or not at all (a temporary file, fsync, then a link that
+    fails if another process made the key first), and an empty or malformed one is refused, never replaced.
     """
     s = settings()
     if s.matcher_pii_key:
         return s.matcher_pii_key.encode()
     if s.matcher_env != "development":
-        raise RuntimeError("MATCHER_PII_KEY must be set outside development (MATCHER_ENV=development)")
+        raise RuntimeError("MATCHER_PII_KEY：开发环境（MATCHER_ENV=development）以外必须设置此密钥")
     path = VAR_DIR / "pii.key"
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _write_key(path)
+    return read_key(path)
+
+
+KEY_HEX_CHARS = 64
+
+
+def read_key(path: Path) -> bytes:
+    """The key held in `path`; RuntimeError when the file is empty or not a key."""
+    text = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(text) != KEY_HEX_CHARS or any(c not in "0123456789abcdef" for c in text):
+        raise RuntimeError(
+            f"{path}：身份证号哈希密钥文件为空或已损坏（应为 {KEY_HEX_CHARS} 位十六进制字符）；请从备份恢复该文件，"
+            "或设置 MATCHER_PII_KEY 为原密钥。不要删除后重建：已存的身份证号哈希将再也无法匹配"
+        )
+    return text.encode()
+
+
+def _write_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pii.key.")
+    try:
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+            f.write(secrets.token_hex(KEY_HEX_CHARS // 2))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic, and never replaces a key another process made first
+        except FileExistsError:
+            return
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    finally:
+        os.unlink(tmp)
