@@ -345,6 +345,9 @@ class WorkerProfile(Strict):
     hukou_region: RegionCode
     hukou_type: HukouType
     residence_region: RegionCode
+    ethnicity: str | None = Field(
+        None, description="民族: GB/T 3304 two-digit code (a name such as 彝族 is read too)"
+    )
     education: Education
     employment_status: EmploymentStatus
     registered_unemployed_since: date | None = None
@@ -358,6 +361,18 @@ class WorkerProfile(Strict):
 
     _id = field_validator("id_number")(classmethod(lambda cls, v: parse_id_number(v)[0]))
     _hukou = field_validator("hukou_region", "residence_region")(classmethod(lambda cls, v: _region(v)))
+
+    @field_validator("ethnicity")
+    @classmethod
+    def _ethnicity(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        code = ref.ethnic_group_code(v)
+        if code is None:
+            raise ValueError(
+                f"民族（ethnicity）{v!r} 不是 GB/T 3304 所列的民族：请填写代码（如 01）或名称（如 汉族、彝族）"
+            )
+        return code
 
     @field_validator("groups")
     @classmethod

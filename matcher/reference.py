@@ -1,4 +1,4 @@
-"""Reference data: the 2022 occupation classification, skill levels, certificates and regions.
+"""Reference data: the 2022 occupation classification, skill levels, certificates, regions and ethnic groups.
 
 Every table is read once from `data/reference/` and cached; the functions below are the only
 way the rest of the engine reaches these facts.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
@@ -33,6 +34,25 @@ class Occupation:
     name: str
     level: int
     parent_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewOccupation:
+    """An occupation MOHRSS announced after the 2015 classification; it exists from `announced_on`."""
+
+    code: str
+    name: str
+    announcement: str
+    announced_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class EthnicGroup:
+    """One of the 56 ethnic groups (民族) of GB/T 3304-1991: two-digit code, name, letter code."""
+
+    code: str
+    name: str
+    letter_code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +171,28 @@ def occupation_distance(a: str, b: str) -> int:
             break
         common += 1
     return len(pa) - common
+
+
+@cache
+def new_occupations() -> dict[str, NewOccupation]:
+    """The occupations announced in batches from 2019 on (and those new in the 2022 edition), by code."""
+    out = {}
+    for r in _rows("new_occupations.csv"):
+        node = occupation(r["code"])
+        if node.level != 4 or node.name != r["name"]:
+            raise ValueError(
+                f"new_occupations.csv: {r['code']} {r['name']} is not that occupation of the 2022 edition"
+            )
+        out[r["code"]] = NewOccupation(
+            r["code"], r["name"], r["announcement"], date.fromisoformat(r["announced_on"])
+        )
+    return out
+
+
+def occupation_exists_since(code: str) -> date | None:
+    """The day a new occupation was announced; None for one that existed before 2019."""
+    new = new_occupations().get(code)
+    return new.announced_on if new else None
 
 
 # --- skill levels and certificates ----------------------------------------------------------
@@ -290,3 +332,27 @@ def county_of(code: str) -> str | None:
 def qujing_counties() -> tuple[Region, ...]:
     """Qujing's nine county-level units with their 2020 census populations."""
     return tuple(r for r in regions().values() if r.kind == "county" and r.parent_code == QUJING_CODE)
+
+
+# --- ethnic groups ----------------------------------------------------------------------------
+
+
+@cache
+def ethnic_groups() -> dict[str, EthnicGroup]:
+    """The 56 ethnic groups of GB/T 3304-1991 by two-digit code ('01' 汉族 … '56' 基诺族)."""
+    return {
+        r["code"]: EthnicGroup(r["code"], r["name"], r["letter_code"]) for r in _rows("ethnic_groups.csv")
+    }
+
+
+@cache
+def _ethnic_codes() -> dict[str, str]:
+    out = {}
+    for g in ethnic_groups().values():
+        out[g.code] = out[g.name] = out[g.name.removesuffix("族")] = out[g.letter_code] = g.code
+    return out
+
+
+def ethnic_group_code(text: str) -> str | None:
+    """The GB/T 3304 code of an ethnic group given by code, name (彝族, 彝) or letter code; None if unknown."""
+    return _ethnic_codes().get(text.strip().upper() if text.strip().isascii() else text.strip())

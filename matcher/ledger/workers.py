@@ -33,6 +33,7 @@ from matcher.ledger.cells import (
     read_occupation,
     read_region,
     read_special_operation,
+    read_text,
     show_bool,
     show_level,
     show_list,
@@ -128,6 +129,18 @@ def show_trainings(trainings: list[dict[str, Any]]) -> str:
     )
 
 
+def read_ethnicity(raw: Raw) -> str:
+    """民族: a name (汉族, 彝族) or GB/T 3304 code; a code Excel turned into a number gets its leading zero back."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return f"{int(raw):02d}"
+    return read_text(raw)
+
+
+def show_ethnicity(code: str) -> str:
+    group = ref.ethnic_groups().get(code)
+    return group.name if group else code
+
+
 def show_regions(codes: list[str]) -> str:
     return show_list(show_region(c) for c in codes)
 
@@ -142,6 +155,7 @@ COLUMNS: tuple[Column, ...] = (
     column("户籍地", "worker", "hukou_region", read=read_region, show=show_region, required=True),
     column("户口性质", "worker", "hukou_type", read=HUKOU.read, show=HUKOU.show, required=True),
     column(RESIDENCE, "worker", "residence_region", read=read_region, show=show_region, required=True),
+    column("民族", "worker", "ethnicity", read=read_ethnicity, show=show_ethnicity),
     column("文化程度", "worker", "education", read=EDUCATION.read, show=EDUCATION.show, required=True),
     column(
         "就业状态", "worker", "employment_status", read=EMPLOYMENT.read, show=EMPLOYMENT.show, required=True
