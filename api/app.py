@@ -61,6 +61,15 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 
+async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    """A fault of the service: JSON like every other answer. Uvicorn logs the traceback, with ID numbers masked
+    and SQL parameters hidden (`matcher.privacy`, `matcher.store`)."""
+    return JSONResponse(
+        {"detail": "服务内部出错，请求未完成；请稍后重试，若一再出现请告知管理员（时间和所调用的路径）"},
+        status_code=500,
+    )
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """At start, fail the plan jobs an earlier process left unfinished; at stop, drop the queued ones."""
@@ -86,6 +95,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.add_exception_handler(RequestValidationError, _unprocessable)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _server_error)
     for module in (
         health,
         uploads,

@@ -22,6 +22,7 @@ from matcher.principals import Principal
 from matcher.store.tables import IdempotencyRow
 
 MAX_KEY = 100
+RACE_ATTEMPTS = 3
 
 
 def _fingerprint(body: Any) -> str:
@@ -38,45 +39,49 @@ def create_once(
     create: Callable[[], Any],
     status_code: int = status.HTTP_201_CREATED,
 ) -> JSONResponse:
-    """Run `create` and commit, or replay the stored result of the same key; 422 if the key's body differs."""
-    if key is None:
-        result = jsonable_encoder(create())
-        session.commit()
-        return JSONResponse(result, status_code=status_code)
-    if not 1 <= len(key) <= MAX_KEY:
+    """Run `create` and commit, or replay the stored result of the same key; 422 if the key's body differs.
+
+    A create that loses a race to a concurrent one (a unique key violated at commit) is run again once,
+    so that it replays the winner's result or answers its own 409 ("exists"), never a 500.
+    """
+    if key is not None and not 1 <= len(key) <= MAX_KEY:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"Idempotency-Key must have 1 to {MAX_KEY} characters"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"Idempotency-Key：须为 1 到 {MAX_KEY} 个字符；请换一个长度合适的键",
         )
     fingerprint = _fingerprint(body)
-    stored = _stored(session, principal, key)
-    if stored is None:
-        try:
-            session.add(
-                IdempotencyRow(
-                    principal_id=principal.id,
-                    key=key,
-                    request_hash=fingerprint,
-                    status_code=status_code,
-                    response={},
+    for _ in range(RACE_ATTEMPTS):
+        stored = None if key is None else _stored(session, principal, key)
+        if stored is not None:
+            if stored.request_hash != fingerprint:
+                raise HTTPException(
+                    status.HTTP_422_UNPROCESSABLE_CONTENT,
+                    "Idempotency-Key：此键已用于另一个请求体；新请求请用新的键",
                 )
+            return JSONResponse(
+                stored.response["body"], status_code=stored.status_code, headers={"Idempotent-Replay": "true"}
             )
-            session.flush()
+        try:
+            if key is not None:
+                session.add(
+                    IdempotencyRow(
+                        principal_id=principal.id,
+                        key=key,
+                        request_hash=fingerprint,
+                        status_code=status_code,
+                        response={},
+                    )
+                )
+                session.flush()
             result = jsonable_encoder(create())
-            session.get_one(IdempotencyRow, (principal.id, key)).response = {"body": result}
+            if key is not None:
+                session.get_one(IdempotencyRow, (principal.id, key)).response = {"body": result}
             session.commit()
             return JSONResponse(result, status_code=status_code)
         except IntegrityError:
             session.rollback()
-            stored = _stored(session, principal, key)
-            if stored is None:
-                raise
-    if stored.request_hash != fingerprint:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "this Idempotency-Key was used with a different request body; use a new key for a new request",
-        )
-    return JSONResponse(
-        stored.response["body"], status_code=stored.status_code, headers={"Idempotent-Replay": "true"}
+    raise HTTPException(
+        status.HTTP_409_CONFLICT, "另一个同时到达的请求刚写入了相同的记录；请查询它，或稍后重试"
     )
 
 

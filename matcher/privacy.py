@@ -2,15 +2,18 @@
 
 Tags: `identity` (masked ID number, name, birth date) and `sensitive` (poverty, disability, household and
 other priority-group status, pension, unemployment registration). Enterprises see neither; bureau planners
-and counselors see both. Every read of tagged fields by a person is audited (`matcher.audit`).
+and counselors see both. Every read of tagged fields by a person is audited (`matcher.audit`). Log records
+never hold an ID number (`install_log_scrubber`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from pydantic import BaseModel
 
@@ -72,24 +75,63 @@ ID_NUMBER = re.compile(
 
 
 def scrub(text: str) -> str:
-    """Text with anything shaped like a resident ID number masked."""
-    return ID_NUMBER.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
+    """Text with anything shaped like a resident ID number masked (also when percent-encoded in a URL)."""
+    clean = ID_NUMBER.sub(lambda m: m.group(0)[:4] + "*" * 10 + m.group(0)[-4:], text)
+    if "%" in clean:
+        decoded = unquote(clean)
+        if ID_NUMBER.search(decoded):
+            return scrub(decoded)
+    return clean
 
 
-class ScrubIdNumbers(logging.Filter):
-    """A logging filter that masks ID numbers in every record, so that logs never hold one."""
+def _scrub_arg(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if value is None or isinstance(value, int | float):
+        return value
+    try:
+        text = str(value)
+    except Exception:
+        return value
+    clean = scrub(text)
+    return value if clean == text else clean
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = scrub(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
+
+def scrub_record(record: logging.LogRecord) -> None:
+    """Mask ID numbers in a log record: its message, each of its arguments (their number and kinds stay, so
+    uvicorn's access formatter still finds client, method, path with query, version and status), its
+    traceback and stack."""
+    if isinstance(record.msg, str):
+        record.msg = scrub(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_scrub_arg(a) for a in record.args)
+    elif isinstance(record.args, Mapping):
+        record.args = {k: _scrub_arg(v) for k, v in record.args.items()}
+    if record.exc_info and not record.exc_text:
+        record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+    if record.stack_info:
+        record.stack_info = scrub(record.stack_info)
+    if record.name != "uvicorn.access" and record.args:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return
+        if ID_NUMBER.search(message):  # an ID number made of two arguments: keep the masked text only
+            record.msg, record.args = scrub(message), ()
 
 
 def install_log_scrubber() -> None:
-    """Mask ID numbers in the records of every handler of the root and server loggers."""
-    for name in ("", "uvicorn", "uvicorn.access", "uvicorn.error", "fastapi"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, ScrubIdNumbers) for f in logger.filters):
-            logger.addFilter(ScrubIdNumbers())
+    """Mask ID numbers in every log record of the process, whichever logger or handler it goes to: the
+    record factory scrubs each record as it is made (a logger's filter would miss records its children
+    propagate to its handlers)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "scrubs_id_numbers", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        scrub_record(record)
+        return record
+
+    factory.scrubs_id_numbers = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

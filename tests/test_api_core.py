@@ -111,7 +111,7 @@ def test_idempotent_create_replays_and_refuses_other_body(db_url):
     assert first.status_code == again.status_code == 201 and first.json() == again.json()
     assert again.headers.get("Idempotent-Replay") == "true"
     other = c.post("/v1/enterprises", json=enterprise_body(2), headers=h)
-    assert other.status_code == 422 and "different request body" in other.text
+    assert other.status_code == 422 and "另一个请求体" in other.text
     assert count(db_url, EnterpriseRow) == 1
 
 
@@ -176,7 +176,7 @@ def test_ledger_uploads_are_all_or_nothing_and_scoped(db_url):
     assert r.status_code == 422 and "their county" in r.text
     assert count(db_url, WorkerRow) == 0
     r = c.post("/v1/workers/upload", files={"file": ("w.txt", body)}, headers=bureau)
-    assert r.status_code == 422 and ".xlsx or .csv" in r.text
+    assert r.status_code == 422 and ".xlsx 或 .csv" in r.text
     r = c.post("/v1/workers/upload", files={"file": ("w.csv", body)}, headers=bureau)
     assert r.status_code == 200 and r.json()["counts"]["workers"]["created"] == 3
 
