@@ -148,16 +148,14 @@ def _keys(values: np.ndarray) -> np.ndarray:
     if arr.dtype.kind == "U":
         return np.where(arr == "", MISSING, arr)
     arr = arr.astype(object)
-    missing = np.equal(arr, None) | np.equal(arr, "") | np.not_equal(arr, arr)
+    missing = np.equal(arr, np.array(None)) | np.equal(arr, "") | np.not_equal(arr, arr)
     return np.where(missing, MISSING, arr).astype(str)
 
 
 def _order(dimension: str, codes: np.ndarray) -> list[int]:
-    if dimension == "age_band":
-        rank = {label: i for i, label in enumerate((UNDER_AGE, *AGE_BAND_LABELS, OVER_AGE))}
-        key = [(c == MISSING, rank.get(c, len(rank)), c) for c in codes.tolist()]
-    else:
-        key = [(c == MISSING, c) for c in codes.tolist()]
+    bands = (UNDER_AGE, *AGE_BAND_LABELS, OVER_AGE) if dimension == "age_band" else ()
+    rank = {label: i for i, label in enumerate(bands)}
+    key = [(c == MISSING, rank.get(c, len(rank)), c) for c in codes.tolist()]
     return sorted(range(len(codes)), key=key.__getitem__)
 
 
