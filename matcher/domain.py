@@ -28,8 +28,9 @@ class Strict(BaseModel):
         multiline = info.field_name in MULTILINE
         if isinstance(value, str):
             return clean_text(value, multiline=multiline)
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return [clean_text(v, multiline=multiline) for v in value]
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            cleaned = [clean_text(v, multiline=multiline) for v in value]
+            return value if cleaned == value else cleaned
         return value
 
 

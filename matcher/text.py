@@ -49,7 +49,7 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
         )
     if value and not text.strip():
         raise PydanticCustomError("control_character", "只有不可见字符；请填写实际内容")
-    return text
+    return value if text == value else text  # an unchanged value keeps its type (an enum member stays one)
 
 
 def writable(text: str) -> str:
