@@ -5,7 +5,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -44,11 +44,14 @@ def workers_in_scope(url: str | None, counties: list[str] | None) -> int:
 class Stages:
     """Wall time and peak memory (so far) at the end of each stage of a run."""
 
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[str], None] | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
+        self.before = before
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        if self.before is not None:
+            self.before(name)  # a cancelled job stops here, between stages
         started = time.perf_counter()
         yield
         self.rows.append(
@@ -66,9 +69,10 @@ def plan_city(
     models_dir: str | Path = MODELS_DIR,
     progress: bool = False,
     k: int = CANDIDATES_PER_WORKER,
+    before_stage: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """The city plan for `options` on the store at `url` with the model saved in `models_dir`."""
-    stages = Stages()
+    stages = Stages(before_stage)
     with stages.stage("load"):
         held = workers_in_scope(url, options.counties)
         if held > options.max_workers:
@@ -124,6 +128,12 @@ def plan_city(
     }
 
 
-def run_plan(options: PlanOptions, url: str | None = None, progress: bool = False) -> dict[str, Any]:
-    """The city plan as a JSON-ready dict, with the model saved in the project's `models/` directory."""
-    return plan_city(options, url=url, progress=progress)
+def run_plan(
+    options: PlanOptions,
+    url: str | None = None,
+    progress: bool = False,
+    before_stage: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """The city plan as a JSON-ready dict, with the model saved in the project's `models/` directory;
+    `before_stage` is called with each stage's name before it starts (and may raise to stop the plan)."""
+    return plan_city(options, url=url, progress=progress, before_stage=before_stage)
