@@ -3,6 +3,9 @@
 A plan takes tens of seconds to minutes and much memory, so the service runs them one after another on a
 single worker thread; a request only queues a job and answers at once. A job that was queued or running
 when the service stopped is marked failed at the next start, so no job stays "running" for ever.
+
+A job is cancelled at once while queued; a running one is asked to stop (`cancel_requested`) and stops
+before its next stage (load, candidates, policy, solve, report), ending "cancelled".
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from matcher.plan import PlanOptions, run_plan
 from matcher.store import session_scope
@@ -20,6 +23,11 @@ from matcher.store.tables import PlanJobRow
 log = logging.getLogger(__name__)
 
 INTERRUPTED = "the service stopped before this plan finished; submit it again"
+CANCELLED = "已按请求取消"
+
+
+class Cancelled(Exception):
+    """Raised between a plan's stages when its job was asked to stop."""
 
 
 class PlanRunner:
@@ -46,26 +54,42 @@ class PlanRunner:
         self.queued.append(self.pool.submit(self.run, job_id))
 
     def run(self, job_id: int) -> None:
-        """Run one job and store its result, or its error as a message a planner can act on."""
+        """Run one job and store its result, or its error as a message a planner can act on. A job cancelled
+        while queued is skipped; one cancelled while running stops before its next stage."""
         with session_scope(self.url) as s:
-            job = s.get_one(PlanJobRow, job_id)
-            job.status = "running"
-            options = PlanOptions.model_validate(job.options)
+            started = s.execute(
+                update(PlanJobRow)
+                .where(PlanJobRow.id == job_id, PlanJobRow.status == "queued")
+                .values(status="running")
+            )
+            if not started.rowcount:  # type: ignore[attr-defined]
+                return
+            options = PlanOptions.model_validate(s.get_one(PlanJobRow, job_id).options)
         try:
-            result, error = run_plan(options, self.url), None
+            result = run_plan(options, self.url, before_stage=lambda _: self._stop_if_asked(job_id))
+            status, error = "done", None
+        except Cancelled:
+            result, status, error = None, "cancelled", CANCELLED
         except (ValueError, FileNotFoundError) as e:
-            result, error = None, str(e)
+            result, status, error = None, "failed", str(e)
         except Exception as e:  # the job must end failed, never stay running
             log.exception("plan job %d failed", job_id)
-            result, error = None, f"the plan failed: {type(e).__name__}: {e}"
+            result, status, error = None, "failed", f"the plan failed: {type(e).__name__}: {e}"
         with session_scope(self.url) as s:
             job = s.get_one(PlanJobRow, job_id)
-            job.status = "done" if error is None else "failed"
+            if status == "done" and job.cancel_requested:
+                result, status, error = None, "cancelled", CANCELLED
+            job.status = status
             if result is not None:
                 job.workers = result.pop("workers")
             job.result = result
             job.error = None if error is None else error[:2000]
             job.finished_at = datetime.now(UTC)
+
+    def _stop_if_asked(self, job_id: int) -> None:
+        with session_scope(self.url) as s:
+            if s.scalar(select(PlanJobRow.cancel_requested).where(PlanJobRow.id == job_id)):
+                raise Cancelled
 
     def shutdown(self) -> None:
         """Drop the queued jobs (they are marked failed at the next start); a running one finishes."""

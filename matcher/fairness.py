@@ -19,8 +19,12 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matcher.model.snapshot import City
 
 from matcher import reference as ref
 
@@ -45,6 +49,7 @@ OUTCOME_LABELS = {
     "placed": "已就业",
     "trained": "参加培训",
     "subsidised": "获补贴",
+    "hit": "首选岗位留任",
 }
 """Chinese names of the usual outcomes; `labels` passed to `fairness_report` override them."""
 
@@ -275,4 +280,31 @@ def fairness_report(
         flagged=sum(len(r.flags) for r in rows),
         population=people,
         outcome_labels={o: labels.get(o, OUTCOME_LABELS.get(o, o)) for o in outcomes},
+    )
+
+
+def city_fairness(city: City, rows: np.ndarray, outcomes: Mapping[str, np.ndarray]) -> FairnessReport:
+    """The fairness table of `outcomes` (one entry per worker of `rows`) by sex, age band, ethnicity,
+    county and priority group, ages taken on the city's day."""
+    from matcher.model.explain import GROUP_LABELS
+    from matcher.model.snapshot import GROUPS, years_between
+
+    w = city.workers
+    groups = w.groups[rows].tocsc()
+    members = {}
+    for g, name in enumerate(GROUPS):
+        mask = np.zeros(len(rows), bool)
+        mask[groups.indices[groups.indptr[g] : groups.indptr[g + 1]]] = True
+        members[name] = mask
+    ages = years_between(w.birth[rows], np.full(len(rows), city.as_of))
+    return fairness_report(
+        {
+            "sex": w.sex[rows],
+            "age_band": age_band(ages),
+            "ethnicity": w.ethnicity[rows],
+            "county": w.county[rows],
+        },
+        members,
+        outcomes,
+        labels=GROUP_LABELS,
     )

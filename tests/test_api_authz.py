@@ -241,6 +241,13 @@ MATRIX: dict[tuple[str, str], Expected] = {
         "enterprise": (403, 403),
         "counselor": (403, 403),
     },
+    # any bureau planner may cancel any queued plan, as any may read it
+    ("DELETE", "/v1/plans/{plan_id:int}"): {
+        "anonymous": (401, 401),
+        "bureau": (200, 200),
+        "enterprise": (403, 403),
+        "counselor": (403, 403),
+    },
 }
 
 
@@ -286,6 +293,7 @@ class City:
     residence: dict[str, str]
     worker: dict[str, int]
     plan: dict[str, int]
+    planner: dict[str, int]
     demand_ledger: dict[str, bytes]
     institution: str
     serials: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -310,6 +318,14 @@ class City:
         body = worker_body(residence=self.residence[side], id_number=self.fresh_id_number())
         with session_scope(self.url) as s:
             row = WorkerRow(**worker_values(WorkerProfile(**body)))
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def fresh_plan(self, side: str) -> int:
+        """A new queued plan job of the side's planner (own: the bureau token's, foreign: another's)."""
+        with session_scope(self.url) as s:
+            row = PlanJobRow(principal_id=self.planner[side], status="queued", options={})
             s.add(row)
             s.flush()
             return row.id
@@ -425,6 +441,7 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
         "GET", f"/v1/plans/{c.plan[side]}/workers?limit=3"
     ),
     ("GET", "/v1/plans/{plan_id:int}/xlsx"): lambda c, side: Call("GET", f"/v1/plans/{c.plan[side]}/xlsx"),
+    ("DELETE", "/v1/plans/{plan_id:int}"): lambda c, side: Call("DELETE", f"/v1/plans/{c.fresh_plan(side)}"),
 }
 
 
@@ -512,7 +529,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
             )
             s.add(copy)
             s.flush()
-            foreign_plan = copy.id
+            foreign_plan, own_planner, other_planner = copy.id, done.principal_id, other.id
         yield City(
             url=url,
             client=client,
@@ -525,6 +542,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
             residence=residence,
             worker=worker,
             plan={"own": own_plan, "foreign": foreign_plan},
+            planner={"own": own_planner, "foreign": other_planner},
             demand_ledger=ledgers,
             institution=institution,
         )

@@ -8,15 +8,17 @@ and each such read is audited.
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select, update
 
 from api.deps import Bureau, IdempotencyKey, ObjectId, PageDep, SessionDep, not_found, page_rows
 from api.idempotency import create_once
+from api.plan_jobs import CANCELLED
 from api.schemas import PageOf, Sensitive
 from matcher.audit import record_reads
 from matcher.plan import PlanOptions, write_plan_xlsx
@@ -27,13 +29,19 @@ from matcher.store.tables import PlanJobRow
 
 router = APIRouter(prefix="/v1", tags=["plans"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_ACTIVE_PLANS = 3  # queued or running jobs of one principal
+RETRY_AFTER_SECONDS = 60
+ACTIVE = ("queued", "running")
 
 
 class PlanJob(BaseModel):
     """A plan job: its options and state; once done, the plan's figures without the per-worker list."""
 
     id: int
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    cancel_requested: bool = Field(
+        description="a cancel was asked for; a running plan stops at its next stage"
+    )
     options: PlanOptions
     created_at: datetime
     finished_at: datetime | None
@@ -64,6 +72,7 @@ def _job(row: PlanJobRow) -> PlanJob:
     return PlanJob(
         id=row.id,
         status=row.status,  # type: ignore[arg-type]
+        cancel_requested=row.cancel_requested,
         options=PlanOptions.model_validate(row.options),
         created_at=row.created_at,
         finished_at=row.finished_at,
@@ -97,7 +106,8 @@ def create_plan(
 ):  # type: ignore[no-untyped-def]
     """Queue a city plan; it runs in the background, one plan at a time. Follow it at `GET /v1/plans/{id}`.
 
-    A plan for more workers than `max_workers`, or than the service's own limit, is refused with 422.
+    A plan for more workers than `max_workers`, or than the service's own limit, is refused with 422; a
+    principal with 3 plans queued or running gets 429 (with Retry-After) until one ends.
     """
     limit = min(body.max_workers, request.app.state.plan_max_workers)
     held = workers_in_scope(request.app.state.database_url, body.counties)
@@ -110,6 +120,18 @@ def create_plan(
     queued: list[int] = []
 
     def create() -> PlanJob:
+        active = session.scalar(
+            select(func.count())
+            .select_from(PlanJobRow)
+            .where(PlanJobRow.principal_id == principal.id, PlanJobRow.status.in_(ACTIVE))
+        )
+        if (active or 0) >= MAX_ACTIVE_PLANS:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"您已有 {active} 个排队或运行中的计划，每人最多 {MAX_ACTIVE_PLANS} 个；请等其中一个完成，"
+                "或用 DELETE /v1/plans/{id} 取消一个，再提交",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         row = PlanJobRow(principal_id=principal.id, status="queued", options=body.model_dump(mode="json"))
         session.add(row)
         session.flush()
@@ -175,3 +197,31 @@ def plan_workbook(plan_id: ObjectId, session: SessionDep, principal: Bureau) -> 
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="plan-{plan_id}.xlsx"'},
     )
+
+
+@router.delete(
+    "/plans/{plan_id:int}",
+    response_model=PlanJob,
+    responses={202: {"model": PlanJob, "description": "a running plan asked to stop at its next stage"}},
+)
+def cancel_plan(plan_id: ObjectId, session: SessionDep, principal: Bureau, response: Response) -> PlanJob:
+    """Cancel a plan job (any bureau planner, like reading it): a queued one at once (200, "cancelled"), a
+    running one before its next stage (202, still "running" with `cancel_requested`); an ended one is 409."""
+    row = session.get(PlanJobRow, plan_id)
+    if row is None:
+        raise not_found("plan", plan_id)
+    if row.status not in ACTIVE:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"计划 {plan_id} 已结束（{row.status}），无需取消；要重做请重新提交"
+        )
+    cancelled = session.execute(
+        update(PlanJobRow)
+        .where(PlanJobRow.id == plan_id, PlanJobRow.status == "queued")
+        .values(status="cancelled", cancel_requested=True, error=CANCELLED, finished_at=datetime.now(UTC))
+    )
+    if not cancelled.rowcount:  # type: ignore[attr-defined]
+        session.execute(update(PlanJobRow).where(PlanJobRow.id == plan_id).values(cancel_requested=True))
+        response.status_code = status.HTTP_202_ACCEPTED
+    session.commit()
+    session.refresh(row)
+    return _job(row)
