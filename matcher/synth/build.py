@@ -9,6 +9,7 @@ import numpy as np
 from sqlalchemy import Connection, Table, delete, func, insert, select, text
 from tqdm import tqdm
 
+from matcher.calendar import TODAY_FACT
 from matcher.ids import hash_id_number, mask_id_number
 from matcher.store import engine, migrate
 from matcher.store.tables import (
@@ -19,6 +20,7 @@ from matcher.store.tables import (
     InstitutionRow,
     PlacementRow,
     ProgrammeRow,
+    StoreFactRow,
     SubsidyClaimRow,
     SynthTruthRow,
     WorkerRow,
@@ -26,7 +28,7 @@ from matcher.store.tables import (
 from matcher.synth import places
 from matcher.synth.employers import build_employers
 from matcher.synth.history import History, LinePools, simulate
-from matcher.synth.params import job_codes, special_items
+from matcher.synth.params import job_codes, params, special_items
 from matcher.synth.people import (
     CERT_KINDS,
     EDUCATIONS,
@@ -35,13 +37,20 @@ from matcher.synth.people import (
     Core,
     Profiles,
     core,
+    ethnic_codes,
     hukou_codes,
     profiles,
     spell_codes,
     town_codes,
 )
 from matcher.synth.sampling import iso_day, to_dates
-from matcher.synth.training import Programmes, build_institutions, build_programmes
+from matcher.synth.training import (
+    Classes,
+    Programmes,
+    build_institutions,
+    build_programmes,
+    schedule_upcoming,
+)
 
 WORKER_CHUNK = 50_000
 """Workers generated and written together; fixed, so that a city depends only on its size and seed."""
@@ -76,10 +85,11 @@ def build_city(
 ) -> dict[str, int]:
     """Generate the sample city of `n_workers` workers from `seed` and write it to the store at `url`.
 
-    Everything is written in one transaction: on any error nothing is left behind. A database that
-    already holds workers, enterprises or any other of the generator's tables is refused unless
-    `replace` is true, in which case those rows (and subsidy claims, which point at workers) are
-    deleted first in the same transaction. Returns the number of rows written per table.
+    Everything is written in one transaction, with the store fact `today` (the day the city stands on):
+    on any error nothing is left behind. A database that already holds workers, enterprises or any other
+    of the generator's tables is refused unless `replace` is true, in which case those rows (and subsidy
+    claims, which point at workers) are deleted first in the same transaction. Returns the number of rows
+    written per table.
     """
     if n_workers < MIN_WORKERS:
         raise ValueError(f"n_workers must be at least {MIN_WORKERS}, got {n_workers}")
@@ -103,8 +113,9 @@ def build_city(
             bar.set_postfix_str("training catalogue")
             inst = build_institutions(employers, seed)
             programmes = build_programmes(employers, inst, seed)
+            classes = schedule_upcoming(programmes, seed)
             counts["institutions"] = _insert(conn, InstitutionRow, inst.rows())
-            counts["programmes"] = _insert(conn, ProgrammeRow, programmes.rows())
+            counts["programmes"] = _insert(conn, ProgrammeRow, classes.rows(programmes, 0, len(classes)))
             bar.update()
             bar.set_postfix_str("population")
             people = core(n_workers, seed)
@@ -116,17 +127,26 @@ def build_city(
                 prof = profiles(people, lo, hi, seed, chunk)
                 bar.update()
                 bar.set_postfix_str(f"workers {lo + 1:,}–{hi:,}: history")
-                hist = simulate(prof, people, employers, programmes, pools, seed, chunk)
+                opened = len(classes)
+                hist = simulate(prof, people, employers, programmes, classes, pools, seed, chunk)
                 bar.update()
                 bar.set_postfix_str(f"workers {lo + 1:,}–{hi:,}: writing")
                 enrol_base, place_base = counts["enrolments"], counts["placements"]
-                counts["workers"] += _insert(conn, WorkerRow, _worker_rows(people, prof, hist, programmes))
+                counts["programmes"] += _insert(
+                    conn, ProgrammeRow, classes.rows(programmes, opened, len(classes))
+                )
+                counts["workers"] += _insert(
+                    conn, WorkerRow, _worker_rows(people, prof, hist, programmes, classes)
+                )
                 counts["enrolments"] += _insert(conn, EnrolmentRow, _enrolment_rows(prof, hist, enrol_base))
                 counts["placements"] += _insert(
                     conn, PlacementRow, _placement_rows(prof, hist, enrol_base, place_base)
                 )
                 counts["synth_truth"] += _insert(conn, SynthTruthRow, _truth_rows(hist, place_base))
                 bar.update()
+            conn.execute(
+                insert(_table(StoreFactRow)), [{"key": TODAY_FACT, "value": params()["survey_date"]}]
+            )
             _advance_sequences(conn)
         finally:
             if sqlite:
@@ -140,6 +160,7 @@ def _clear_or_refuse(conn: Connection, replace: bool) -> None:
         for t in _TABLES
     }
     held = {k: v for k, v in held.items() if v}
+    conn.execute(delete(_table(StoreFactRow)).where(StoreFactRow.key == TODAY_FACT))
     if not held:
         return
     if not replace:
@@ -190,7 +211,9 @@ def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
-def _worker_rows(c: Core, prof: Profiles, hist: History, programmes: Programmes) -> Iterator[dict]:
+def _worker_rows(
+    c: Core, prof: Profiles, hist: History, programmes: Programmes, classes: Classes
+) -> Iterator[dict]:
     """The chunk's worker rows; JSON columns hold exactly the domain sub-models' JSON dumps."""
     lo, hi = prof.lo, prof.hi
     codes = job_codes()
@@ -202,7 +225,8 @@ def _worker_rows(c: Core, prof: Profiles, hist: History, programmes: Programmes)
     births = to_dates(c.birth[lo:hi])
     registered = prof.registered.tolist()
     reg_dates = to_dates(np.where(prof.registered > 0, prof.registered, c.birth[lo:hi]))
-    trainings = _trainings_by_worker(hist, programmes, hi - lo)
+    trainings = _trainings_by_worker(hist, programmes, classes)
+    ethnic = ethnic_codes()
 
     id_numbers = c.id_numbers(lo, hi)
     cert_kind, cert_occ, cert_level = (
@@ -253,6 +277,7 @@ def _worker_rows(c: Core, prof: Profiles, hist: History, programmes: Programmes)
             "hukou_region": h_codes[c.hukou[g]],
             "hukou_type": "rural" if c.rural[g] else "urban",
             "residence_region": t_codes[c.town[g]],
+            "ethnicity": ethnic[prof.ethnicity[i]],
             "county": unit.code,
             "education": EDUCATIONS[prof.education[i]].value,
             "employment_status": STATUSES[prof.status[i]].value,
@@ -283,7 +308,7 @@ def _worker_rows(c: Core, prof: Profiles, hist: History, programmes: Programmes)
 
 
 def _trainings_by_worker(
-    hist: History, programmes: Programmes, n: int
+    hist: History, programmes: Programmes, classes: Classes
 ) -> dict[int, tuple[list[dict], list[dict]]]:
     """For each worker with completed trainings: the certificates they earned and the PriorTraining records."""
     codes = job_codes()
@@ -292,11 +317,12 @@ def _trainings_by_worker(
     done = np.flatnonzero(hist.enr_completed)
     order = done[np.lexsort((hist.enr_end[done], hist.enr_worker[done]))]
     for e in order.tolist():
-        w, q, end, year = (
+        w, q, end, year, k = (
             int(hist.enr_worker[e]),
             int(hist.enr_programme[e]),
             int(hist.enr_end[e]),
             int(hist.enr_year[e]),
+            int(hist.enr_class[e]),
         )
         kind = programmes.certificate[q]
         level = int(programmes.level[q]) or None
@@ -317,7 +343,7 @@ def _trainings_by_worker(
                 "year": year,
                 "occupation_code": occ,
                 "level": level,
-                "project_id": f"{programmes.code[q]}-{year}",
+                "project_id": classes.code[k],
             }
         )
     return out
@@ -326,7 +352,7 @@ def _trainings_by_worker(
 def _enrolment_rows(prof: Profiles, hist: History, base: int) -> Iterator[dict]:
     starts, ends = to_dates(hist.enr_start), to_dates(hist.enr_end)
     for k, (w, q, done) in enumerate(
-        zip(hist.enr_worker.tolist(), hist.enr_programme.tolist(), hist.enr_completed.tolist())
+        zip(hist.enr_worker.tolist(), hist.enr_class.tolist(), hist.enr_completed.tolist())
     ):
         yield {
             "id": base + k + 1,

@@ -1,9 +1,11 @@
-"""Three years of the public employment service (2019–2021) for one chunk of workers.
+"""Three closed years of the public employment service, and the enrolments already made on today.
 
-Each year some workers enrol in a catalogue programme and, on completing it, gain its certificate;
-about a third look for work and are referred to that year's demand lines by a search process
-(intended occupations, own county, the whole city, partner cities, chance; trainees to lines of
-their training's occupation). Every referral's outcome is drawn from `matcher.synth.outcome`.
+Each closed year some workers enrol in a class of a catalogue course open to the public and, on
+completing it, gain its certificate; about a third look for work and are referred to that year's demand
+lines by a search process (intended occupations, own county, the whole city, partner cities, chance;
+trainees to lines of their training's occupation). Every referral's outcome is drawn from
+`matcher.synth.outcome`. Some hires then attend a class their employer runs for its staff. Before today
+a few workers have enrolled in the open year's upcoming classes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from matcher.domain import Education, PriorityGroup
 from matcher.synth import places
 from matcher.synth.employers import Employers
 from matcher.synth.outcome import Coefficients, Features, logits, sigmoid
-from matcher.synth.params import jobs, occupation_distances, params
+from matcher.synth.params import jobs, occupation_distances, params, parse_day
 from matcher.synth.people import (
     EDUCATIONS,
     GROUP_BIT,
@@ -28,7 +30,7 @@ from matcher.synth.people import (
     neighbours,
 )
 from matcher.synth.sampling import Pools, day_of, rank_within, stream, top_k
-from matcher.synth.training import Programmes
+from matcher.synth.training import Classes, Programmes, runs_in
 
 N_OPTIONS = 6
 OCC_AREA, OCC_CITY, AREA, CITY, ENTERPRISE = range(5)
@@ -39,7 +41,8 @@ class History:
     """Enrolments and referrals of one chunk; worker and enrolment positions are chunk-local."""
 
     enr_worker: np.ndarray
-    enr_programme: np.ndarray
+    enr_programme: np.ndarray  # the course
+    enr_class: np.ndarray
     enr_year: np.ndarray
     enr_start: np.ndarray
     enr_end: np.ndarray
@@ -111,11 +114,13 @@ def simulate(
     c: Core,
     employers: Employers,
     programmes: Programmes,
+    classes: Classes,
     pools: LinePools,
     seed: int,
     chunk: int,
 ) -> History:
-    """Enrolments, referrals and outcomes of the chunk's workers over the history years."""
+    """Enrolments, referrals and outcomes of the chunk's workers over the history years, and their
+    enrolments in upcoming classes; the classes they fill are added to `classes`."""
     p = params()
     hp = p["history"]
     rng = stream(seed, 10, chunk, 1)
@@ -129,9 +134,10 @@ def simulate(
     tr = {
         k: np.full((n, len(years)), -1, dtype=np.int64) for k in ("occ", "level", "item", "end", "programme")
     }
-    prog_pools = _programme_pools(programmes)
+    public = ~programmes.staff
+    staff_of = _staff_courses(programmes)
     enrol: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("worker", "programme", "year", "start", "end", "completed")
+        k: [] for k in ("worker", "programme", "class", "year", "start", "end", "completed")
     }
     refs: dict[str, list[np.ndarray]] = {
         k: [] for k in ("worker", "line", "enrolment", "date", "hired", "retained", "p")
@@ -155,30 +161,18 @@ def simulate(
         )
         w *= np.where((mid - birth) / 365.25 > 55, ew["over_55"], 1.0)
         who = top_k(rng, w, round(hp["enrol_share"] * n))
-        prog = _choose_programmes(rng, prof, who, area[who], prog_pools, hp["enrol_intended"])
-        repeat = (
-            (tr["occ"][who] == programmes.occupation[prog][:, None])
-            & (tr["level"][who] == programmes.level[prog][:, None])
-        ).any(axis=1)
-        keep = (prog >= 0) & ~repeat
-        who, prog = who[keep], prog[keep]
-        dur = np.ceil(programmes.days[prog] * 7 / 5).astype(np.int64)
-        lo, hi = (day_of(year, d) for d in hp["class_window"])
-        start = lo + (rng.random(len(who)) * np.maximum(hi - dur - lo, 1)).astype(np.int64)
-        end = start + dur - 1
-        comp_p = np.array(
-            [hp["completion"].get(programmes.mode[q], hp["completion"]["default"]) for q in prog.tolist()]
+        prog = _choose_programmes(
+            rng, prof, who, area[who], _programme_pools(programmes, public & runs_in(programmes, year)), hp
         )
-        done = rng.random(len(who)) < comp_p
-        d = who[done]
-        tr["occ"][d, yi] = programmes.occupation[prog[done]]
-        tr["level"][d, yi] = programmes.level[prog[done]]
-        tr["item"][d, yi] = programmes.item[prog[done]]
-        tr["end"][d, yi] = end[done]
-        tr["programme"][d, yi] = prog[done]
+        keep = (prog >= 0) & ~_repeats(tr, programmes, who, prog)
+        who, prog = who[keep], prog[keep]
+        cls = classes.fill(rng, programmes, prog, year)
+        start, end = np.array(classes.start)[cls], np.array(classes.end)[cls]
+        done = _completed(rng, hp, programmes, prog)
+        _record(tr, yi, who[done], prog[done], end[done], programmes)
         enr_ids = n_enrol + np.arange(len(who))
         n_enrol += len(who)
-        for k, v in zip(enrol, (who, prog, np.full(len(who), year), start, end, done)):
+        for k, v in zip(enrol, (who, prog, cls, np.full(len(who), year), start, end, done)):
             enrol[k].append(v)
 
         # job seekers and their referrals
@@ -223,12 +217,57 @@ def simulate(
         for k, v in zip(refs, (r_worker, line, r_enr, date, hired, retained, p_hire * p_retain)):
             refs[k].append(v)
 
+        # hires trained by their employer, in a class for its staff
+        ent = employers.lines.enterprise[line]
+        course = _staff_course(rng, staff_of, ent, employers.lines.occupation[line], programmes, year)
+        pick = np.flatnonzero(hired & (course >= 0) & (rng.random(len(line)) < hp["staff_training"]))
+        pick = pick[~np.isin(r_worker[pick], who)]
+        pick = pick[np.unique(r_worker[pick], return_index=True)[1]]
+        pick = pick[~_repeats(tr, programmes, r_worker[pick], course[pick])]
+        cls = classes.staff(rng, programmes, course[pick], date[pick], year, tuple(hp["staff_delay_days"]))
+        pick, cls = pick[cls >= 0], cls[cls >= 0]
+        s_who, s_prog = r_worker[pick], course[pick]
+        s_end = np.array(classes.end, dtype=np.int64)[cls]
+        s_done = _completed(rng, hp, programmes, s_prog)
+        _record(tr, yi, s_who[s_done], s_prog[s_done], s_end[s_done], programmes)
+        n_enrol += len(pick)
+        s_start = np.array(classes.start, dtype=np.int64)[cls]
+        for k, v in zip(enrol, (s_who, s_prog, cls, np.full(len(pick), year), s_start, s_end, s_done)):
+            enrol[k].append(v)
+
+    # enrolments made before today in the open year's upcoming classes
+    current = int(p["current_year"])
+    today = parse_day(p["survey_date"])
+    w = np.where(((today - birth) / 365.25 >= 16) & ~prof.pension, 1.0, 0.0)
+    w *= np.where(prof.status == UNEMPLOYED, hp["enrol_weight"]["unemployed"], 1.0)
+    w *= np.where(priority, hp["enrol_weight"]["priority"], 1.0)
+    who = top_k(rng, w, round(hp["upcoming_enrol_share"] * n))
+    upcoming = np.zeros(len(programmes), dtype=bool)
+    for q, y in classes.open_class:
+        upcoming[q] |= y == current
+    prog = _choose_programmes(rng, prof, who, area[who], _programme_pools(programmes, public & upcoming), hp)
+    keep = (prog >= 0) & ~_repeats(tr, programmes, who, prog)
+    who, prog = who[keep], prog[keep]
+    cls = np.array([classes.open_class.get((q, current), -1) for q in prog.tolist()], dtype=np.int64)
+    room = np.zeros(len(who), dtype=bool)
+    for i, k in enumerate(cls.tolist()):
+        if k >= 0 and classes.filled[k] < int(hp["upcoming_fill"] * classes.seats[k]):
+            classes.filled[k] += 1
+            room[i] = True
+    who, prog, cls = who[room], prog[room], cls[room]
+    start, end = np.array(classes.start, dtype=np.int64)[cls], np.array(classes.end, dtype=np.int64)[cls]
+    for k, v in zip(
+        enrol, (who, prog, cls, np.full(len(who), current), start, end, np.zeros(len(who), bool))
+    ):
+        enrol[k].append(v)
+
     e = {k: np.concatenate(v) if v else np.empty(0, dtype=np.int64) for k, v in enrol.items()}
     rf = {k: np.concatenate(v) for k, v in refs.items()}
     order = np.lexsort((rf["worker"], rf["date"]))
     return History(
         enr_worker=e["worker"],
         enr_programme=e["programme"],
+        enr_class=e["class"],
         enr_year=e["year"],
         enr_start=e["start"],
         enr_end=e["end"],
@@ -243,17 +282,86 @@ def simulate(
     )
 
 
-def _programme_pools(programmes: Programmes) -> dict[int, Pools]:
+def _programme_pools(programmes: Programmes, open_to: np.ndarray) -> dict[int, Pools]:
+    """The courses a worker may choose (`open_to`), grouped for the search channels."""
     n_occ = len(occupation_distances())
     zero = np.zeros(len(programmes), dtype=np.int64)
+    none = np.full(len(programmes), -1)
     return {
         OCC_AREA: Pools(
-            programmes.occupation * places.N_AREAS + programmes.area, zero, n_occ * places.N_AREAS
+            np.where(open_to, programmes.occupation * places.N_AREAS + programmes.area, none),
+            zero,
+            n_occ * places.N_AREAS,
         ),
-        OCC_CITY: Pools(programmes.occupation, zero, n_occ),
-        AREA: Pools(programmes.area, zero, places.N_AREAS),
-        CITY: Pools(zero, zero, 1),
+        OCC_CITY: Pools(np.where(open_to, programmes.occupation, none), zero, n_occ),
+        AREA: Pools(np.where(open_to, programmes.area, none), zero, places.N_AREAS),
+        CITY: Pools(np.where(open_to, 0, none), zero, 1),
     }
+
+
+def _repeats(
+    tr: dict[str, np.ndarray], programmes: Programmes, who: np.ndarray, prog: np.ndarray
+) -> np.ndarray:
+    """Whether each worker already completed a training in the course's occupation and level (article 十六)."""
+    return (
+        (tr["occ"][who] == programmes.occupation[prog][:, None])
+        & (tr["level"][who] == programmes.level[prog][:, None])
+    ).any(axis=1)
+
+
+def _completed(rng: np.random.Generator, hp: dict, programmes: Programmes, prog: np.ndarray) -> np.ndarray:
+    comp_p = np.array(
+        [hp["completion"].get(programmes.mode[q], hp["completion"]["default"]) for q in prog.tolist()]
+    )
+    return rng.random(len(prog)) < comp_p
+
+
+def _record(
+    tr: dict[str, np.ndarray],
+    yi: int,
+    who: np.ndarray,
+    prog: np.ndarray,
+    end: np.ndarray,
+    programmes: Programmes,
+) -> None:
+    """A completed training on the workers' records for year `yi` (what later referrals see)."""
+    tr["occ"][who, yi] = programmes.occupation[prog]
+    tr["level"][who, yi] = programmes.level[prog]
+    tr["item"][who, yi] = programmes.item[prog]
+    tr["end"][who, yi] = end
+    tr["programme"][who, yi] = prog
+
+
+def _staff_courses(programmes: Programmes) -> dict[int, np.ndarray]:
+    """Each enterprise's courses for its own staff."""
+    out: dict[int, list[int]] = {}
+    for q in np.flatnonzero(programmes.staff & (programmes.enterprise >= 0)).tolist():
+        out.setdefault(int(programmes.enterprise[q]), []).append(q)
+    return {e: np.array(v) for e, v in out.items()}
+
+
+def _staff_course(
+    rng: np.random.Generator,
+    staff_of: dict[int, np.ndarray],
+    ent: np.ndarray,
+    occupation: np.ndarray,
+    programmes: Programmes,
+    year: int,
+) -> np.ndarray:
+    """For each referral, a staff course of its enterprise that runs in `year`, in the line's occupation
+    when there is one (-1: none)."""
+    out = np.full(len(ent), -1, dtype=np.int64)
+    running = runs_in(programmes, year)
+    for e, courses in staff_of.items():
+        courses = courses[running[courses]]
+        sel = np.flatnonzero(ent == e)
+        if not len(courses) or not len(sel):
+            continue
+        same = programmes.occupation[courses][None, :] == occupation[sel][:, None]
+        anyone = courses[(rng.random(len(sel)) * len(courses)).astype(np.int64)]
+        first_same = np.where(same.any(axis=1), courses[np.argmax(same, axis=1)], anyone)
+        out[sel] = first_same
+    return out
 
 
 def _intention(rng: np.random.Generator, intents: np.ndarray) -> np.ndarray:
@@ -268,11 +376,11 @@ def _choose_programmes(
     who: np.ndarray,
     area: np.ndarray,
     pools: dict[int, Pools],
-    intended_share: float,
+    hp: dict,
 ) -> np.ndarray:
-    """A programme near home, in one of the worker's intended occupations when the catalogue has one."""
+    """A course near home, in one of the worker's intended occupations when the catalogue has one."""
     occ = _intention(rng, prof.intent_occ[who])
-    intended = rng.random(len(who)) < intended_share
+    intended = rng.random(len(who)) < hp["enrol_intended"]
     opts = _Options(len(who))
     opts.add(intended, OCC_AREA, occ * places.N_AREAS + area)
     opts.add(intended, OCC_CITY, occ)

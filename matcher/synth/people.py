@@ -1,4 +1,4 @@
-"""The sample city's workers as the survey (摸底调查) of mid-2022 records them, before the 2019–2021 history.
+"""The sample city's workers as the survey (摸底调查) of today records them, with their past before the history years.
 
 `core()` draws, for the whole city at once, what an ID number encodes (birth date, sex, registration
 county) and where people live, so that ID numbers can be made unique and regenerated from the seed.
@@ -45,7 +45,8 @@ SKILL, QUALIFICATION, OPERATION = (
 )
 N_SPELLS = 3
 N_BASE_CERTS = 2 * N_SPELLS + 1
-HISTORY_END = parse_day("2018-12-31")
+HISTORY_END = parse_day(f"{int(params()['history_years'][0]) - 1}-12-31")
+"""The last day before the history years: past jobs and certificates are laid out up to it."""
 _NOT_YET = {
     Education.postgraduate: Education.bachelor,
     Education.bachelor: Education.junior_college,
@@ -207,6 +208,7 @@ class Profiles:
     groups: np.ndarray  # bit mask over GROUPS
     consent: np.ndarray
     names: list[str]
+    ethnicity: np.ndarray  # index into `ethnic_codes()`
     effect: np.ndarray  # latent worker effect on the hiring logit; never stored
 
     def has(self, group: PriorityGroup) -> np.ndarray:
@@ -292,7 +294,7 @@ def profiles(c: Core, lo: int, hi: int, seed: int, chunk: int) -> Profiles:
     since = survey - rng.exponential(st["registered_mean_days"], n).astype(np.int64)
     last_end = np.where(sp["count"] > 0, sp["end"][np.arange(n), np.maximum(sp["count"] - 1, 0)], -1)
     lag = (rng.random(n) * g["de_capacity_registration_days"]).astype(np.int64)
-    since = np.where(de_cap & (last_end > 0), last_end + lag, since)
+    since = np.where(de_cap & (last_end > 0), last_end + lag, np.maximum(since, last_end + 1))
     registered[reg] = np.maximum(since[reg], parse_day(st["registered_earliest"]))
     pension = (age >= 60) & (rng.random(n) < st["pension_share_60_plus"])
 
@@ -333,6 +335,7 @@ def profiles(c: Core, lo: int, hi: int, seed: int, chunk: int) -> Profiles:
         groups=groups,
         consent=consent,
         names=_names(rng, male),
+        ethnicity=_ethnicity(stream(seed, 10, chunk, 3), unit),
         effect=effect,
     )
 
@@ -365,7 +368,7 @@ def _spells(
     edu_ok: np.ndarray,
     mixes: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Up to three past jobs, laid backwards from 2019 and kept only after the working life began."""
+    """Up to three past jobs, laid backwards from the history years and kept only after the working life began."""
     n = len(age)
     count = categorical(
         rng,
@@ -471,7 +474,8 @@ def _certificates(
     area: np.ndarray,
     mixes: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Certificates held before 2019: skill levels and special-operation cards from past jobs, school ones."""
+    """Certificates held before the history years: skill levels and special-operation cards from past jobs,
+    school ones."""
     n = len(birth)
     table = jobs()
     occ_of_job = job_occupation()
@@ -668,6 +672,31 @@ def _groups(
         college & (age < g["graduate_unemployed_age"] + 1) & (status == UNEMPLOYED),
     )
     return out
+
+
+@cache
+def ethnic_codes() -> tuple[str, ...]:
+    """The GB/T 3304 codes the sample city draws: 汉族 first, then every group `[workers.ethnicity]` names."""
+    table = params()["workers"]["ethnicity"]
+    codes = sorted({c for shares_ in table.values() for c in shares_} - {"01"})
+    for c in codes:
+        if c not in ref.ethnic_groups():
+            raise ValueError(f"[workers.ethnicity] names {c!r}, which is not a GB/T 3304 code")
+    return ("01", *codes)
+
+
+def _ethnicity(rng: np.random.Generator, unit: np.ndarray) -> np.ndarray:
+    """Each worker's ethnic group, by the per-cent shares of their unit (汉族 takes the rest)."""
+    table = params()["workers"]["ethnicity"]
+    codes = ethnic_codes()
+    probs = []
+    for u in places.units():
+        row = table.get(u.code, table.get("*", {}))
+        minority = [float(row.get(c, 0.0)) / 100 for c in codes[1:]]
+        if sum(minority) >= 1:
+            raise ValueError(f"[workers.ethnicity] {u.code}: the minority shares add up to 100 % or more")
+        probs.append([1 - sum(minority), *minority])
+    return categorical(rng, np.array(probs), unit)
 
 
 def _names(rng: np.random.Generator, male: np.ndarray) -> list[str]:

@@ -1,8 +1,15 @@
-"""Training institutions and the counties' training catalogues (目录清单, article 十五) for 2019–2022."""
+"""Training institutions, their courses and the catalogue's classes (目录清单, article 十五).
+
+A *course* is what an institution teaches (occupation, mode, certificate, days, cost, class size); the
+catalogue lists its *classes*, each with its first and last day and its seats. Past classes are opened
+as the history's enrolments fill them (`Classes.fill`, `Classes.staff`); every course also has upcoming
+classes in the open year, after today (`schedule_upcoming`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 
@@ -21,7 +28,7 @@ from matcher.synth.params import (
     sectors,
     special_items,
 )
-from matcher.synth.sampling import allocate, stream, to_dates, top_k
+from matcher.synth.sampling import allocate, day_of, stream, to_dates, top_k
 
 KINDS = ("技工院校", "职业院校", "社会培训机构", "企业培训中心")
 _KIND_SUFFIX = {"技工院校": "技工学校", "职业院校": "职业技术学校", "社会培训机构": "职业培训学校"}
@@ -73,50 +80,169 @@ class Programmes:
     enterprise: np.ndarray  # -1: none
     code: list[str]
     name: list[str]
+    since: np.ndarray  # day ordinal from which its occupation exists (0: always)
+    staff: np.ndarray  # a class an employer runs for its own staff
 
     def __len__(self) -> int:
         return len(self.institution)
 
-    def rows(self) -> list[dict]:
+    @property
+    def calendar_days(self) -> np.ndarray:
+        """Calendar days a class lasts: training five days a week."""
+        return np.ceil(self.days * 7 / 5).astype(np.int64)
+
+
+@dataclass
+class Classes:
+    """The catalogue's classes of every course, in the order they were opened (ids are positions + 1)."""
+
+    course: list[int] = field(default_factory=list)
+    year: list[int] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    seats: list[int] = field(default_factory=list)
+    filled: list[int] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    open_class: dict[tuple[int, int], int] = field(default_factory=dict)
+    """The class of (course, year) that open enrolments are filling."""
+
+    def __len__(self) -> int:
+        return len(self.course)
+
+    def _open(self, programmes: Programmes, course: int, year: int, start: int) -> int:
+        k = len(self.course)
+        n = sum(1 for c, y in zip(self.course, self.year) if c == course and y == year) + 1
+        self.course.append(course)
+        self.year.append(year)
+        self.start.append(start)
+        self.end.append(start + int(programmes.calendar_days[course]) - 1)
+        self.seats.append(int(programmes.seats[course]))
+        self.filled.append(0)
+        self.code.append(f"{programmes.code[course]}-{year}{n:02d}")
+        return k
+
+    def fill(
+        self, rng: np.random.Generator, programmes: Programmes, course: np.ndarray, year: int
+    ) -> np.ndarray:
+        """The class each open enrolment of `year` joins: the course's class being filled, else a new one."""
+        out = np.full(len(course), -1, dtype=np.int64)
+        for c in np.unique(course).tolist():
+            members = np.flatnonzero(course == c)
+            pos = 0
+            while pos < len(members):
+                k = self.open_class.get((c, year))
+                if k is None or self.filled[k] >= self.seats[k]:
+                    lo, hi = class_window(programmes, c, year)
+                    k = self._open(programmes, c, year, lo + int(rng.random() * (hi - lo + 1)))
+                    self.open_class[(c, year)] = k
+                take = min(self.seats[k] - self.filled[k], len(members) - pos)
+                out[members[pos : pos + take]] = k
+                self.filled[k] += take
+                pos += take
+        return out
+
+    def staff(
+        self,
+        rng: np.random.Generator,
+        programmes: Programmes,
+        course: np.ndarray,
+        hired_on: np.ndarray,
+        year: int,
+        delay: tuple[int, int],
+    ) -> np.ndarray:
+        """Classes for hires trained by their employer: in hiring order, each class starting after its last
+        trainee's hire and ending within the year (-1: no class fits)."""
+        out = np.full(len(course), -1, dtype=np.int64)
+        last_day = day_of(year, "12-31")
+        for c in np.unique(course).tolist():
+            members = np.flatnonzero(course == c)
+            members = members[np.argsort(hired_on[members], kind="stable")]
+            seats = int(programmes.seats[c])
+            first = max(int(programmes.since[c]), day_of(year, "01-01"))
+            for pos in range(0, len(members), seats):
+                group = members[pos : pos + seats]
+                start = max(
+                    int(hired_on[group].max()) + delay[0] + int(rng.random() * (delay[1] - delay[0] + 1)),
+                    first,
+                )
+                if start + int(programmes.calendar_days[c]) - 1 > last_day:
+                    break
+                k = self._open(programmes, c, year, start)
+                self.filled[k] = len(group)
+                out[group] = k
+        return out
+
+    def rows(self, programmes: Programmes, lo: int, hi: int) -> list[dict]:
+        """The ProgrammeRow of each class lo … hi-1: its course's catalogue entry with its own days and seats."""
         us = places.units()
         codes = job_codes()
         items = special_items()
-        first, last = (to_dates(np.array([parse_day(d)]))[0] for d in params()["programmes"]["valid"])
-        return [
-            {
-                "id": i + 1,
-                "code": self.code[i],
-                "institution_id": inst + 1,
-                "name": self.name[i],
-                "mode": self.mode[i],
-                "occupation_code": codes[occ],
-                "target_level": lvl or None,
-                "certificate": self.certificate[i],
-                "special_operation": items[it] if it >= 0 else None,
-                "days": d,
-                "cost_per_person": c,
-                "catalogue_subsidy": sub,
-                "seats": st,
-                "region": us[u].code,
-                "start_date": first,
-                "end_date": last,
-                "enterprise_id": e + 1 if e >= 0 else None,
-            }
-            for i, (inst, occ, lvl, it, d, c, sub, st, u, e) in enumerate(
-                zip(
-                    self.institution.tolist(),
-                    self.occupation.tolist(),
-                    self.level.tolist(),
-                    self.item.tolist(),
-                    self.days.tolist(),
-                    self.cost.tolist(),
-                    self.subsidy.tolist(),
-                    self.seats.tolist(),
-                    self.unit.tolist(),
-                    self.enterprise.tolist(),
-                )
+        starts, ends = to_dates(np.array(self.start[lo:hi])), to_dates(np.array(self.end[lo:hi]))
+        out = []
+        for i in range(lo, hi):
+            q = self.course[i]
+            it, e, lvl = int(programmes.item[q]), int(programmes.enterprise[q]), int(programmes.level[q])
+            n = int(self.code[i][-2:])
+            out.append(
+                {
+                    "id": i + 1,
+                    "code": self.code[i],
+                    "institution_id": int(programmes.institution[q]) + 1,
+                    "name": f"{programmes.name[q][:88]}（{self.year[i]}年第{n}期）",
+                    "mode": programmes.mode[q],
+                    "occupation_code": codes[programmes.occupation[q]],
+                    "target_level": lvl or None,
+                    "certificate": programmes.certificate[q],
+                    "special_operation": items[it] if it >= 0 else None,
+                    "days": int(programmes.days[q]),
+                    "cost_per_person": int(programmes.cost[q]),
+                    "catalogue_subsidy": int(programmes.subsidy[q]),
+                    "seats": self.seats[i],
+                    "region": us[programmes.unit[q]].code,
+                    "start_date": starts[i - lo],
+                    "end_date": ends[i - lo],
+                    "enterprise_id": e + 1 if e >= 0 else None,
+                }
             )
-        ]
+        return out
+
+
+def class_window(programmes: Programmes, course: int, year: int) -> tuple[int, int]:
+    """First and last start day of a past class of `course` in `year` (empty when last < first)."""
+    lo, hi = (day_of(year, d) for d in params()["history"]["class_window"])
+    return max(lo, int(programmes.since[course])), hi - int(programmes.calendar_days[course])
+
+
+def runs_in(programmes: Programmes, year: int) -> np.ndarray:
+    """Which courses can hold a past class in `year` (their occupation existed in time)."""
+    return np.array(
+        [
+            class_window(programmes, q, year)[0] <= class_window(programmes, q, year)[1]
+            for q in range(len(programmes))
+        ],
+        dtype=bool,
+    )
+
+
+def schedule_upcoming(programmes: Programmes, seed: int) -> Classes:
+    """The catalogue's upcoming classes: each course's classes of the open year, starting after today."""
+    p = params()
+    rng = stream(seed, 7)
+    today = parse_day(p["survey_date"])
+    last = day_of(int(p["current_year"]), "12-31")
+    out = Classes()
+    for q in range(len(programmes)):
+        lo = max(today + 1, int(programmes.since[q]))
+        hi = last - int(programmes.calendar_days[q]) + 1
+        if hi < lo:
+            continue
+        starts = sorted(
+            lo + int(rng.random() * (hi - lo + 1)) for _ in range(int(p["programmes"]["upcoming_classes"]))
+        )
+        for start in starts:
+            k = out._open(programmes, q, int(p["current_year"]), start)
+            out.open_class.setdefault((q, int(p["current_year"])), k)
+    return out
 
 
 def _pick(rng: np.random.Generator, pairs: list[list]) -> int:
@@ -185,7 +311,26 @@ def build_programmes(employers: Employers, inst: Institutions, seed: int) -> Pro
     weights = np.array([params()["institutions"]["programme_weight"][k] for k in inst.kind])
     per_inst = allocate(int(params()["scale"]["programmes"]), weights)
 
+    since = job_since()
+    exists = since <= day_of(int(params()["current_year"]), "12-31")  # a course needs its occupation in time
+    order_lines = order_lines[exists[lines.job[order_lines]]]
+    staff_modes = set(pp["staff_modes"])
+    local = np.flatnonzero((lines.area != places.OUTBOUND) & exists[lines.job])
     rec: dict[str, list] = {k: [] for k in ("inst", "job", "mode", "cert", "level", "item", "ent", "name")}
+
+    def add(i: int, mode: str, job: int, ent: int) -> None:
+        cert, level, item = _certificate(rng, mode, table[job], pp)
+        rec["inst"].append(i)
+        rec["job"].append(job)
+        rec["mode"].append(mode)
+        rec["cert"].append(cert)
+        rec["level"].append(level)
+        rec["item"].append(item_index[item] if item else -1)
+        rec["ent"].append(ent)
+        rec["name"].append(
+            _name(mode, cert, level, item, table[job], employers.name[ent] if mode == "order_based" else None)
+        )
+
     for i, n in enumerate(per_inst.tolist()):
         area = us[inst.unit[i]].area
         modes = pp["modes"][inst.kind[i]]
@@ -214,27 +359,17 @@ def build_programmes(employers: Employers, inst: Institutions, seed: int) -> Pro
                     )
                 else:
                     w = mix[area] * urgent
+                w = w * exists
                 if mode == "on_job_safety" and (w * has_cert).sum() > 0:
                     w = w * has_cert
                 job = int(rng.choice(len(table), p=w / w.sum()))
-            cert, level, item = _certificate(rng, mode, table[job], pp)
-            rec["inst"].append(i)
-            rec["job"].append(job)
-            rec["mode"].append(mode)
-            rec["cert"].append(cert)
-            rec["level"].append(level)
-            rec["item"].append(item_index[item] if item else -1)
-            rec["ent"].append(ent)
-            rec["name"].append(
-                _name(
-                    mode,
-                    cert,
-                    level,
-                    item,
-                    table[job],
-                    employers.name[ent] if mode == "order_based" else None,
-                )
-            )
+                if mode in staff_modes and ent < 0:
+                    ent = _staff_employer(rng, employers, local, job, area, pp["staff_line_weight"])
+                    if ent < 0:
+                        mode = "self_selected"
+            add(i, mode, job, ent)
+    for i, job in _coverage(employers, inst, rec, exists, int(pp["coverage_top"])):
+        add(i, "project_based", job, -1)
 
     n = len(rec["inst"])
     inst_idx = np.array(rec["inst"])
@@ -271,7 +406,62 @@ def build_programmes(employers: Employers, inst: Institutions, seed: int) -> Pro
         enterprise=np.array(rec["ent"]),
         code=[f"QJML{i + 1:04d}" for i in range(n)],
         name=rec["name"],
+        since=since[np.array(rec["job"])],
+        staff=np.array(
+            [m in staff_modes or inst.kind[i] == "企业培训中心" for m, i in zip(rec["mode"], rec["inst"])]
+        ),
     )
+
+
+@cache
+def job_since() -> np.ndarray:
+    """For each job row, the day its occupation was announced (0 for one older than 2019)."""
+    out = []
+    for j in jobs():
+        day = ref.occupation_exists_since(j.code)
+        out.append(day.toordinal() if day else 0)
+    return np.array(out, dtype=np.int64)
+
+
+def _staff_employer(
+    rng: np.random.Generator, employers: Employers, local: np.ndarray, job: int, area: int, weights: dict
+) -> int:
+    """An enterprise in Qujing that posts `job` (near the institution most often), or -1 when none does."""
+    same = local[employers.lines.job[local] == job]
+    if not len(same):
+        return -1
+    w = np.where(employers.lines.area[same] == area, weights["same_area"], weights["other"])
+    w = w * employers.lines.headcount[same]
+    return int(employers.lines.enterprise[same[rng.choice(len(same), p=w / w.sum())]])
+
+
+def _coverage(
+    employers: Employers, inst: Institutions, rec: dict[str, list], exists: np.ndarray, top: int
+) -> list[tuple[int, int]]:
+    """Courses the catalogue adds so that each county's most demanded open-ledger jobs can be trained for
+    in the county: (institution, job) for each of the `top` jobs by headcount with no open course there."""
+    lines = employers.lines
+    us = places.units()
+    current = lines.year == int(params()["current_year"])
+    taught = {
+        (us[inst.unit[i]].area, j)
+        for i, j, m in zip(rec["inst"], rec["job"], rec["mode"])
+        if m not in params()["programmes"]["staff_modes"] and inst.enterprise[i] < 0
+    }
+    out = []
+    for area in range(places.N_AREAS - 1):
+        schools = [
+            i for i in range(len(inst.kind)) if inst.enterprise[i] < 0 and us[inst.unit[i]].area == area
+        ]
+        if not schools:
+            continue
+        here = current & (lines.area == area) & exists[lines.job]
+        demand = np.bincount(lines.job[here], weights=lines.headcount[here], minlength=len(jobs()))
+        for rank, job in enumerate(np.argsort(-demand, kind="stable")[:top].tolist()):
+            if demand[job] > 0 and (area, job) not in taught:
+                out.append((schools[rank % len(schools)], job))
+                taught.add((area, job))
+    return out
 
 
 def _certificate(rng: np.random.Generator, mode: str, job: Job, pp: dict) -> tuple[str, int, str | None]:
