@@ -80,12 +80,17 @@ def client(url: str) -> TestClient:
     return TestClient(create_app(url))
 
 
+def free_port() -> int:
+    """A loopback port free at the moment of asking."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @contextmanager
 def served(url: str) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, for tests that need real concurrency."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -120,7 +120,7 @@ def create_worker(
         values = worker_values(body)
         if session.scalar(select(WorkerRow.id).where(WorkerRow.id_hash == values["id_hash"])):
             raise HTTPException(
-                status.HTTP_409_CONFLICT, "a worker with this ID number is registered already"
+                status.HTTP_409_CONFLICT, "id_number：此身份证号的人员已登记；请查询并修改已有记录"
             )
         row = WorkerRow(**values)
         session.add(row)
