@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from matcher import labour
 from matcher import reference as ref
 from matcher.ids import hash_id_number, mask_id_number, parse_credit_code, parse_id_number
 from matcher.text import MULTILINE, clean_text
@@ -275,7 +276,9 @@ class DemandLine(Strict):
             raise ValueError(f"wage_max {self.wage_max} is below wage_min {self.wage_min}")
         if self.end_date < self.start_date:
             raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
-        reasons = discrimination_reasons(f"{self.title} {self.description}")
+        text = f"{self.title} {self.description}"
+        hazards = labour.hazards_of(self.occupation_code, text, self.required_certificates)
+        reasons = discrimination_reasons(labour.strip_required_restrictions(text, hazards))
         if reasons:
             raise ValueError("the line states an unlawful restriction and is refused: " + "; ".join(reasons))
         return self
