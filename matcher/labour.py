@@ -363,6 +363,8 @@ def assess(
     sex: str, birth_date: date, on: date, hazards: Hazard, occupation_code: str | None = None
 ) -> Verdict:
     """May a person of this sex and birth date do work (or take a class) with these hazards starting `on`?"""
+    if sex not in ("M", "F"):
+        raise ValueError(f"sex must be 'M' or 'F', got {sex!r}")
     p = pack()
     age = months_of_age(birth_date, on)
     cadre = cadre_post(occupation_code)

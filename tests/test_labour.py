@@ -316,3 +316,10 @@ def test_men_only_is_still_refused_on_other_work():
     # restricting mine work to women, or preferring women, is never what the law requires
     with pytest.raises(ValidationError, match="第二十七条"):
         DemandLine(**{**LINE, "description": "井下采煤，女性优先"})
+
+
+def test_heavy_load_words_and_unknown_sex():
+    assert hazards_of(PACKAGING, "仓库扛包，每袋50公斤") == Hazard.HEAVY_LOAD
+    assert hazards_of(PACKAGING, "产品搬运上架") == Hazard(0)
+    with pytest.raises(ValueError, match="sex"):
+        assess("X", date(1990, 1, 1), ON, Hazard(0))
