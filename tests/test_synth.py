@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select, text
 
+from matcher import calendar, labour
 from matcher import reference as ref
 from matcher.domain import (
     DemandLine,
@@ -46,7 +47,8 @@ from matcher.synth.params import jobs, params
 from matcher.synth.places import partner_cities
 
 N = 3_000
-SEED = 7
+SEED = 9
+TODAY = "2021-03-31"
 TABLES = (
     "enterprises",
     "demand_lines",
@@ -87,10 +89,11 @@ def test_counts_are_in_the_expected_ranges(city):
     url, counts = city
     assert counts["workers"] == N
     assert counts["institutions"] == 60
-    assert counts["programmes"] == 300
+    courses = _rows(url, "select count(distinct substr(code, 1, 8)) from programmes")[0][0]
+    assert 300 <= courses <= 360  # 300 courses and those added for the counties' most demanded jobs
     assert counts["enterprises"] == 150  # 3,000 at 60,000 workers, scaled
     assert counts["demand_lines"] == 3 * 75 + 175  # 1,500 per closed year and 3,500 open, scaled
-    assert 0.08 * 3 * N <= counts["enrolments"] <= 0.10 * 3 * N
+    assert 0.08 * 3 * N <= counts["enrolments"] <= 0.13 * 3 * N
     assert 4 * 3 * 0.35 * N <= counts["placements"] <= 8 * 3 * 0.35 * N
     assert counts["synth_truth"] == counts["placements"]
     for name in TABLES:
@@ -162,6 +165,7 @@ def _worker_profile(row: WorkerRow, number: str) -> WorkerProfile:
         hukou_region=row.hukou_region,
         hukou_type=row.hukou_type,
         residence_region=row.residence_region,
+        ethnicity=row.ethnicity,
         education=row.education,
         employment_status=row.employment_status,
         registered_unemployed_since=row.registered_unemployed_since,
@@ -303,8 +307,9 @@ def test_referrals_fall_in_their_lines_year_and_window(city):
     )
     assert minors[0][0] == 0
     years = {r[0] for r in _rows(url, "select distinct substr(referred_on, 1, 4) from placements")}
-    assert years == {"2019", "2020", "2021"}
-    assert _rows(url, "select min(start_date) from demand_lines where status = 'open'")[0][0] >= "2022-01-01"
+    assert years == {"2018", "2019", "2020"}
+    assert _rows(url, "select min(start_date) from demand_lines where status = 'open'")[0][0] >= "2021-01-01"
+    assert _rows(url, "select min(end_date) from demand_lines where status = 'open'")[0][0] >= TODAY
 
 
 def test_no_referral_to_a_region_the_worker_would_never_accept(city):
@@ -348,7 +353,7 @@ def test_completed_trainings_are_on_the_worker_record(city):
         certs = json.loads(certs) if isinstance(certs, str) else certs
         prior = json.loads(prior) if isinstance(prior, str) else prior
         assert any(c["issued_on"] == end for c in certs)
-        assert any(t["occupation_code"] == occ and t["project_id"] == f"{code}-{end[:4]}" for t in prior)
+        assert any(t["occupation_code"] == occ and t["project_id"] == code for t in prior)
 
 
 def test_demand_lines_state_no_unlawful_restriction(city):
@@ -409,7 +414,7 @@ def test_priority_groups_have_their_shares(city):
                 coal_county[county in ("530325", "530381", "530323")] += 1
     assert abs(groups["poverty_registered"] / N - 0.08) < 0.015
     assert abs(groups["dibao"] / N - 0.04) < 0.015
-    young = _rows(url, "select count(*) from workers where birth_date > '1997-06-30'")[0][0]
+    young = _rows(url, "select count(*) from workers where birth_date > '1996-03-31'")[0][0]
     assert 0 < groups["two_after"] / young < 0.06
     assert coal_county[True] > coal_county[False]
     consent = _rows(
@@ -472,5 +477,223 @@ def test_enrolment_dates_fit_the_year(city):
     for start, end, completed, cert in rows:
         assert start[:4] == end[:4] and start <= end
         assert (cert == end) if completed else cert is None
-    assert 0.75 < sum(r[2] for r in rows) / len(rows) < 0.95
-    assert date.fromisoformat(max(r[1] for r in rows)) <= date(2021, 10, 31)
+        assert end < TODAY or (start > TODAY and not completed)
+    past = [r for r in rows if r[0] < TODAY]
+    assert 0.75 < sum(r[2] for r in past) / len(past) < 0.95
+    assert date.fromisoformat(max(r[1] for r in past)) <= date(2020, 12, 31)
+
+
+# --- the law, the day the city stands on, and the catalogue's classes -----------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_one(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = _url(tmp_path_factory.mktemp("city1") / "city.db")
+    build_city(N, 1, url, progress=False)
+    return url
+
+
+@pytest.fixture(params=["seed 9", "seed 1"])
+def any_city(request: pytest.FixtureRequest, city, seed_one) -> str:
+    return city[0] if request.param == "seed 9" else seed_one
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _ordinals(texts: list[str]) -> np.ndarray:
+    return np.array([date.fromisoformat(t).toordinal() for t in texts], dtype=np.int64)
+
+
+def _barred(
+    sex: list[str], birth: list[str], on: list[str], hazards: list[int], codes: list[str]
+) -> np.ndarray:
+    return labour.barred(
+        np.array(sex),
+        _ordinals(birth),
+        _ordinals(on),
+        np.array(hazards, dtype=np.int64),
+        np.array([labour.cadre_post(c) for c in codes], dtype=bool),
+    )
+
+
+def test_today_is_written_as_a_store_fact_and_replaced_with_the_city(city, tmp_path):
+    url, _ = city
+    assert _rows(url, "select key, value from store_facts") == [("today", TODAY)]
+    assert calendar.today(url) == date.fromisoformat(TODAY)
+    again = _url(tmp_path / "again.db")
+    build_city(200, 1, again, progress=False)
+    build_city(200, 2, again, progress=False, replace=True)
+    assert _rows(again, "select key, value from store_facts") == [("today", TODAY)]
+
+
+def test_no_record_is_dated_after_today(any_city):
+    url = any_city
+    assert _rows(url, "select max(registered_unemployed_since) from workers")[0][0] <= TODAY
+    assert _rows(url, "select max(referred_on) from placements")[0][0] < TODAY
+    assert (
+        _rows(
+            url,
+            "select count(*) from enrolments where start_date <= ? and end_date >= ?".replace(
+                "?", f"'{TODAY}'"
+            ),
+        )[0][0]
+        == 0
+    )
+    assert (
+        _rows(url, "select count(*) from enrolments where completed and end_date > '" + TODAY + "'")[0][0]
+        == 0
+    )
+    for certs, spells, trainings, status, since in _rows(
+        url,
+        "select certificates, work_history, subsidised_trainings, employment_status, registered_unemployed_since "
+        "from workers",
+    ):
+        assert all(c["issued_on"] <= TODAY for c in _json(certs))
+        assert all(s["start"] <= TODAY and (s["end"] is None or s["end"] <= TODAY) for s in _json(spells))
+        assert all(t["year"] < 2021 for t in _json(trainings))
+        assert since is None or status == "unemployed"
+
+
+def test_certificates_follow_their_holder_and_their_occupation(any_city):
+    rows = _rows(any_city, "select birth_date, certificates from workers")
+    held = 0
+    for birth, certs in rows:
+        born = date.fromisoformat(birth)
+        for c in _json(certs):
+            held += 1
+            issued = date.fromisoformat(c["issued_on"])
+            age = labour.months_of_age(born, issued)
+            assert age >= (18 if c["kind"] == "special_operation" else 16) * 12, (birth, c)
+            since = ref.occupation_exists_since(c["occupation_code"]) if c["occupation_code"] else None
+            assert since is None or issued >= since, c
+    assert held > len(rows) / 3
+
+
+def _spells(url: str) -> tuple[list, list, list, list, list]:
+    sex, birth, on, codes = [], [], [], []
+    for s, b, spells in _rows(url, "select sex, birth_date, work_history from workers"):
+        for spell in _json(spells):
+            for day in (spell["start"], spell["end"] or TODAY):
+                sex.append(s)
+                birth.append(b)
+                on.append(day)
+                codes.append(spell["occupation_code"])
+    return sex, birth, on, [int(labour.hazards_of(c)) for c in codes], codes
+
+
+def test_no_work_spell_the_labour_law_bars(any_city):
+    sex, birth, on, hazards, codes = _spells(any_city)
+    assert len(codes) > N
+    assert not _barred(sex, birth, on, hazards, codes).any()
+    women_barred = int(labour.pack().women_barred)
+    underground = [s for s, h in zip(sex, hazards) if h & int(labour.Hazard.UNDERGROUND)]
+    assert underground and "F" not in underground
+    assert not any(s == "F" and h & women_barred for s, h in zip(sex, hazards))
+
+
+def test_no_referral_or_hire_the_labour_law_bars(any_city):
+    rows = _rows(
+        any_city,
+        "select w.sex, w.birth_date, p.referred_on, d.occupation_code, d.title, d.description, "
+        "d.required_certificates from placements p join workers w on w.id = p.worker_id "
+        "join demand_lines d on d.id = p.demand_line_id",
+    )
+    hazards = [int(labour.hazards_of(r[3], f"{r[4]} {r[5]}", _json(r[6]))) for r in rows]
+    refused = _barred(
+        [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], hazards, [r[3] for r in rows]
+    )
+    assert not refused.any()
+    underground = [r[0] for r, h in zip(rows, hazards) if h & int(labour.Hazard.UNDERGROUND)]
+    assert underground and set(underground) == {"M"}
+
+
+def test_no_enrolment_the_labour_law_bars(any_city):
+    rows = _rows(
+        any_city,
+        "select w.sex, w.birth_date, e.start_date, e.end_date, g.occupation_code, g.name, g.special_operation "
+        "from enrolments e join workers w on w.id = e.worker_id join programmes g on g.id = e.programme_id",
+    )
+    hazards = [int(labour.hazards_of(r[4], r[5], [r[6]] if r[6] else [])) for r in rows]
+    for k in (2, 3):
+        assert not _barred(
+            [r[0] for r in rows], [r[1] for r in rows], [r[k] for r in rows], hazards, [r[4] for r in rows]
+        ).any()
+
+
+def test_classes_hold_their_enrolments_within_their_seats(any_city):
+    url = any_city
+    bad = _rows(
+        url,
+        "select count(*) from enrolments e join programmes g on g.id = e.programme_id "
+        "where e.start_date != g.start_date or e.end_date != g.end_date",
+    )
+    assert bad[0][0] == 0
+    for days, start, end, seats, enrolled in _rows(
+        url,
+        "select g.days, g.start_date, g.end_date, g.seats, count(e.id) from programmes g "
+        "left join enrolments e on e.programme_id = g.id group by g.id",
+    ):
+        length = (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
+        assert length == -(-days * 7 // 5) and 0 <= enrolled <= seats
+        assert start > TODAY or enrolled > 0  # a past class was opened for its trainees
+    upcoming = _rows(url, f"select count(*), max(end_date) from programmes where start_date > '{TODAY}'")[0]
+    assert upcoming[0] >= 300 and upcoming[1] <= "2021-12-31"
+    assert _rows(url, f"select count(*) from enrolments where start_date > '{TODAY}'")[0][0] > 0
+    years = {r[0] for r in _rows(url, "select distinct substr(start_date, 1, 4) from programmes")}
+    assert years == {"2018", "2019", "2020", "2021"}
+
+
+def test_staff_classes_carry_their_employer_and_train_its_hires(any_city):
+    url = any_city
+    staff = "(g.mode in ('apprenticeship', 'pre_job', 'on_job_safety', 'job_transfer') or i.kind = '企业培训中心')"
+    rows = _rows(
+        url,
+        f"select g.enterprise_id from programmes g join institutions i on i.id = g.institution_id where {staff}",
+    )
+    assert rows and all(r[0] is not None for r in rows)
+    trained = _rows(
+        url,
+        "select e.worker_id, g.enterprise_id, e.start_date from enrolments e "
+        f"join programmes g on g.id = e.programme_id join institutions i on i.id = g.institution_id "
+        f"where {staff} and e.start_date < '{TODAY}'",
+    )
+    assert trained
+    for worker, enterprise, start in trained:
+        hires = _rows(
+            url,
+            "select count(*) from placements p join demand_lines d on d.id = p.demand_line_id "
+            f"where p.worker_id = {worker} and p.hired and d.enterprise_id = {enterprise} "
+            f"and p.referred_on < '{start}'",
+        )
+        assert hires[0][0] > 0
+
+
+def test_most_counties_can_train_for_their_open_ledger(any_city):
+    url = any_city
+    covered = 0
+    counties = [c.code for c in ref.qujing_counties()]
+    for county in counties:
+        wanted = _rows(
+            url,
+            "select occupation_code, sum(headcount) h from demand_lines where status = 'open' "
+            f"and work_region like '{county}%' group by 1 order by h desc limit 3",
+        )
+        taught = {
+            r[0]
+            for r in _rows(
+                url,
+                f"select occupation_code from programmes where start_date > '{TODAY}' and region like '{county[:6]}%'",
+            )
+        }
+        covered += all(occ in taught for occ, _ in wanted)
+    assert covered >= 6
+
+
+def test_ethnicity_follows_the_census(city):
+    url, _ = city
+    held = dict(_rows(url, "select ethnicity, count(*) from workers group by 1"))
+    assert set(held) <= set(ref.ethnic_groups())
+    assert 0.91 < held["01"] / N < 0.96
+    assert held["07"] > held.get("03", 0) > 0

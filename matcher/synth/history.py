@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.domain import Education, PriorityGroup
-from matcher.synth import places
+from matcher.synth import law, places
 from matcher.synth.employers import Employers
 from matcher.synth.outcome import Coefficients, Features, logits, sigmoid
-from matcher.synth.params import jobs, occupation_distances, params, parse_day
+from matcher.synth.params import jobs, occupation_distances, params, parse_day, special_items
 from matcher.synth.people import (
     EDUCATIONS,
     GROUP_BIT,
@@ -57,29 +57,43 @@ class History:
 
 
 class LinePools:
-    """The demand lines of each history year, grouped for the search channels."""
+    """The demand lines of each history year, grouped for the search channels, per legal class: a class's
+    pools hold only the lines the law opens to everyone in it (`matcher.synth.law`)."""
 
     def __init__(self, employers: Employers):
         ln = employers.lines
+        table = jobs()
+        items = special_items()
+        self.hazards = law.hazards(
+            [table[j].code for j in ln.job.tolist()],
+            [f"{t} {d}" for t, d in zip(ln.title, ln.description)],
+            [[items[k] for k in row if k >= 0] for row in ln.items.tolist()],
+        )
+        self.codes = np.array([table[j].code for j in ln.job.tolist()])
         self.n_occ = len(occupation_distances())
-        self.pools: dict[int, dict[int, Pools]] = {}
+        self.pools: dict[int, list[dict[int, Pools]]] = {}
         city = ln.area != places.OUTBOUND
+        allowed = law.open_to(self.hazards)
         for y in params()["history_years"]:
-            this = ln.year == y
-            none = np.full(len(ln), -1)
-            hc = ln.headcount
-            self.pools[int(y)] = {
-                OCC_AREA: Pools(
-                    np.where(this, ln.occupation * places.N_AREAS + ln.area, none),
-                    ln.end,
-                    self.n_occ * places.N_AREAS,
-                    hc,
-                ),
-                OCC_CITY: Pools(np.where(this & city, ln.occupation, none), ln.end, self.n_occ, hc),
-                AREA: Pools(np.where(this, ln.area, none), ln.end, places.N_AREAS, hc),
-                CITY: Pools(np.where(this & city, 0, none), ln.end, 1, hc),
-                ENTERPRISE: Pools(np.where(this, ln.enterprise, none), ln.end, len(employers), hc),
-            }
+            self.pools[int(y)] = []
+            for cls in range(law.N_CLASSES):
+                this = (ln.year == y) & allowed[cls]
+                none = np.full(len(ln), -1)
+                hc = ln.headcount
+                self.pools[int(y)].append(
+                    {
+                        OCC_AREA: Pools(
+                            np.where(this, ln.occupation * places.N_AREAS + ln.area, none),
+                            ln.end,
+                            self.n_occ * places.N_AREAS,
+                            hc,
+                        ),
+                        OCC_CITY: Pools(np.where(this & city, ln.occupation, none), ln.end, self.n_occ, hc),
+                        AREA: Pools(np.where(this, ln.area, none), ln.end, places.N_AREAS, hc),
+                        CITY: Pools(np.where(this & city, 0, none), ln.end, 1, hc),
+                        ENTERPRISE: Pools(np.where(this, ln.enterprise, none), ln.end, len(employers), hc),
+                    }
+                )
 
 
 class _Options:
@@ -99,13 +113,17 @@ class _Options:
         self.key[rows, cols] = key[rows] if np.ndim(key) else key
         self.filled[rows] += 1
 
-    def resolve(self, rng: np.random.Generator, pools: dict[int, Pools], after: np.ndarray) -> np.ndarray:
+    def resolve(
+        self, rng: np.random.Generator, pools: list[dict[int, Pools]], after: np.ndarray, cls: np.ndarray
+    ) -> np.ndarray:
+        """The first option of each request whose pool (of the request's legal class) has an item."""
         line = np.full(len(self.pool), -1, dtype=np.int64)
         for d in range(N_OPTIONS):
-            for pid, pool in pools.items():
-                sel = np.flatnonzero((line < 0) & (self.pool[:, d] == pid))
-                if len(sel):
-                    line[sel] = pool.draw(rng, self.key[sel, d], after[sel])
+            for c, by_id in enumerate(pools):
+                for pid, pool in by_id.items():
+                    sel = np.flatnonzero((line < 0) & (self.pool[:, d] == pid) & (cls == c))
+                    if len(sel):
+                        line[sel] = pool.draw(rng, self.key[sel, d], after[sel])
         return line
 
 
@@ -127,7 +145,16 @@ def simulate(
     coef = Coefficients.from_params()
     n = prof.hi - prof.lo
     birth = c.birth[prof.lo : prof.hi]
+    male = c.male[prof.lo : prof.hi]
     unit = c.unit[prof.lo : prof.hi]
+    retire = law.retirement_day(male, birth)
+    course_hazards = law.hazards(
+        [jobs()[j].code for j in programmes.job.tolist()],
+        programmes.name,
+        [[special_items()[k]] if k >= 0 else [] for k in programmes.item.tolist()],
+    )
+    course_open = law.open_to(course_hazards)
+    course_codes = np.array([jobs()[j].code for j in programmes.job.tolist()])
     us = places.units()
     area = np.array([u.area for u in us])[unit]
     years = [int(y) for y in p["history_years"]]
@@ -149,7 +176,9 @@ def simulate(
 
     for yi, year in enumerate(years):
         mid = day_of(year, "07-01")
-        of_age = (day_of(year, "01-01") - birth) / 365.25 >= 16  # the legal working age all year
+        # of the legal working age all year, and not past the retirement age before it ends
+        of_age = ((day_of(year, "01-01") - birth) / 365.25 >= 16) & (retire > day_of(year, "12-31"))
+        cls = law.legal_class(male, birth, day_of(year, "01-01"))
         # enrolments
         ew = hp["enrol_weight"]
         w = np.where(of_age & ~prof.pension, 1.0, 0.0)
@@ -161,18 +190,17 @@ def simulate(
         )
         w *= np.where((mid - birth) / 365.25 > 55, ew["over_55"], 1.0)
         who = top_k(rng, w, round(hp["enrol_share"] * n))
-        prog = _choose_programmes(
-            rng, prof, who, area[who], _programme_pools(programmes, public & runs_in(programmes, year)), hp
-        )
+        pools_y = _programme_pools(programmes, public & runs_in(programmes, year), course_open)
+        prog = _choose_programmes(rng, prof, who, area[who], pools_y, hp, cls[who])
         keep = (prog >= 0) & ~_repeats(tr, programmes, who, prog)
         who, prog = who[keep], prog[keep]
-        cls = classes.fill(rng, programmes, prog, year)
-        start, end = np.array(classes.start)[cls], np.array(classes.end)[cls]
+        k_cls = classes.fill(rng, programmes, prog, year)
+        start, end = np.array(classes.start)[k_cls], np.array(classes.end)[k_cls]
         done = _completed(rng, hp, programmes, prog)
         _record(tr, yi, who[done], prog[done], end[done], programmes)
         enr_ids = n_enrol + np.arange(len(who))
         n_enrol += len(who)
-        for k, v in zip(enrol, (who, prog, cls, np.full(len(who), year), start, end, done)):
+        for k, v in zip(enrol, (who, prog, k_cls, np.full(len(who), year), start, end, done)):
             enrol[k].append(v)
 
         # job seekers and their referrals
@@ -194,7 +222,7 @@ def simulate(
         r_slot = np.arange(drawn.sum()) - np.repeat(np.cumsum(drawn) - drawn, drawn)
         r_enr = np.where(r_slot < hp["trained_referrals"], np.repeat(trainee_enr, drawn), -1)
         line, after = _search(
-            rng, prof, r_worker, r_enr, enr_ids, prog, end, area, programmes, employers, pools, year, hp
+            rng, prof, r_worker, r_enr, enr_ids, prog, end, area, programmes, employers, pools, year, hp, cls
         )
         _, first = np.unique(
             np.where(line >= 0, r_worker * len(employers.lines) + line, -1 - np.arange(len(line))),
@@ -224,28 +252,34 @@ def simulate(
         pick = pick[~np.isin(r_worker[pick], who)]
         pick = pick[np.unique(r_worker[pick], return_index=True)[1]]
         pick = pick[~_repeats(tr, programmes, r_worker[pick], course[pick])]
-        cls = classes.staff(rng, programmes, course[pick], date[pick], year, tuple(hp["staff_delay_days"]))
-        pick, cls = pick[cls >= 0], cls[cls >= 0]
+        pick = pick[course_open[cls[r_worker[pick]], course[pick]]]
+        k_cls = classes.staff(rng, programmes, course[pick], date[pick], year, tuple(hp["staff_delay_days"]))
+        pick, k_cls = pick[k_cls >= 0], k_cls[k_cls >= 0]
         s_who, s_prog = r_worker[pick], course[pick]
-        s_end = np.array(classes.end, dtype=np.int64)[cls]
+        s_end = np.array(classes.end, dtype=np.int64)[k_cls]
         s_done = _completed(rng, hp, programmes, s_prog)
         _record(tr, yi, s_who[s_done], s_prog[s_done], s_end[s_done], programmes)
         n_enrol += len(pick)
-        s_start = np.array(classes.start, dtype=np.int64)[cls]
-        for k, v in zip(enrol, (s_who, s_prog, cls, np.full(len(pick), year), s_start, s_end, s_done)):
+        s_start = np.array(classes.start, dtype=np.int64)[k_cls]
+        for k, v in zip(enrol, (s_who, s_prog, k_cls, np.full(len(pick), year), s_start, s_end, s_done)):
             enrol[k].append(v)
 
     # enrolments made before today in the open year's upcoming classes
     current = int(p["current_year"])
     today = parse_day(p["survey_date"])
-    w = np.where(((today - birth) / 365.25 >= 16) & ~prof.pension, 1.0, 0.0)
+    w = np.where(
+        ((today - birth) / 365.25 >= 16) & ~prof.pension & (retire > day_of(current, "12-31")), 1.0, 0.0
+    )
     w *= np.where(prof.status == UNEMPLOYED, hp["enrol_weight"]["unemployed"], 1.0)
     w *= np.where(priority, hp["enrol_weight"]["priority"], 1.0)
     who = top_k(rng, w, round(hp["upcoming_enrol_share"] * n))
     upcoming = np.zeros(len(programmes), dtype=bool)
     for q, y in classes.open_class:
         upcoming[q] |= y == current
-    prog = _choose_programmes(rng, prof, who, area[who], _programme_pools(programmes, public & upcoming), hp)
+    pools_now = _programme_pools(programmes, public & upcoming, course_open)
+    prog = _choose_programmes(
+        rng, prof, who, area[who], pools_now, hp, law.legal_class(male, birth, today)[who]
+    )
     keep = (prog >= 0) & ~_repeats(tr, programmes, who, prog)
     who, prog = who[keep], prog[keep]
     cls = np.array([classes.open_class.get((q, current), -1) for q in prog.tolist()], dtype=np.int64)
@@ -263,6 +297,23 @@ def simulate(
 
     e = {k: np.concatenate(v) if v else np.empty(0, dtype=np.int64) for k, v in enrol.items()}
     rf = {k: np.concatenate(v) for k, v in refs.items()}
+    for when in (e["start"], e["end"]):
+        if law.barred(
+            male[e["worker"]],
+            birth[e["worker"]],
+            when,
+            course_hazards[e["programme"]],
+            course_codes[e["programme"]],
+        ).any():
+            raise AssertionError("an enrolment the labour law bars was drawn")
+    if law.barred(
+        male[rf["worker"]],
+        birth[rf["worker"]],
+        rf["date"],
+        pools.hazards[rf["line"]],
+        pools.codes[rf["line"]],
+    ).any():
+        raise AssertionError("a referral the labour law bars was drawn")
     order = np.lexsort((rf["worker"], rf["date"]))
     return History(
         enr_worker=e["worker"],
@@ -282,21 +333,29 @@ def simulate(
     )
 
 
-def _programme_pools(programmes: Programmes, open_to: np.ndarray) -> dict[int, Pools]:
-    """The courses a worker may choose (`open_to`), grouped for the search channels."""
+def _programme_pools(
+    programmes: Programmes, offered: np.ndarray, lawful: np.ndarray
+) -> list[dict[int, Pools]]:
+    """The courses on offer, grouped for the search channels, per legal class (`lawful`: N_CLASSES × courses)."""
     n_occ = len(occupation_distances())
     zero = np.zeros(len(programmes), dtype=np.int64)
     none = np.full(len(programmes), -1)
-    return {
-        OCC_AREA: Pools(
-            np.where(open_to, programmes.occupation * places.N_AREAS + programmes.area, none),
-            zero,
-            n_occ * places.N_AREAS,
-        ),
-        OCC_CITY: Pools(np.where(open_to, programmes.occupation, none), zero, n_occ),
-        AREA: Pools(np.where(open_to, programmes.area, none), zero, places.N_AREAS),
-        CITY: Pools(np.where(open_to, 0, none), zero, 1),
-    }
+    out = []
+    for cls in range(law.N_CLASSES):
+        ok = offered & lawful[cls]
+        out.append(
+            {
+                OCC_AREA: Pools(
+                    np.where(ok, programmes.occupation * places.N_AREAS + programmes.area, none),
+                    zero,
+                    n_occ * places.N_AREAS,
+                ),
+                OCC_CITY: Pools(np.where(ok, programmes.occupation, none), zero, n_occ),
+                AREA: Pools(np.where(ok, programmes.area, none), zero, places.N_AREAS),
+                CITY: Pools(np.where(ok, 0, none), zero, 1),
+            }
+        )
+    return out
 
 
 def _repeats(
@@ -375,8 +434,9 @@ def _choose_programmes(
     prof: Profiles,
     who: np.ndarray,
     area: np.ndarray,
-    pools: dict[int, Pools],
+    pools: list[dict[int, Pools]],
     hp: dict,
+    cls: np.ndarray,
 ) -> np.ndarray:
     """A course near home, in one of the worker's intended occupations when the catalogue has one."""
     occ = _intention(rng, prof.intent_occ[who])
@@ -387,7 +447,7 @@ def _choose_programmes(
     everyone = np.ones(len(who), dtype=bool)
     opts.add(everyone, AREA, area)
     opts.add(everyone, CITY, np.zeros(len(who), dtype=np.int64))
-    return opts.resolve(rng, pools, np.full(len(who), -1))
+    return opts.resolve(rng, pools, np.full(len(who), -1), cls)
 
 
 def _search(
@@ -404,6 +464,7 @@ def _search(
     pools: LinePools,
     year: int,
     hp: dict,
+    cls: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The line each referral goes to (-1: none found) and the day after which it may be made."""
     n = len(r_worker)
@@ -470,7 +531,7 @@ def _search(
     opts.add(away, AREA, np.full(n, outbound), out)
     opts.add(away, AREA, w_area)
     opts.add(away, CITY, zeros, city)
-    return opts.resolve(rng, pools.pools[year], after), after
+    return opts.resolve(rng, pools.pools[year], after, cls[r_worker]), after
 
 
 def _features(

@@ -14,9 +14,10 @@ import numpy as np
 
 from matcher import reference as ref
 from matcher.domain import CertificateType, Education, EmploymentStatus, PriorityGroup
-from matcher.synth import places
+from matcher.synth import law, places
 from matcher.synth.demand import job_mix_for_education
 from matcher.synth.params import (
+    job_codes,
     job_occupation,
     jobs,
     multiplier,
@@ -274,7 +275,12 @@ def profiles(c: Core, lo: int, hi: int, seed: int, chunk: int) -> Profiles:
     )
     mixes = job_mix_for_education()
 
-    sp = _spells(rng, w["history"], age, birth, education, status, unit, area, edu_ok, mixes)
+    retire = law.retirement_day(male, birth)
+    retired = (
+        retire <= survey
+    )  # past the statutory retirement age: neither employed nor registered unemployed
+    status[retired & np.isin(status, [EMPLOYED, UNEMPLOYED])] = NOT_IN_LABOUR_FORCE
+    sp = _spells(rng, w["history"], age, birth, male, education, status, unit, area, edu_ok, mixes)
     groups = np.zeros(n, dtype=np.int64)
     de_cap = _de_capacity(rng, g, age, unit, n)
     if de_cap.any():
@@ -285,7 +291,9 @@ def profiles(c: Core, lo: int, hi: int, seed: int, chunk: int) -> Profiles:
             size=int(de_cap.sum()),
             p=shares(list(dist.values()), "de_capacity_status"),
         )
-        _override_de_capacity(rng, sp, np.flatnonzero(de_cap), unit, g)
+        _override_de_capacity(rng, sp, np.flatnonzero(de_cap), unit, male, birth, g)
+        status[retired & np.isin(status, [EMPLOYED, UNEMPLOYED])] = NOT_IN_LABOUR_FORCE
+    _retire(rng, sp, retire, survey)
     job_occ = np.where(sp["job"] >= 0, occ_of_job[np.maximum(sp["job"], 0)], -1)
 
     registered = np.full(n, -1, dtype=np.int64)
@@ -299,6 +307,9 @@ def profiles(c: Core, lo: int, hi: int, seed: int, chunk: int) -> Profiles:
     pension = (age >= 60) & (rng.random(n) < st["pension_share_60_plus"])
 
     certs = _certificates(rng, w["history"], sp, birth, education, area, mixes)
+    # a certificate in an occupation announced after its issue day cannot exist
+    early = (certs["occ"] >= 0) & (certs["date"] < occupation_since()[np.maximum(certs["occ"], 0)])
+    certs["kind"][early] = -1
     intent = _intentions(rng, w["intentions"], sp, job_occ, area, edu_ok, mixes)
     outside, whole_city, cities = _regions(rng, w["intentions"], age, rural, sp)
     min_wage = _min_wage(rng, w["intentions"], education, age, outside)
@@ -361,6 +372,7 @@ def _spells(
     h: dict,
     age: np.ndarray,
     birth: np.ndarray,
+    male: np.ndarray,
     education: np.ndarray,
     status: np.ndarray,
     unit: np.ndarray,
@@ -419,13 +431,40 @@ def _spells(
         area[:, None],
     )
     job = np.full((n, N_SPELLS), -1, dtype=np.int64)
+    lawful = _lawful_mixes(mixes)
     for s in range(N_SPELLS):
         sel = np.flatnonzero(has[:, s])
+        cls = law.legal_class(male[sel], birth[sel], start[sel, s])
         job[sel, s] = categorical(
-            rng, mixes.reshape(-1, mixes.shape[2]), edu_ok[sel] * places.N_AREAS + spell_area[sel, s]
+            rng,
+            lawful.reshape(-1, lawful.shape[-1]),
+            (cls * 2 + edu_ok[sel]) * places.N_AREAS + spell_area[sel, s],
         )
     region = np.where(has, region, -1)
     return {"job": job, "region": region, "start": start, "end": end, "count": m, "career": career}
+
+
+def _lawful_mixes(mixes: np.ndarray) -> np.ndarray:
+    """The job mixes per legal class (class, education, area, job): only the jobs the law opens to the class."""
+    allowed = law.open_to(law.job_hazards())
+    out = mixes[None] * allowed[:, None, None, :]
+    total = out.sum(axis=-1, keepdims=True)
+    return np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+
+
+def _retire(rng: np.random.Generator, sp: dict[str, np.ndarray], retire: np.ndarray, today: int) -> None:
+    """End every job before its holder's retirement day; a job that would begin after it is dropped."""
+    for s in range(N_SPELLS):
+        has = sp["job"][:, s] >= 0
+        end = np.where(sp["end"][:, s] < 0, today, sp["end"][:, s])
+        late = has & (end >= retire)
+        new_end = retire - 1 - (rng.random(len(retire)) * 365).astype(np.int64)
+        keep = late & (new_end > sp["start"][:, s])
+        sp["end"][keep, s] = new_end[keep]
+        drop = late & ~keep
+        for k in ("job", "region", "start", "end"):
+            sp[k][drop, s] = -1
+    sp["count"] = (sp["job"] >= 0).sum(axis=1)
 
 
 def _de_capacity(rng: np.random.Generator, g: dict, age: np.ndarray, unit: np.ndarray, n: int) -> np.ndarray:
@@ -445,22 +484,33 @@ def _de_capacity(rng: np.random.Generator, g: dict, age: np.ndarray, unit: np.nd
 
 
 def _override_de_capacity(
-    rng: np.random.Generator, sp: dict[str, np.ndarray], who: np.ndarray, unit: np.ndarray, g: dict
+    rng: np.random.Generator,
+    sp: dict[str, np.ndarray],
+    who: np.ndarray,
+    unit: np.ndarray,
+    male: np.ndarray,
+    birth: np.ndarray,
+    g: dict,
 ) -> None:
-    """Give each laid-off worker one spell in a coal or smelting job of their county ending 2016–2018."""
+    """Give each laid-off worker one spell in a coal or smelting job of their county ending by 2017, in
+    work the law opens to them."""
     table = jobs()
     us = places.units()
+    allowed = law.open_to(law.job_hazards())
     first, last = (parse_day(d) for d in g["de_capacity_spell_end"])
     y_lo, y_hi = g["de_capacity_spell_years"]
+    in_sector = np.array([j.sector in g["de_capacity_sectors"] for j in table])
     for i in who.tolist():
-        w = np.array(
-            [j.local_weight(us[unit[i]].code) if j.sector in g["de_capacity_sectors"] else 0.0 for j in table]
-        )
         end = first + int(rng.random() * (last - first + 1))
         start = max(int(sp["career"][i]), end - int((y_lo + rng.random() * (y_hi - y_lo)) * 365.25))
+        start = min(start, end - 180)
+        lawful = allowed[law.legal_class(male[i : i + 1], birth[i : i + 1], np.array([start]))[0]]
+        w = np.array([j.local_weight(us[unit[i]].code) for j in table]) * in_sector * lawful
+        if w.sum() <= 0:  # none of the county's rows is open to this worker: the city's
+            w = np.array([j.weight for j in table]) * in_sector * lawful
         sp["job"][i] = [int(rng.choice(len(table), p=w / w.sum())), -1, -1]
+        sp["start"][i] = [start, -1, -1]
         sp["region"][i] = [unit[i], -1, -1]
-        sp["start"][i] = [min(start, end - 180), -1, -1]
         sp["end"][i] = [end, -1, -1]
         sp["count"][i] = 1
 
@@ -672,6 +722,16 @@ def _groups(
         college & (age < g["graduate_unemployed_age"] + 1) & (status == UNEMPLOYED),
     )
     return out
+
+
+@cache
+def occupation_since() -> np.ndarray:
+    """For each job-table occupation, the day it was announced (0 for one older than 2019)."""
+    out = []
+    for code in job_codes():
+        day = ref.occupation_exists_since(code)
+        out.append(day.toordinal() if day else 0)
+    return np.array(out, dtype=np.int64)
 
 
 @cache
