@@ -138,7 +138,7 @@ class Pack:
     occupations: dict[str, Hazard]
     occupation_basis: dict[tuple[str, Hazard], str]
     keywords: tuple[Keyword, ...]
-    special_operations: dict[str, Hazard]
+    special_operations: dict[str, tuple[Hazard, str]]
     minimum_age: int
     adult_age: int
     cadre_majors: frozenset[str]
@@ -242,7 +242,7 @@ def load(path: Path = PACK_PATH) -> Pack:
     for item, d in spec["special_operation_hazards"].items():
         if item not in ref.special_operations():
             raise LabourPackError(f"special_operation_hazards: {item!r} is not a special-operation item")
-        special[item] = _hazards(d["hazards"], f"special operation {item}")
+        special[item] = (_hazards(d["hazards"], f"special operation {item}"), d["basis"])
 
     params = spec["params"]
     for name in ("minimum_age", "adult_age"):
@@ -284,13 +284,22 @@ def _negated(text: str, start: int) -> bool:
     return any(n in clause for n in NEGATIONS)
 
 
+def _keyword_hits(text: str) -> list[tuple[Keyword, str]]:
+    """Each keyword rule the text meets, with the first word it says (negated words do not count)."""
+    hits = []
+    for k in pack().keywords:
+        t = k.exclude.sub("", text) if k.exclude else text
+        word = next((m.group() for m in k.pattern.finditer(t) if not _negated(t, m.start())), None)
+        if word is not None:
+            hits.append((k, word))
+    return hits
+
+
 def text_hazards(text: str) -> Hazard:
     """The categories a posting's or class's free text names (井下, 高处作业, 锅炉, 爆破 …)."""
     out = Hazard(0)
-    for k in pack().keywords:
-        t = k.exclude.sub("", text) if k.exclude else text
-        if any(not _negated(t, m.start()) for m in k.pattern.finditer(t)):
-            out |= k.hazards
+    for k, _ in _keyword_hits(text):
+        out |= k.hazards
     return out
 
 
@@ -299,8 +308,29 @@ def hazards_of(occupation_code: str, text: str = "", special_operations: Iterabl
     p = pack()
     out = p.occupations.get(occupation_code, Hazard(0)) | text_hazards(text)
     for item in special_operations:
-        out |= Hazard.SPECIAL_OPERATION | p.special_operations.get(item, Hazard(0))
+        out |= Hazard.SPECIAL_OPERATION | p.special_operations.get(item, (Hazard(0), ""))[0]
     return out
+
+
+def hazard_basis(
+    occupation_code: str, text: str = "", special_operations: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """Why a job or class falls in each of its hazard categories, in Chinese, for a counselor to read."""
+    p = pack()
+    out = []
+    for h in p.occupations.get(occupation_code, Hazard(0)):
+        name = ref.occupation(occupation_code).name
+        out.append(f"{p.labels[h]}：{name}，{p.occupation_basis[occupation_code, h]}")
+    for k, word in _keyword_hits(text):
+        out.append(f"{'、'.join(p.labels[h] for h in k.hazards)}：岗位写明“{word}”，{k.basis}")
+    for item in special_operations:
+        hazards, basis = p.special_operations.get(item, (Hazard(0), ""))
+        op = ref.special_operations()[item].name
+        why = f"{p.labels[Hazard.SPECIAL_OPERATION]}：须持特种作业操作证（{item} {op}）"
+        if hazards:
+            why += f"；{'、'.join(p.labels[h] for h in hazards)}：{basis}"
+        out.append(why)
+    return tuple(out)
 
 
 def required_restrictions(hazards: Hazard) -> frozenset[str]:

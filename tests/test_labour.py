@@ -323,3 +323,11 @@ def test_heavy_load_words_and_unknown_sex():
     assert hazards_of(PACKAGING, "产品搬运上架") == Hazard(0)
     with pytest.raises(ValueError, match="sex"):
         assess("X", date(1990, 1, 1), ON, Hazard(0))
+
+
+def test_hazard_basis_says_why():
+    basis = labour.hazard_basis("6-31-01-03", "井下电工", ["5.1"])
+    assert basis[0].startswith("矿山井下作业：岗位写明“井下”")
+    assert basis[1] == "特种作业：须持特种作业操作证（5.1 煤矿井下电气作业）；矿山井下作业：煤矿井下电气作业"
+    assert labour.hazard_basis("6-28-01-11")[0].startswith("锅炉司炉：锅炉操作工，")
+    assert labour.hazard_basis(CASHIER, "超市收银") == ()
