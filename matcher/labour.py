@@ -369,16 +369,18 @@ def _group(sex: str, cadre: bool) -> RetirementGroup:
     return next(g for g in pack().groups if g.sex == sex and g.posts in ("any", post))
 
 
-def _delay_months(g: RetirementGroup, birth_year: int, birth_month: int) -> int:
+def _retirement_months(sex: str, cadre: bool, year: Any, month: Any) -> Any:
+    """Retirement age in months for birth years and months (ints or arrays), the 2024 rise included."""
+    g = _group(sex, cadre)
     start = pack().reform_start
-    k = (birth_year - (start.year - g.base)) * 12 + birth_month - start.month
-    return 0 if k < 0 else min((g.final - g.base) * 12, k // g.birth_months_per_step + 1)
+    k = (year - (start.year - g.base)) * 12 + month - start.month
+    delay = np.where(k < 0, 0, np.minimum((g.final - g.base) * 12, k // g.birth_months_per_step + 1))
+    return g.base * 12 + delay
 
 
 def retirement_age_months(sex: str, birth_date: date, cadre: bool) -> int:
     """The statutory retirement age in months, with the gradual rise decided on 2024-09-13."""
-    g = _group(sex, cadre)
-    return g.base * 12 + _delay_months(g, birth_date.year, birth_date.month)
+    return int(_retirement_months(sex, cadre, birth_date.year, birth_date.month))
 
 
 def _age_words(months: int) -> str:
@@ -447,14 +449,6 @@ def _key(ordinals: np.ndarray) -> np.ndarray:
     b is X months old exactly from key ``b + 32 * X`` on (the next month's 1st when the day is missing)."""
     y, m, d = _ymd(np.asarray(ordinals, dtype=np.int64))
     return (y * 12 + m - 1) * 32 + d
-
-
-def _retirement_months(sex: str, cadre: bool, y: np.ndarray, m: np.ndarray) -> np.ndarray:
-    g = _group(sex, cadre)
-    start = pack().reform_start
-    k = (y - (start.year - g.base)) * 12 + m - start.month
-    delay = np.where(k < 0, 0, np.minimum((g.final - g.base) * 12, k // g.birth_months_per_step + 1))
-    return g.base * 12 + delay
 
 
 def barred(
