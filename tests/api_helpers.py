@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from api.app import create_app
 from matcher.ids import id_check_digit, uscc_check_char
 from matcher.principals import create_principal
-from matcher.store import session_scope
+from matcher.store import engine, session_scope
 
 
 def credit_code(serial: int, region: str = "530302") -> str:
@@ -104,3 +108,29 @@ def served(url: str) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def empty_database(folder: Path) -> Iterator[str]:
+    """The URL of a database without any table: a new SQLite file in `folder`, or a new schema on the
+    PostgreSQL server of TEST_DATABASE_URL (dropped afterwards)."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        url = f"sqlite:///{folder / f'empty-{uuid.uuid4().hex[:8]}.db'}"
+        try:
+            yield url
+        finally:
+            engine(url).dispose()
+        return
+    schema = f"e_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}"
+    try:
+        yield url
+    finally:
+        engine(url).dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +28,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from openpyxl.cell import WriteOnlyCell
 from pydantic import ValidationError
-from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
+from sqlalchemy import Engine, event, func, inspect, select, text
 
 from api import plan_jobs
 from api.app import create_app
@@ -42,7 +41,16 @@ from matcher.privacy import install_log_scrubber
 from matcher.store import engine, migrate, session_scope
 from matcher.store.tables import PrincipalRow, WorkerRow
 from matcher.text import csv_text, from_csv_text, sheet_cell
-from tests.api_helpers import client, enterprise_body, free_port, id_number, line_body, token, worker_body
+from tests.api_helpers import (
+    client,
+    empty_database,
+    enterprise_body,
+    free_port,
+    id_number,
+    line_body,
+    token,
+    worker_body,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
 HOSTILE_TEXTS = ['=HYPERLINK("http://x.test","点我")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
@@ -146,7 +154,7 @@ def test_stored_text_never_breaks_a_workbook(tmp_path: Path) -> None:
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(Path(sys.executable).parent / "matcher"), "users", *args],
-        env={**os.environ, "DATABASE_URL": url},
+        env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(PROJECT)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -402,33 +410,13 @@ def test_plan_jobs_are_capped_per_planner_and_can_be_cancelled(
 # -- schema setup cut off half-way --------------------------------------------------------------------
 
 
-def _fresh_url(tmp_path: Path) -> tuple[str, Any]:
-    """The URL of a database with no tables at all, and a function dropping it."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    if not server:
-        return f"sqlite:///{tmp_path / 'fresh.db'}", lambda: None
-    schema = f"m_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-
-    def drop() -> None:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-    return f"{server}{'&' if '?' in server else '?'}options=-csearch_path%3D{schema}", drop
-
-
 @pytest.mark.db
 def test_a_failed_migration_leaves_no_half_made_schema(tmp_path: Path) -> None:
-    url, drop = _fresh_url(tmp_path)
-
     def fail_late(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
         if "expires_at" in statement:  # in the last migration, after all the others
             raise RuntimeError("cut off")
 
-    try:
+    with empty_database(tmp_path) as url:
         event.listen(Engine, "before_cursor_execute", fail_late)
         try:
             with pytest.raises(RuntimeError, match="cut off"):
@@ -440,6 +428,3 @@ def test_a_failed_migration_leaves_no_half_made_schema(tmp_path: Path) -> None:
         assert "plan_jobs" in inspect(engine(url)).get_table_names()
         with session_scope(url) as s:
             assert s.scalar(text("SELECT version_num FROM alembic_version")) == "0006"
-    finally:
-        engine(url).dispose()
-        drop()
