@@ -87,7 +87,7 @@ class Writes:
 
     def next(self, plans: bool) -> Op:
         with self.lock:
-            if self.in_doubt:
+            if self.in_doubt and not plans:
                 return self.in_doubt.pop()
             n = next(self.numbers)
             kind = "plan" if plans else self.rng.choice(("worker", "worker", "line", "line", "upload"))
