@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from matcher.model.results import (
+    ClassSummary,
+    Flags,
+    LineSummary,
+    ModelVersion,
+    Reason,
+    Recommendations,
+)
 from matcher.privacy import Personal
+
+__all__ = ["Recommendations"]  # served as the library gives it
 
 T = TypeVar("T")
 
@@ -188,118 +198,26 @@ class ProgressReport(BaseModel):
     figures: list[PeriodFigures]
 
 
-class Coded(BaseModel):
-    code: str
-    name: str
-
-
-class Reason(BaseModel):
-    """One reason for a score: what it is about, the sentence a person reads, and whether it counts for (+)
-    or against (-)."""
-
-    code: str
-    text: str
-    effect: Literal["+", "-"]
-
-
-class SubsidyItem(BaseModel):
-    item: str
-    name: str
-    amount: float
-    payee: str
-    article: str
-
-
-class SubsidyOutlook(BaseModel):
-    """The policy engine's decision for the proposed class; `eligible` is None when it cannot decide."""
-
-    eligible: bool | None
-    amount: float | None = None
-    items: list[SubsidyItem] = []
-    denials: list[str] = []
-    articles: list[str] = []
-    error: str | None = None
-
-
-class Flags(BaseModel):
-    """The feasibility rules checked one by one, and whether the job needs training first."""
-
-    region: bool
-    working_age: bool
-    wage: bool
-    certificates: Literal["held", "by_training", "unobtainable"]
-    outbound: bool
-    outside_province: bool
-    feasible: bool
-    needs_training: bool
-    subsidy: SubsidyOutlook | None = None
-
-
-class LineSummary(BaseModel):
-    line_id: int
-    title: str
-    enterprise_id: int
-    occupation: Coded
-    work_region: Coded
-    wage_min: int
-    wage_max: int
-    start_date: date
-    end_date: date
-
-
-class JobOption(LineSummary):
-    score: float = Field(description="the model's probability of being hired and staying six months")
-    reasons: list[Reason]
-    flags: Flags
-
-
-class ClassSummary(BaseModel):
-    programme_id: int
-    code: str
-    name: str
-    institution: str
-    class_start: date
-    class_end: date
-    days: int
-    cost: int
-    catalogue_subsidy: int
-
-
-class PathwayOption(JobOption):
-    programme: ClassSummary
-    p_complete: float
-    p_hired_after_training: float
-
-
-class ModelVersion(BaseModel):
-    sha256: str | None
-    trained_at: str | None
-
-
-class Recommendations(BaseModel):
-    worker_id: int
-    as_of: date
-    jobs: list[JobOption]
-    outbound: list[JobOption]
-    pathways: list[PathwayOption]
-    model: ModelVersion
-
-
 class Candidate(BaseModel):
     """A worker proposed for a demand line. Reasons naming a priority group are kept apart, as sensitive."""
 
     rank: int
     worker: WorkerPublic
     score: float = Field(description="the model's probability of being hired and staying six months")
-    needs_training: bool = Field(description="lacks a required certificate that a catalogue class brings")
+    needs_training: bool = Field(
+        description="lacks a level or certificate the line asks for; `programme` brings it"
+    )
     reasons: list[Reason]
     priority_reasons: Annotated[list[Reason] | None, Sensitive] = None
     flags: Flags
+    programme: ClassSummary | None = None
 
 
 class Candidates(BaseModel):
     line: LineSummary
     as_of: date
-    feasible_workers: int = Field(description="consenting workers for whom the line is feasible")
+    feasible_workers: int = Field(
+        description="consenting workers who may take the line now or through a class"
+    )
     candidates: list[Candidate]
     model: ModelVersion

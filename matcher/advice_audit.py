@@ -145,16 +145,16 @@ def audit(url: str | None = None, k: int = 10, progress: bool = False) -> Audit:
     shown = 0
     for lr in tqdm(lines.tolist(), desc="lines", unit="line", disable=not progress):
         answer = rec.candidates(int(city.lines.id[lr]), k)
-        for c in answer["candidates"]:
-            wr = int(city.worker_rows([c["worker_id"]])[0])
+        for c in answer.candidates:
+            wr = int(city.worker_rows([c.worker_id])[0])
             shown += 1
             day = max(int(city.lines.start[lr]), city.as_of)
-            if c["flags"]["needs_training"]:
-                if "programme" not in c:
+            if c.flags.needs_training:
+                if c.programme is None:
                     f.add("candidate_needs_unnamed_training", f"line {int(city.lines.id[lr])}")
             else:
                 _law(f, city, wr, day, int(city.lines.hazards[lr]), int(city.lines.occ[lr]), "candidate")
-                if c["flags"]["certificates"] != "held":
+                if c.flags.certificates != "held":
                     f.add("candidate_lacks_certificate", f"line {int(city.lines.id[lr])}")
     plan = run_plan(PlanOptions(), url=url)
     placed = np.zeros(n, bool)

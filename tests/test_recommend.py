@@ -23,7 +23,7 @@ def rec(tmp_path_factory):  # type: ignore[no-untyped-def]
 
 def _sample(rec: Recommender, n: int = 60) -> list[dict]:
     ids = rec.city.workers.id[:: max(1, len(rec.city.workers) // n)][:n]
-    return [rec.recommend(int(i)) for i in ids]
+    return [rec.recommend(int(i)).model_dump(mode="json") for i in ids]
 
 
 def _check_explained(item: dict) -> None:
@@ -32,7 +32,8 @@ def _check_explained(item: dict) -> None:
     for r in item["reasons"]:
         assert set(r) == {"code", "text", "effect"} and r["effect"] in "+-" and CJK.search(r["text"])
     assert item["flags"]["feasible"] is True
-    assert item["flags"]["region"] and item["flags"]["working_age"] and item["flags"]["wage"]
+    assert item["flags"]["region"] and item["flags"]["lawful"] and item["flags"]["wage"]
+    assert item["flags"]["law"] == []
 
 
 def test_every_recommendation_is_scored_explained_and_feasible(rec):  # type: ignore[no-untyped-def]
@@ -108,6 +109,6 @@ def test_recommend_for_worker_keeps_one_recommender_per_store(tmp_path_factory):
     url = small_city(tmp_path_factory)
     wid = int(load_city(url).workers.id[3])
     out = recommend_for_worker(wid, url=url, k=3)
-    assert out["worker_id"] == wid and len(out["jobs"]) <= 3
+    assert out.worker_id == wid and len(out.jobs) <= 3
     assert recommender(url, MODELS_DIR) is recommender(url, MODELS_DIR)
     assert recommend_for_worker(wid, url=url, k=3) == out

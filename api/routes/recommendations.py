@@ -14,7 +14,8 @@ from api.routes.workers import visible_worker
 from api.schemas import Candidate, Candidates, Recommendations, WorkerPublic
 from matcher.audit import record_reads
 from matcher.model import recommend_for_worker
-from matcher.model.recommend import recommender
+from matcher.model.recommend import LineNotOpen, recommender
+from matcher.model.snapshot import NotInSnapshot
 from matcher.privacy import redact
 from matcher.store.tables import WorkerRow
 
@@ -23,7 +24,9 @@ HowMany = Annotated[int, Query(ge=1, le=50, description="how many of each kind")
 
 
 def _no_model(e: FileNotFoundError) -> HTTPException:
-    return HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"no trained model: {e}; run `matcher train`")
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, f"还没有可用的匹配模型（{e.filename or e}）：请先运行 matcher train"
+    )
 
 
 @router.get("/workers/{worker_id:int}/recommendations", response_model=Recommendations)
@@ -37,15 +40,14 @@ def recommendations(
         result = recommend_for_worker(worker_id, request.app.state.database_url, k=k)
     except FileNotFoundError as e:
         raise _no_model(e) from None
-    except KeyError:
+    except NotInSnapshot:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"worker {worker_id} was registered after the matching snapshot was taken; "
-            "recommendations follow when the service restarts",
+            f"劳动者 {worker_id} 是在本服务载入匹配数据之后登记的，重启服务后才能给出推荐",
         ) from None
     record_reads(session, principal, {worker_id: ["groups"]}, "counselling")
     session.commit()
-    return Recommendations.model_validate(result)
+    return result
 
 
 @router.get("/demand-lines/{line_id:int}/candidates", response_model=Candidates)
@@ -59,7 +61,7 @@ def candidates(
     """
     line = visible_line(session, principal, line_id)
     if line.status != "open":
-        raise HTTPException(status.HTTP_409_CONFLICT, f"demand line {line_id} is {line.status}")
+        raise HTTPException(status.HTTP_409_CONFLICT, f"岗位 {line_id} 已关闭（状态：{line.status}），没有候选人")
     consented = WorkerRow.consent_to_share.is_(True)
     pool = session.scalars(select(WorkerRow.id).where(consented)).all()
     session.commit()  # hand the connection back while the model works
@@ -67,34 +69,40 @@ def candidates(
         result = recommender(request.app.state.database_url).candidates(line_id, k, pool)
     except FileNotFoundError as e:
         raise _no_model(e) from None
-    except KeyError:
+    except NotInSnapshot:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"demand line {line_id} was posted after the matching snapshot was taken; "
-            "candidates follow when the service restarts",
+            f"岗位 {line_id} 是在本服务载入匹配数据之后发布的，重启服务后才能给出候选人",
         ) from None
-    except ValueError as e:
+    except LineNotOpen as e:
         raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
-    ids = [c["worker_id"] for c in result["candidates"]]
+    ids = [c.worker_id for c in result.candidates]
     rows = {r.id: r for r in session.scalars(select(WorkerRow).where(WorkerRow.id.in_(ids), consented))}
     items: list[Candidate] = []
     reads: dict[int, list[str]] = {}
-    for c in result["candidates"]:
-        row = rows.get(c["worker_id"])
+    for c in result.candidates:
+        row = rows.get(c.worker_id)
         if row is None:  # consent withdrawn since the pool was read
             continue
         candidate = Candidate(
             rank=len(items) + 1,
             worker=WorkerPublic.model_validate(row),
-            score=c["score"],
-            needs_training=c["flags"]["needs_training"],
-            reasons=[r for r in c["reasons"] if r["code"] != "priority_group"],
-            priority_reasons=[r for r in c["reasons"] if r["code"] == "priority_group"] or None,
-            flags=c["flags"],
+            score=c.score,
+            needs_training=c.flags.needs_training,
+            reasons=[r for r in c.reasons if r.code != "priority_group"],
+            priority_reasons=[r for r in c.reasons if r.code == "priority_group"] or None,
+            flags=c.flags,
+            programme=c.programme,
         )
         shown, kept = redact(candidate, principal.role)
         items.append(shown)  # type: ignore[arg-type]
         reads[row.id] = kept or ["profile"]
     record_reads(session, principal, reads, "recruitment")
     session.commit()
-    return Candidates.model_validate({**result, "candidates": items})
+    return Candidates(
+        line=result.line,
+        as_of=result.as_of,
+        feasible_workers=result.feasible_workers,
+        candidates=items,
+        model=result.model,
+    )

@@ -6,14 +6,13 @@ A (worker, line) pair is FEASIBLE on the day of matching `as_of` when all of the
   麒麟区 around it) or inside a region the worker named in their intentions (a county, 530300 for the
   whole of Qujing, a partner city) — except that a line outside Yunnan needs, and only needs, the
   worker's stated willingness to work outside the province (`intentions.outside_province`);
-- working age: on the line's start date, or on `as_of` if the line has already started, the worker is
-  at least 16 (劳动法 第十五条 forbids employing anyone younger) and not yet 60 (the statutory retirement
-  age, 国发〔1978〕104号; the bureau applies 60 to women too, since it places women past 50 in flexible work);
+- the law: on the line's start date, or on `as_of` if the line has already started, the worker may do the
+  work (`matcher.labour`: at least 16, not past the statutory retirement age, no work barred to women or to
+  minors, special operations only from 18);
 - wage: the line's top wage reaches the worker's minimum wage (`intentions.min_wage`);
-- certificates: every special-operation item the line requires is held by `as_of`, or is awarded by a
-  programme of the catalogue that a class starting on `as_of` can still finish within the programme's
-  catalogue validity (`class_dates`) — then the pair needs training first and becomes a pathway
-  (`matcher.model.pathways`).
+- certificates: every special-operation item the line requires is held by `as_of`, or is awarded by an
+  upcoming class of the catalogue with seats left (`available_programmes`) — then the pair needs training
+  first and becomes a pathway (`matcher.model.pathways`).
 
 Retrieval ranks the feasible lines of a worker by the weighted dot product of their rows in the shared
 feature space (`ProfileVectorizer.column_weights`). Everything is computed per batch of workers as sparse
@@ -24,29 +23,25 @@ products and boolean masks over (batch × lines); batches go through `joblib.Par
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
 
+from matcher import labour
 from matcher import reference as ref
 from matcher.model.features import ProfileVectorizer, line_profiles, worker_profiles
-from matcher.model.snapshot import NEVER, City, one_native_thread, place, special_operation_codes
+from matcher.model.snapshot import (
+    NEVER,
+    City,
+    one_native_thread,
+    place,
+    special_operation_codes,
+)
 
-AGE_MIN, AGE_MAX = 16, 60
 DEFAULT_K = 50
 BATCH = 2048
-
-
-def _years_before(day: int, years: int) -> int:
-    """The ordinal of the same calendar day `years` earlier (29 February falls back to the 28th)."""
-    d = date.fromordinal(day)
-    try:
-        return d.replace(year=d.year - years).toordinal()
-    except ValueError:
-        return d.replace(year=d.year - years, day=28).toordinal()
 
 
 @dataclass
@@ -57,8 +52,9 @@ class LineIndex:
     vectors_t: sparse.csr_matrix  # (features × lines), weighted for retrieval, without the text block
     text_t: sparse.csr_matrix  # (features × lines), the text block alone, unweighted
     text_weight: float  # the text block's retrieval weight
-    born_by: np.ndarray  # a worker born on or before this day is 16 on the start day
-    born_after: np.ndarray  # … and one born after this day is not yet 60
+    start_on: np.ndarray  # the day work would start: the line's start, or `as_of` when it has begun
+    hazards: np.ndarray  # `labour.Hazard` bits of the work
+    cadre: np.ndarray  # a cadre-type post (the retirement age of women differs)
     wage_max: np.ndarray
     outside_province: np.ndarray
     chain_t: np.ndarray  # (regions × lines) 0/1: the line's region and every region containing it
@@ -78,6 +74,7 @@ class WorkerBatch:
 
     rows: np.ndarray
     vectors: sparse.csr_matrix  # (batch × features)
+    sex: np.ndarray
     birth: np.ndarray
     min_wage: np.ndarray
     outside_province: np.ndarray
@@ -91,6 +88,7 @@ class WorkerBatch:
         return WorkerBatch(
             self.rows[start:stop],
             self.vectors[start:stop],
+            self.sex[start:stop],
             self.birth[start:stop],
             self.min_wage[start:stop],
             self.outside_province[start:stop],
@@ -99,22 +97,10 @@ class WorkerBatch:
         )
 
 
-def class_dates(city: City, programmes: np.ndarray, as_of: int) -> tuple[np.ndarray, np.ndarray]:
-    """First and last day of a class of each programme joined on `as_of`.
-
-    A class starts on `as_of` (or when the catalogue entry opens, if later) and trains five days a
-    week, so it lasts ceil(days × 7 / 5) calendar days.
-    """
-    p = city.programmes
-    start = np.maximum(p.start[programmes], as_of)
-    return start, start + np.ceil(p.days[programmes] * 7 / 5).astype(np.int64) - 1
-
-
 def available_programmes(city: City, as_of: int) -> np.ndarray:
-    """Rows of the programmes a class joined on `as_of` can finish within their catalogue validity."""
-    rows = np.flatnonzero(city.programmes.seats > 0)
-    _, end = class_dates(city, rows, as_of)
-    return rows[end <= city.programmes.end[rows]]
+    """Rows of the catalogue's classes a person can still join on `as_of`: not begun, with seats left."""
+    p = city.programmes
+    return np.flatnonzero((p.start > as_of) & (p.seats - p.enrolled > 0))
 
 
 def obtainable_items(city: City, as_of: int) -> np.ndarray:
@@ -153,8 +139,9 @@ def build_line_index(city: City, vectorizer: ProfileVectorizer, rows: np.ndarray
         vectors_t=_pruned(weighted.T),
         text_t=_pruned(vectors.multiply(text_only[None, :]).T),
         text_weight=float(text_weights[0]) if len(text_weights) else 0.0,
-        born_by=np.array([_years_before(d, AGE_MIN) for d in start_on.tolist()], np.int64),
-        born_after=np.array([_years_before(d, AGE_MAX) for d in start_on.tolist()], np.int64),
+        start_on=start_on,
+        hazards=ln.hazards[rows],
+        cadre=ln.cadre[rows],
         wage_max=ln.wage_max[rows],
         outside_province=ln.province[rows] != ref.YUNNAN_CODE,
         chain_t=chain,
@@ -214,6 +201,7 @@ def worker_states(
     return WorkerBatch(
         rows=rows,
         vectors=vectorizer.transform(worker_profiles(city, rows, as_of)) if vectors is None else vectors,
+        sex=w.sex[rows],
         birth=w.birth[rows],
         min_wage=w.min_wage[rows],
         outside_province=w.outside_province[rows],
@@ -230,15 +218,19 @@ def feasibility(batch: WorkerBatch, index: LineIndex) -> tuple[np.ndarray, np.nd
     accepted = (batch.intents @ index.chain_t) > 0
     outside = index.outside_province[None, :]
     region = np.where(outside, batch.outside_province[:, None], accepted)
-    age = (batch.birth[:, None] <= index.born_by[None, :]) & (
-        batch.birth[:, None] > index.born_after[None, :]
+    lawful = ~labour.barred(
+        batch.sex[:, None],
+        batch.birth[:, None],
+        index.start_on[None, :],
+        index.hazards[None, :],
+        index.cadre[None, :],
     )
     wage = index.wage_max[None, :] >= batch.min_wage[:, None]
     covered = batch.held @ index.required_t
     covered_unobtainable = batch.held @ index.unobtainable_t
     certs = covered_unobtainable >= index.n_unobtainable[None, :]
     missing = (index.n_required[None, :] - covered).astype(np.int8)
-    return region & age & wage & certs, missing
+    return region & lawful & wage & certs, missing
 
 
 @dataclass

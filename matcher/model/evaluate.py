@@ -15,12 +15,14 @@ true probability (read from synth_truth, by evaluation only).
 from __future__ import annotations
 
 import csv
+import dataclasses
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 from sqlalchemy import select
 
+from matcher.fairness import FairnessReport, city_fairness
 from matcher.model.features import Profile, ProfileVectorizer, TextEncoder
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
 from matcher.model.snapshot import City, load_city, one_native_thread
@@ -120,7 +122,23 @@ def counselor_scores(X: np.ndarray, wage_max: np.ndarray) -> np.ndarray:
 
 def _predict(model: MatchModel, X: np.ndarray) -> np.ndarray:
     with one_native_thread():
-        return model.scorer.predict_proba(X)[:, 1]
+        return model.predict(X)
+
+
+def held_out_fairness(
+    city: City, worker: np.ndarray, score: np.ndarray, y: np.ndarray, day: np.ndarray
+) -> FairnessReport:
+    """Who the model serves well in the held-out year, per referred worker: `recommended`, some referral
+    scored in the top tenth of all; `hit`, the worker's best-scored referral was a lasting hire."""
+    people, first = np.unique(worker, return_inverse=True)
+    top = np.zeros(len(people), bool)
+    np.logical_or.at(top, first, score >= np.quantile(score, 0.9))
+    order = np.lexsort((-score, first))
+    best = order[np.r_[True, first[order][1:] != first[order][:-1]]]
+    hit = np.zeros(len(people), bool)
+    hit[first[best]] = y[best].astype(bool)
+    as_of = dataclasses.replace(city, as_of=int(day.max()))
+    return city_fairness(as_of, people, {"recommended": top, "hit": hit})
 
 
 def evaluate_city(
@@ -157,6 +175,7 @@ def evaluate_city(
         "test_positive_rate": float(y.mean()),
         "scorers": results,
     }
+    out["fairness"] = held_out_fairness(city, test.worker, scorers["model"][0], y, test.day).to_dict()
     ndcg = results["model"]["ndcg@10"]
     out["beats_baselines"] = all(ndcg > results[b]["ndcg@10"] for b in ("random", "counselor", "tfidf"))
     if "oracle" in results:

@@ -11,19 +11,22 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
+from matcher import labour
 from matcher import reference as ref
-from matcher.model.candidates import AGE_MAX, AGE_MIN, home_regions, obtainable_items
+from matcher.model.candidates import home_regions, obtainable_items
 from matcher.model.scoring import FEATURES
 from matcher.model.snapshot import (
     GROUPS,
-    NEVER,
     City,
     occupation_codes,
     place,
     special_operation_codes,
-    years_between,
 )
+from matcher.policy import CaseError, decide
+from matcher.policy.cases import CityCases, organiser
+from matcher.policy.money import cost_shares
 
 GROUP_LABELS = {
     "poverty_registered": "建档立卡贫困劳动力",
@@ -37,6 +40,13 @@ GROUP_LABELS = {
     "rural_transfer": "农村转移就业劳动力",
     "transferred_worker": "转岗职工",
     "graduate_unemployed": "离校未就业高校毕业生",
+}
+CERTIFICATE_LABELS = {
+    "qualification": "职业资格证书",
+    "skill_level": "职业技能等级证书",
+    "special_ability": "专项职业能力证书",
+    "special_operation": "特种作业操作证",
+    "training_completion": "培训合格证书",
 }
 FAR_KM = 50
 """Beyond this distance inside Qujing a commute or move counts against a line."""
@@ -72,7 +82,8 @@ def _held_items(city: City, worker: int, day: int) -> set[int]:
 
 
 def feasibility_flags(city: City, worker: int, line: int, as_of: int) -> dict[str, Any]:
-    """The feasibility rules of `matcher.model.candidates`, checked one by one for one pair."""
+    """The feasibility rules of `matcher.model.candidates`, checked one by one for one pair; `law` lists
+    what protective labour law says against it (`matcher.labour`), each with its law and article."""
     w, ln = city.workers, city.lines
     line_place = place(ln.region[line])
     outside = line_place.province != ref.YUNNAN_CODE
@@ -80,22 +91,29 @@ def feasibility_flags(city: City, worker: int, line: int, as_of: int) -> dict[st
     accepted = {str(c) for c in ir["code"][ir.offsets[worker] : ir.offsets[worker + 1]]}
     accepted |= set(home_regions(str(w.county[worker])))
     region_ok = bool(w.outside_province[worker]) if outside else bool(accepted & set(line_place.chain))
-    start = max(int(ln.start[line]), as_of)
-    age = int(years_between(np.array([w.birth[worker]]), np.array([start]))[0])
+    start = date.fromordinal(max(int(ln.start[line]), as_of))
+    verdict = labour.assess(
+        str(w.sex[worker]),
+        date.fromordinal(int(w.birth[worker])),
+        start,
+        labour.Hazard(int(ln.hazards[line])),
+        occupation_codes()[ln.occ[line]],
+    )
     required = set(np.flatnonzero(city.required_dense[line, :-1]).tolist())
     missing = required - _held_items(city, worker, as_of)
     obtainable = set(np.flatnonzero(obtainable_items(city, as_of)).tolist())
     certificates = "held" if not missing else ("by_training" if missing <= obtainable else "unobtainable")
     flags = {
         "region": region_ok,
-        "working_age": AGE_MIN <= age < AGE_MAX,
+        "lawful": verdict.allowed,
+        "law": [bar.text for bar in verdict.bars],
         "wage": bool(ln.wage_max[line] >= w.min_wage[worker]),
         "certificates": certificates,
         "outbound": not line_place.in_qujing,
         "outside_province": outside,
     }
     flags["feasible"] = bool(
-        flags["region"] and flags["working_age"] and flags["wage"] and certificates != "unobtainable"
+        flags["region"] and flags["lawful"] and flags["wage"] and certificates != "unobtainable"
     )
     return flags
 
@@ -192,85 +210,75 @@ def reasons_for(
     return out
 
 
-def training_reason(city: City, programme: int, start: int, p_complete: float) -> dict[str, str]:
+def certifies(city: City, programme: int) -> str:
+    """What a class certifies: '焊工 四级/中级工职业技能等级证书', or the special-operation item."""
     pr = city.programmes
-    award = ""
     if pr.so[programme] >= 0:
-        award = f"，取得特种作业操作证（{ref.special_operations()[special_operation_codes()[pr.so[programme]]].name}）"
-    elif pr.rank[programme]:
-        award = f"，可取得{level_label(int(pr.rank[programme]))}证书"
+        return (
+            f"特种作业操作证（{ref.special_operations()[special_operation_codes()[pr.so[programme]]].name}）"
+        )
+    occupation = ref.occupation(occupation_codes()[pr.occ[programme]]).name
+    kind = CERTIFICATE_LABELS[str(pr.certificate[programme])]
+    level = f"{level_label(int(pr.rank[programme]))}" if pr.rank[programme] else ""
+    return f"{occupation}{level}{kind}"
+
+
+def training_reason(
+    city: City, worker: int, programme: int, line: int, p_complete: float, travel_km: float
+) -> dict[str, str]:
+    """The class proposed: what it certifies for which job, where and when, seats left, travel, odds."""
+    pr, ln = city.programmes, city.lines
+    seats_left = int(pr.seats[programme] - pr.enrolled[programme])
+    job = ref.occupation(occupation_codes()[ln.occ[line]]).name
+    level = f"（岗位要求{level_label(int(ln.rank[line]))}）" if ln.rank[line] else ""
+    where = place_name(str(pr.region[programme]))
     return _reason(
         "training",
-        f"参加“{pr.name[programme]}”（{pr.institution[programme]}，{date.fromordinal(start).isoformat()}开班，{int(pr.days[programme])}天，"
-        f"费用{int(pr.cost[programme])}元）{award}；完成培训的可能性约{round(p_complete * 100)}%",
+        f"参加“{pr.name[programme]}”，取得{certifies(city, programme)}，对应岗位职业{job}{level}；"
+        f"{pr.institution[programme]}在{where}办班，距居住地约{round(travel_km)}公里，"
+        f"{date.fromordinal(int(pr.start[programme])).isoformat()}开班、"
+        f"{date.fromordinal(int(pr.end[programme])).isoformat()}结业，共{int(pr.days[programme])}天，"
+        f"尚余{seats_left}个名额；完成培训的可能性约{round(p_complete * 100)}%",
         "+",
     )
 
 
-def subsidy_decision(city: City, worker: int, programme: int, start: int, end: int) -> dict[str, Any]:
-    """The training-subsidy decision of `matcher.policy` for the worker taking a class of the programme
-    from `start` to `end`; a case the engine refuses is reported with its message. Who organises and
-    advances the cost follows `matcher.policy.cases.organiser`.
-    """
-    from matcher.policy import Case, CaseError, decide
-    from matcher.policy.cases import organiser
+def subsidy_outlook(city: City, worker: int, programme: int) -> dict[str, Any]:
+    """What the worker may claim for the class, and who pays what, from the policy engine's decision under
+    the pack in force on the class's first day (`matcher.policy.pack_for`).
 
-    w, pr = city.workers, city.programmes
-    organised, advanced = organiser(str(pr.mode[programme]), bool(pr.tendered[programme]))
-    prior = w.prior
-    sl = slice(prior.offsets[worker], prior.offsets[worker + 1])
-    since = int(w.unemployed_since[worker])
-    case = {
-        "person": {
-            "birth_date": date.fromordinal(int(w.birth[worker])),
-            "sex": str(w.sex[worker]),
-            "hukou_region": str(w.hukou_region[worker]),
-            "residence_region": str(w.residence[worker]),
-            "hukou_type": "rural" if w.hukou_rural[worker] else "urban",
-            "employment_status": str(w.status[worker]),
-            "registered_unemployed_since": None if since == NEVER else date.fromordinal(since),
-            "receives_pension": bool(w.pension[worker]),
-            "groups": [GROUPS[g] for g in w.groups[worker].indices.tolist()],
-        },
-        "training": {
-            "kind": str(pr.mode[programme]),
-            "project_id": str(pr.code[programme]),
-            "occupation_code": occupation_codes()[pr.occ[programme]],
-            "level": 6 - int(pr.rank[programme]) if pr.rank[programme] else None,
-            "certificate": str(pr.certificate[programme]),
-            "start_date": date.fromordinal(start),
-            "end_date": date.fromordinal(end),
-            "days": int(pr.days[programme]),
-            "organised_by": organised,
-            "advanced_by": advanced,
-            "catalogue_subsidy": int(pr.subsidy[programme]),
-        },
-        "history": [
-            {
-                "year": int(y),
-                "occupation_code": occupation_codes()[o],
-                "level": 6 - int(r) if r else None,
-                "project_id": str(p),
-            }
-            for y, o, r, p in zip(
-                prior["year"][sl], prior["occ"][sl], prior["rank"][sl], prior["project"][sl]
-            )
-        ],
-    }
+    Outside every pack's period the answer says so and gives no amount; a worker's record the engine cannot
+    decide on is reported with what to check, never with the engine's own message.
+    """
+    pr = city.programmes
+    cases = CityCases(city)
+    _, advanced = organiser(str(pr.mode[programme]), bool(pr.tendered[programme]))
     try:
-        decision = decide(Case.model_validate(case))
-    except (CaseError, ValueError) as e:
-        return {"eligible": None, "error": str(e)}
-    return {
-        "eligible": decision.eligible,
-        "amount": decision.total,
+        decision = decide(cases.case(worker, programme))
+    except (CaseError, ValidationError):
+        return {
+            "in_force": None,
+            "eligible": None,
+            "amount": None,
+            "message": "该劳动者的登记信息（出生日期、失业登记日期）与培训日期不一致，暂不能判断补贴，请先核对登记信息",
+            "cost": cost_shares(int(pr.cost[programme]), advanced, None).as_dict(),
+        }
+    shares = cost_shares(int(pr.cost[programme]), advanced, decision)
+    out: dict[str, Any] = {
+        "pack": decision.pack,
+        "in_force": decision.in_force,
+        "eligible": decision.eligible if decision.in_force else None,
+        "amount": decision.total if decision.in_force else None,
         "items": [
             {"item": i.item, "name": i.name, "amount": i.amount, "payee": i.payee, "article": i.article}
             for i in decision.items
         ],
         "denials": [d.reason for d in decision.denials],
         "articles": sorted({i.article for i in decision.items} | {d.article for d in decision.denials}),
+        "cost": shares.as_dict(),
     }
+    out["message"] = shares.summary() if decision.in_force else "；".join(out["denials"])
+    return out
 
 
 def explained(score: float, reasons: list[dict[str, str]], flags: dict[str, Any]) -> dict[str, Any]:

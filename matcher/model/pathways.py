@@ -1,22 +1,23 @@
-"""Training pathways: worker → programme → job, for lines asking for what the worker lacks.
+"""Training pathways: worker → class → job, for lines asking for what the worker lacks.
 
 A pair has a GAP when the line requires a special-operation item the worker does not hold, a skill level
 above the worker's in the line's trade (same 小类), or an occupation far from everything the worker asked
-for, holds or did (no common 小类). A programme CLOSES the gap when:
+for, holds or did (no common 小类). A class of the catalogue CLOSES the gap when:
 
-- it awards the missing special-operation item (one programme awards one item, so a worker missing two
-  items gets no single-programme pathway);
-- for a level gap, it trains in the line's occupation or a neighbouring one (same 小类) to a target level
-  at least the required one;
-- for an occupation gap, it trains in the line's occupation or a neighbouring one;
-- a class joined on the matching day finishes within the programme's catalogue validity and before
-  the line closes (`candidates.class_dates`), the programme has seats, and — when it is an order-based
-  class (订单培训) — it was ordered by the line's own enterprise; the worker is of working age when the
-  class starts.
+- it leads to the job: it awards the missing special-operation item, and for a level or occupation gap it
+  certifies the line's own occupation at the level the line requires (or at a level when none is asked);
+- the worker may join it: it has not begun and has seats left (`candidates.available_programmes`), the
+  worker meets the entry conditions of its level (`matcher.skill_entry`), the law allows them the training
+  on its first day and the job on the day after its last (`matcher.labour`);
+- it is open to them: a class an employer runs for its own staff (apprenticeship, pre-job, in-job safety,
+  job transfer, or any class at an enterprise training centre) and an order-based class (订单培训) only
+  for the hires of that employer's own line, and in-job safety and job-transfer classes for no job-seeker;
+- it ends before the line closes.
 
-Each pathway carries its cost, days and the probability of success: P(complete the programme) ×
-P(hired and retained on the line after it), the latter from the scorer with the programme's certificate
-counted as held.
+Each pathway carries the class's dates, cost, the travel from home to its site, and the probability of
+success: P(complete the class) × P(hired and retained on the line after it), the latter from the scorer
+with the class's certificate counted as held. Among a pair's classes the best is the likeliest to succeed,
+then the nearest, then the cheapest.
 """
 
 from __future__ import annotations
@@ -25,16 +26,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.model.candidates import AGE_MAX, AGE_MIN, available_programmes, class_dates, held_items
+from matcher import labour, skill_entry
+from matcher.model.candidates import available_programmes, held_items
 from matcher.model.scoring import FEATURES, NEAR, FeatureSpace, MatchModel
-from matcher.model.snapshot import City, occupation_distances, years_between
+from matcher.model.snapshot import (
+    NEVER,
+    City,
+    haversine_km,
+    occupation_prefixes,
+    years_between,
+)
 
 _F = {name: i for i, name in enumerate(FEATURES)}
+STAFF_MODES = ("apprenticeship", "pre_job", "on_job_safety", "job_transfer")
+"""Trainings an employer runs for its own staff (article 十六)."""
+CURRENT_STAFF_MODES = ("on_job_safety", "job_transfer")
+"""… of which these are for people already on its staff, never for a job-seeker."""
+ENTERPRISE_CENTRE = "企业培训中心"
+DAYS_PER_YEAR = 365.25
 
 
 @dataclass
 class Pathways:
-    """One row per (worker, line) pair with a pathway: the best programme for it and its odds."""
+    """One row per (worker, line) pair with a pathway: the best class for it and its odds."""
 
     pair: np.ndarray  # index into the pairs given
     worker: np.ndarray
@@ -47,6 +61,7 @@ class Pathways:
     end: np.ndarray  # … and last day
     cost: np.ndarray
     days: np.ndarray
+    travel_km: np.ndarray  # from the worker's home to the class's site
 
     def __len__(self) -> int:
         return len(self.pair)
@@ -61,12 +76,42 @@ def gaps(X: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def standing(city: City, worker: np.ndarray, occ: np.ndarray, day: int) -> tuple[np.ndarray, ...]:
+    """For each worker (rows, axis 0) against each occupation (ids, axis 1), on `day`: the highest level
+    rank held in the same or a related occupation (same 小类), whole years since it was issued, and whole
+    years worked in the same or a related occupation — what the entry conditions of a level read."""
+    small = occupation_prefixes()[:, 2]
+    target = small[np.asarray(occ)][None, :]
+    cr = city.credentials
+    q, k = cr.expand(worker)
+    valid = (cr["date"][k] < day) & (cr["rank"][k] > 0) & (cr["occ"][k] >= 0)
+    q, k = q[valid], k[valid]
+    match = small[cr["occ"][k]][:, None] == target
+    rank = np.where(match, cr["rank"][k][:, None], 0)
+    held = np.zeros((len(worker), target.shape[1]), np.int64)
+    np.maximum.at(held, q, rank)
+    # the date of the best certificate: the earliest issued among those at the highest rank
+    best = match & (rank == held[q])
+    issued = np.full(held.shape, NEVER, np.int64)
+    np.minimum.at(issued, q, np.where(best, cr["date"][k][:, None], NEVER))
+    since = np.where(held > 0, years_between(np.minimum(issued, day), np.full(held.shape, day)), 0)
+    sp = city.workers.spells
+    q, k = sp.expand(worker)
+    begun = sp["start"][k] < day
+    q, k = q[begun], k[begun]
+    worked = (np.minimum(sp["end"][k], day) - sp["start"][k]).astype(np.float64)
+    in_trade = small[sp["occ"][k]][:, None] == target
+    days = np.zeros(held.shape)
+    np.add.at(days, q, np.where(in_trade, worked[:, None], 0.0))
+    return held, since, np.floor(days / DAYS_PER_YEAR).astype(np.int64)
+
+
 def closing_programmes(
     city: City, worker: np.ndarray, line: np.ndarray, X: np.ndarray, as_of: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(pair index, programme row) for every programme that closes every gap of a pair (see module doc).
+    """(pair index, programme row) for every class that closes every gap of a pair (see module doc).
 
-    Computed as one (gap pairs × available programmes) boolean matrix.
+    Computed as one (gap pairs × available classes) boolean matrix.
     """
     g = gaps(X)
     has_gap = g["certificate"] | g["level"] | g["occupation"]
@@ -75,42 +120,57 @@ def closing_programmes(
     progs = available_programmes(city, as_of)
     if not len(pairs) or not len(progs):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    ln, pr = city.lines, city.programmes
+    ln, pr, w_all = city.lines, city.programmes, city.workers
     w, lrow = worker[pairs], line[pairs]
-    near = occupation_distances(pr.occ[progs][None, :], ln.occ[lrow][:, None]) <= NEAR
+    same_occ = pr.occ[progs][None, :] == ln.occ[lrow][:, None]
     so = pr.so[progs]
     held = held_items(city, w, as_of)[:, np.maximum(so, 0)] > 0
     awards_missing = city.required_dense[lrow[:, None], so[None, :]] & ~held
+    at_level = pr.rank[progs][None, :] >= ln.rank[lrow][:, None]
     ok_cert = ~g["certificate"][pairs][:, None] | awards_missing
-    ok_level = ~g["level"][pairs][:, None] | (near & (pr.rank[progs][None, :] >= ln.rank[lrow][:, None]))
-    ok_occ = ~g["occupation"][pairs][:, None] | near
-    start, end = class_dates(city, progs, as_of)
-    in_time = end[None, :] < ln.end[lrow][:, None]
-    ordered = (pr.mode[progs] == "order_based")[None, :]
-    ok_order = ~ordered | (pr.enterprise_id[progs][None, :] == ln.enterprise_id[lrow][:, None])
-    age = years_between(city.workers.birth[w][:, None], start[None, :])
-    ok_age = (age >= AGE_MIN) & (age < AGE_MAX)
-    i, j = np.nonzero(ok_cert & ok_level & ok_occ & in_time & ok_order & ok_age)
-    return pairs[i], progs[j]
+    ok_level = ~g["level"][pairs][:, None] | (same_occ & at_level)
+    ok_occ = ~g["occupation"][pairs][:, None] | (same_occ & at_level)
+    in_time = pr.end[progs][None, :] < ln.end[lrow][:, None]
+    mode = pr.mode[progs]
+    staff_only = np.isin(mode, (*STAFF_MODES, "order_based")) | (
+        pr.institution_kind[progs] == ENTERPRISE_CENTRE
+    )
+    own_line = pr.enterprise_id[progs][None, :] == ln.enterprise_id[lrow][:, None]
+    ok_staff = ~staff_only[None, :] | (own_line & ~np.isin(mode, CURRENT_STAFF_MODES)[None, :])
+    ok = ok_cert & ok_level & ok_occ & in_time & ok_staff
+    i, j = np.nonzero(ok)
+    if not len(i):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # who may take the class and then the job: the law, and the entry conditions of the class's level
+    wi, pj = w[i], progs[j]
+    sex, birth = w_all.sex[wi], w_all.birth[wi]
+    lawful = ~labour.barred(sex, birth, pr.start[pj], pr.hazards[pj], pr.cadre[pj])
+    lawful &= ~labour.barred(sex, birth, pr.end[pj] + 1, ln.hazards[lrow[i]], ln.cadre[lrow[i]])
+    held_rank, since, years = standing(city, w, pr.occ[progs], as_of)
+    may_enrol = skill_entry.entry_allowed(
+        pr.rank[pj], held_rank[i, j], since[i, j], years[i, j], w_all.education[wi]
+    )
+    keep = lawful & may_enrol
+    return pairs[i[keep]], pj[keep]
 
 
 def find_pathways(
     model: MatchModel, space: FeatureSpace, worker: np.ndarray, line: np.ndarray, X: np.ndarray, as_of: int
 ) -> Pathways:
-    """The best pathway (highest P(success), then lowest cost) for each pair that has one.
+    """The best pathway (likeliest to succeed, then nearest, then cheapest) for each pair that has one.
 
     `X` holds the pairs' features on `as_of`. A pathway is scored on the day after its class ends.
     """
     city = space.city
-    pr = city.programmes
+    pr, w_all = city.programmes, city.workers
     pair, prog = closing_programmes(city, worker, line, X, as_of)
     w, ln = worker[pair], line[pair]
-    start, end = class_dates(city, prog, as_of)
-    after = end + 1
+    start, end = pr.start[prog], pr.end[prog]
     p_complete = model.complete_probability(city, w, prog, start)
-    p_hired = model.score(space, w, ln, after, prog, assume_completed=True)
+    p_hired = model.score(space, w, ln, end + 1, prog, assume_completed=True)
     p_success = p_complete * p_hired
-    order = np.lexsort((pr.cost[prog], -p_success, pair))
+    travel = haversine_km(w_all.lon[w], w_all.lat[w], pr.lon[prog], pr.lat[prog])
+    order = np.lexsort((pr.cost[prog], travel, -np.round(p_success, 3), pair))
     first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
     return Pathways(
         pair=pair[first],
@@ -124,4 +184,5 @@ def find_pathways(
         end=end[first],
         cost=pr.cost[prog][first],
         days=pr.days[prog][first],
+        travel_km=travel[first],
     )

@@ -30,26 +30,67 @@ from matcher.model.candidates import (
     worker_states,
 )
 from matcher.model.explain import (
+    certifies,
     explained,
     feasibility_flags,
     place_name,
     reasons_for,
-    subsidy_decision,
+    subsidy_outlook,
     training_reason,
 )
 from matcher.model.features import worker_profiles
-from matcher.model.pathways import find_pathways
+from matcher.model.pathways import Pathways, find_pathways
+from matcher.model.results import LineCandidates, Recommendations
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
 from matcher.model.snapshot import City, load_city, occupation_codes, one_native_thread
 
 MODELS_DIR = PROJECT_DIR / "models"
 CANDIDATE_SHORTLIST = 200
 """Workers per line re-scored by the model at least, the best by retrieval similarity."""
-_MISSING = FEATURES.index("missing_certificates")
+_COL = {name: i for i, name in enumerate(FEATURES)}
 
 
 def _day(ordinal: int) -> str:
     return date.fromordinal(int(ordinal)).isoformat()
+
+
+def ready(X: np.ndarray) -> np.ndarray:
+    """Pairs the worker can take now: every required certificate held and the required level reached."""
+    return (X[:, _COL["missing_certificates"]] == 0) & (X[:, _COL["level_gap"]] == 0)
+
+
+def ranked(score: np.ndarray, X: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions by score; ties by what a reason states: more years in the trade, then the shorter way to
+    work, then the lower id (the earlier registration or posting)."""
+    return np.lexsort((ids, X[:, _COL["distance_km"]], -X[:, _COL["years_near"]], -np.round(score, 4)))
+
+
+class LineNotOpen(ValueError):
+    """Candidates were asked for a line that is closed or past its end on the matching day."""
+
+
+@dataclass
+class Advice:
+    """Retrieved pairs of one or more workers, their features and scores, and their pathways."""
+
+    worker: np.ndarray
+    line: np.ndarray
+    X: np.ndarray
+    p: np.ndarray
+    paths: Pathways
+
+    def chosen(self, city: City, k: int) -> tuple[list[int], list[int], list[int]]:
+        """Per call for one worker: the pairs shown as jobs, as outbound options, and the pathways shown
+        (those likelier to succeed than taking the line directly)."""
+        direct = ready(self.X)
+        local = city.lines.in_qujing[self.line]
+        order = ranked(self.p, self.X, city.lines.id[self.line])
+        jobs = [int(i) for i in order if direct[i] and local[i]][:k]
+        outbound = [int(i) for i in order if direct[i] and not local[i]][:k]
+        paths = self.paths
+        better = paths.p_success > np.where(direct[paths.pair], self.p[paths.pair], 0.0)
+        path_order = [int(i) for i in np.lexsort((paths.travel_km, -paths.p_success)) if better[i]][:k]
+        return jobs, outbound, path_order
 
 
 @dataclass
@@ -82,20 +123,19 @@ class Recommender:
         model, manifest = load_model(models_dir)
         return cls(load_city(url), model, manifest)
 
-    def recommend(self, worker_id: int, k: int = 10) -> dict[str, Any]:
+    def recommend(self, worker_id: int, k: int = 10) -> Recommendations:
         """The worker's best `k` jobs in reach now, `k` outbound options and `k` training pathways."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         with self._lock, one_native_thread():
             return self._recommend(worker_id, k)
 
-    def _recommend(self, worker_id: int, k: int) -> dict[str, Any]:
+    def advice(self, rows: np.ndarray, k: int) -> Advice:
+        """The arrays behind the recommendations of the workers `rows` (any number, one batch)."""
         city, as_of = self.city, self.city.as_of
-        rows = city.worker_rows([worker_id])
-        row = int(rows[0])
-        k_retrieve = max(DEFAULT_K, 3 * k)
         vec = self.model.vectorizer
         vectors = vec.transform(worker_profiles(city, rows, as_of))
+        k_retrieve = max(DEFAULT_K, 3 * k)
         cands = Candidates.concat(
             [
                 retrieve_batch(worker_states(city, vec, index, rows, as_of, vectors), index, k_retrieve)
@@ -106,25 +146,31 @@ class Recommender:
         X = pair_features(
             self.space, w, ln, np.full(len(w), as_of), similarity=(cands.text, cands.similarity)
         )
-        p = self.model.scorer.predict_proba(X)[:, 1] if len(w) else np.zeros(0)
-        direct = X[:, _MISSING] == 0
-        local = city.lines.in_qujing[ln]
-        order = np.argsort(-p, kind="stable")
-        jobs = [i for i in order if direct[i] and local[i]][:k]
-        outbound = [i for i in order if direct[i] and not local[i]][:k]
+        p = self.model.predict(X)
         paths = find_pathways(self.model, self.space, w, ln, X, as_of)
-        better = paths.p_success > np.where(direct[paths.pair], p[paths.pair], 0.0)
-        path_order = [i for i in np.argsort(-paths.p_success, kind="stable") if better[i]][:k]
-        return {
-            "worker_id": int(worker_id),
-            "as_of": _day(as_of),
-            "jobs": [self._job(row, int(ln[i]), X[i], float(p[i])) for i in jobs],
-            "outbound": [self._job(row, int(ln[i]), X[i], float(p[i])) for i in outbound],
-            "pathways": [self._pathway(row, paths, int(i), X[paths.pair[i]]) for i in path_order],
-            "model": {"sha256": self.manifest.get("sha256"), "trained_at": self.manifest.get("trained_at")},
-        }
+        return Advice(w, ln, X, p, paths)
 
-    def candidates(self, line_id: int, k: int = 10, pool: Iterable[int] | None = None) -> dict[str, Any]:
+    def _recommend(self, worker_id: int, k: int) -> Recommendations:
+        city, as_of = self.city, self.city.as_of
+        row = int(city.worker_rows([worker_id])[0])
+        advice = self.advice(np.array([row]), k)
+        ln, X, p, paths = advice.line, advice.X, advice.p, advice.paths
+        jobs, outbound, path_order = advice.chosen(city, k)
+        return Recommendations.model_validate(
+            {
+                "worker_id": int(worker_id),
+                "as_of": _day(as_of),
+                "jobs": [self._job(row, int(ln[i]), X[i], float(p[i])) for i in jobs],
+                "outbound": [self._job(row, int(ln[i]), X[i], float(p[i])) for i in outbound],
+                "pathways": [self._pathway(row, paths, int(i), X[paths.pair[i]]) for i in path_order],
+                "model": self._version(),
+            }
+        )
+
+    def _version(self) -> dict[str, Any]:
+        return {"sha256": self.manifest.get("sha256"), "trained_at": self.manifest.get("trained_at")}
+
+    def candidates(self, line_id: int, k: int = 10, pool: Iterable[int] | None = None) -> LineCandidates:
         """The `k` workers of `pool` (worker ids; everyone when None) best suited to the open line `line_id`.
 
         The workers for whom the line is feasible are ranked by retrieval similarity and the best
@@ -149,11 +195,11 @@ class Recommender:
             self._worker_vectors = self.model.vectorizer.transform(profiles).tocsr()
         return self._worker_vectors
 
-    def _candidates(self, line_id: int, k: int, pool: Iterable[int] | None) -> dict[str, Any]:
+    def _candidates(self, line_id: int, k: int, pool: Iterable[int] | None) -> LineCandidates:
         city, as_of = self.city, self.city.as_of
         line = int(city.line_rows([line_id])[0])
         if not (city.lines.open[line] and city.lines.end[line] >= as_of):
-            raise ValueError(f"demand line {line_id} is not open on {_day(as_of)}")
+            raise LineNotOpen(f"岗位 {line_id} 在{_day(as_of)}不在招（已关闭或已过截止日期），没有候选人")
         everyone = np.arange(len(city.workers))
         rows = everyone if pool is None else everyone[np.isin(city.workers.id, np.fromiter(pool, np.int64))]
         index = build_line_index(city, self.model.vectorizer, np.array([line]), as_of)
@@ -166,22 +212,47 @@ class Recommender:
         X = pair_features(
             self.space, w, ln, np.full(len(w), as_of), similarity=(found.text[short], found.similarity[short])
         )
-        p = self.model.scorer.predict_proba(X)[:, 1] if len(w) else np.zeros(0)
-        best = np.argsort(-p, kind="stable")[:k]
-        return {
-            "line": self._line(line),
-            "as_of": _day(as_of),
-            "feasible_workers": len(found),
-            "candidates": [self._candidate(int(w[i]), line, X[i], float(p[i])) for i in best],
-            "model": {"sha256": self.manifest.get("sha256"), "trained_at": self.manifest.get("trained_at")},
-        }
+        p = self.model.predict(X)
+        # a worker who lacks the level or a certificate the line asks for is a candidate only through a class
+        paths = find_pathways(self.model, self.space, w, ln, X, as_of)
+        through = np.full(len(w), -1)
+        through[paths.pair] = np.arange(len(paths))
+        keep = ready(X) | (through >= 0)
+        score = np.where(ready(X), p, 0.0)
+        score[through >= 0] = paths.p_success[through[through >= 0]]
+        order = [i for i in ranked(score, X, city.workers.id[w]) if keep[i]][:k]
+        return LineCandidates.model_validate(
+            {
+                "line": self._line(line),
+                "as_of": _day(as_of),
+                "feasible_workers": int(keep.sum()),
+                "candidates": [
+                    self._candidate(int(w[i]), line, X[i], float(score[i]), paths, int(through[i]))
+                    for i in order
+                ],
+                "model": self._version(),
+            }
+        )
 
-    def _candidate(self, worker: int, line: int, x: np.ndarray, score: float) -> dict[str, Any]:
-        as_of = self.city.as_of
-        flags = feasibility_flags(self.city, worker, line, as_of)
-        flags["needs_training"] = flags["certificates"] != "held"
-        reasons = reasons_for(self.city, worker, line, x, as_of)
-        return {"worker_id": int(self.city.workers.id[worker]), **explained(score, reasons, flags)}
+    def _candidate(
+        self, worker: int, line: int, x: np.ndarray, score: float, paths: Pathways, path: int
+    ) -> dict[str, Any]:
+        """A candidate for the line; one who needs a class first names it (`path`, -1 for none)."""
+        city, as_of = self.city, self.city.as_of
+        flags = feasibility_flags(city, worker, line, as_of)
+        flags["needs_training"] = path >= 0
+        prog = int(paths.programme[path]) if path >= 0 else None
+        reasons = reasons_for(city, worker, line, x, as_of, prog)
+        out = {"worker_id": int(city.workers.id[worker]), **explained(score, reasons, flags)}
+        if prog is not None:
+            out["programme"] = self._programme(prog, float(paths.travel_km[path]))
+            reasons.insert(
+                0,
+                training_reason(
+                    city, worker, prog, line, float(paths.p_complete[path]), float(paths.travel_km[path])
+                ),
+            )
+        return out
 
     def _line(self, line: int) -> dict[str, Any]:
         ln = self.city.lines
@@ -204,31 +275,39 @@ class Recommender:
         flags["needs_training"] = False
         return {**self._line(line), **explained(score, reasons_for(self.city, worker, line, x, as_of), flags)}
 
-    def _pathway(self, worker: int, paths: Any, i: int, x: np.ndarray) -> dict[str, Any]:
+    def _programme(self, prog: int, travel_km: float) -> dict[str, Any]:
+        pr = self.city.programmes
+        return {
+            "programme_id": int(pr.id[prog]),
+            "code": str(pr.code[prog]),
+            "name": str(pr.name[prog]),
+            "institution": str(pr.institution[prog]),
+            "certifies": certifies(self.city, prog),
+            "site": {"code": str(pr.region[prog]), "name": place_name(str(pr.region[prog]))},
+            "travel_km": round(travel_km, 1),
+            "class_start": _day(pr.start[prog]),
+            "class_end": _day(pr.end[prog]),
+            "days": int(pr.days[prog]),
+            "seats": int(pr.seats[prog]),
+            "seats_left": int(pr.seats[prog] - pr.enrolled[prog]),
+            "cost": int(pr.cost[prog]),
+            "catalogue_subsidy": int(pr.subsidy[prog]),
+        }
+
+    def _pathway(self, worker: int, paths: Pathways, i: int, x: np.ndarray) -> dict[str, Any]:
         city, as_of = self.city, self.city.as_of
-        pr = city.programmes
         line, prog = int(paths.line[i]), int(paths.programme[i])
         flags = feasibility_flags(city, worker, line, as_of)
         flags["needs_training"] = True
-        start, end = int(paths.start[i]), int(paths.end[i])
-        flags["subsidy"] = subsidy_decision(city, worker, prog, start, end)
+        flags["subsidy"] = subsidy_outlook(city, worker, prog)
+        travel = float(paths.travel_km[i])
         reasons = [
-            training_reason(city, prog, start, float(paths.p_complete[i])),
+            training_reason(city, worker, prog, line, float(paths.p_complete[i]), travel),
             *reasons_for(city, worker, line, x, as_of, prog),
         ]
         return {
             **self._line(line),
-            "programme": {
-                "programme_id": int(pr.id[prog]),
-                "code": str(pr.code[prog]),
-                "name": str(pr.name[prog]),
-                "institution": str(pr.institution[prog]),
-                "class_start": _day(start),
-                "class_end": _day(end),
-                "days": int(pr.days[prog]),
-                "cost": int(pr.cost[prog]),
-                "catalogue_subsidy": int(pr.subsidy[prog]),
-            },
+            "programme": self._programme(prog, travel),
             "p_complete": round(float(paths.p_complete[i]), 4),
             "p_hired_after_training": round(float(paths.p_hired[i]), 4),
             **explained(float(paths.p_success[i]), reasons, flags),
@@ -248,6 +327,6 @@ def recommender(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> 
         return _CACHE[key]
 
 
-def recommend_for_worker(worker_id: int, url: str | None = None, k: int = 10) -> dict[str, Any]:
-    """JSON-ready recommendations for one worker (jobs, outbound, pathways), from the cached recommender."""
+def recommend_for_worker(worker_id: int, url: str | None = None, k: int = 10) -> Recommendations:
+    """Recommendations for one worker (jobs, outbound, pathways), from the cached recommender."""
     return recommender(url).recommend(worker_id, k)

@@ -41,6 +41,9 @@ NO_OCC = 5
 NEAR = 1
 """Occupations within this tree distance (same 小类) count as the same trade for levels and experience."""
 
+P_FLOOR, P_CEILING = 0.01, 0.99
+"""The bounds of a stated probability: calibration on a few thousand people cannot support more."""
+
 SIZES = {"micro": 0, "small": 1, "medium": 2, "large": 3}
 PROFESSIONAL_GROUP = 2
 """大类 2, 专业技术人员: posts that in practice need a college education."""
@@ -532,6 +535,13 @@ class MatchModel:
     def space(self, city: City) -> FeatureSpace:
         return FeatureSpace(city, self.vectorizer)
 
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """P(hired and still employed after six months) of pairs with features `X`, kept within
+        [`P_FLOOR`, `P_CEILING`]: the model never claims certainty about a person."""
+        if len(X) == 0:
+            return np.zeros(0)
+        return np.clip(self.scorer.predict_proba(X)[:, 1], P_FLOOR, P_CEILING)
+
     def score(
         self,
         space: FeatureSpace,
@@ -545,8 +555,7 @@ class MatchModel:
         """P(hired and still employed after six months) of each pair."""
         if len(worker) == 0:
             return np.zeros(0)
-        X = pair_features(space, worker, line, day, programme, assume_completed, similarity)
-        return self.scorer.predict_proba(X)[:, 1]
+        return self.predict(pair_features(space, worker, line, day, programme, assume_completed, similarity))
 
     def complete_probability(
         self, city: City, worker: np.ndarray, programme: np.ndarray, day: np.ndarray

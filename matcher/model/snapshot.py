@@ -8,6 +8,7 @@ as indices into the level-4 list of the classification and special-operation ite
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from scipy import sparse
 from sqlalchemy import select
 from threadpoolctl import ThreadpoolController
 
+from matcher import labour
 from matcher import reference as ref
+from matcher.calendar import today
 from matcher.domain import EDUCATION_RANK, Education, PriorityGroup
 from matcher.store import session_scope
 from matcher.store.tables import (
@@ -263,6 +266,7 @@ class Workers:
     id: np.ndarray
     birth: np.ndarray
     sex: np.ndarray
+    ethnicity: np.ndarray  # object, "" when not recorded
     residence: np.ndarray  # region code (object)
     hukou_region: np.ndarray  # object
     status: np.ndarray  # employment status as surveyed (object)
@@ -312,6 +316,8 @@ class Lines:
     industry: np.ndarray  # object, GB/T 4754 section
     size: np.ndarray  # object
     high_risk: np.ndarray
+    hazards: np.ndarray  # `labour.Hazard` bits of the work (occupation, text, required items)
+    cadre: np.ndarray  # a cadre-type post (`labour.cadre_post`)
 
     def __len__(self) -> int:
         return len(self.id)
@@ -330,13 +336,16 @@ class Programmes:
     days: np.ndarray
     cost: np.ndarray
     subsidy: np.ndarray
-    seats: np.ndarray
+    seats: np.ndarray  # the class's size
+    enrolled: np.ndarray  # people already enrolled in the class
     region: np.ndarray  # object
     county: np.ndarray  # object
     lon: np.ndarray
     lat: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
+    start: np.ndarray  # the class's first day
+    end: np.ndarray  # … and last day
+    hazards: np.ndarray  # `labour.Hazard` bits of what the class trains for
+    cadre: np.ndarray  # it trains for a cadre-type post (`labour.cadre_post`)
     enterprise_id: np.ndarray  # -1 none
     institution: np.ndarray  # object, institution name
     institution_kind: np.ndarray  # object
@@ -443,13 +452,17 @@ class City:
         return _rows_of(self.lines.id, ids, "demand line")
 
 
+class NotInSnapshot(KeyError):
+    """An id the loaded snapshot of the store does not hold (registered after it was taken, or unknown)."""
+
+
 def _rows_of(sorted_ids: np.ndarray, ids: Iterable[int], what: str) -> np.ndarray:
-    """Row positions of `ids` in the sorted id column; KeyError names the first id not there."""
+    """Row positions of `ids` in the sorted id column; NotInSnapshot names the first id not there."""
     q = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
     pos = np.minimum(np.searchsorted(sorted_ids, q), max(len(sorted_ids) - 1, 0))
     bad = sorted_ids[pos] != q if len(sorted_ids) else np.ones(len(q), bool)
     if bad.any():
-        raise KeyError(f"{what} id {int(q[np.argmax(bad)])} is not in the store")
+        raise NotInSnapshot(f"{what} id {int(q[np.argmax(bad)])} is not in the store")
     return pos
 
 
@@ -533,6 +546,7 @@ def load_workers(rows: Sequence[Any]) -> Workers:
         id=np.array([r.id for r in rows], np.int64),
         birth=np.array([r.birth_date.toordinal() for r in rows], np.int64),
         sex=np.array([r.sex for r in rows], object),
+        ethnicity=np.array([r.ethnicity or "" for r in rows], object),
         residence=np.array([r.residence_region for r in rows], object),
         hukou_region=np.array([r.hukou_region for r in rows], object),
         status=np.array([r.employment_status for r in rows], object),
@@ -609,10 +623,25 @@ def load_lines(rows: Sequence[Any], enterprises: dict[int, Any]) -> Lines:
         industry=np.array([e.industry for e in ent], object),
         size=np.array([e.size for e in ent], object),
         high_risk=np.array([e.high_risk_sector is not None for e in ent], bool),
+        hazards=np.array(
+            [
+                int(
+                    labour.hazards_of(
+                        r.occupation_code, f"{r.title} {r.description or ''}", r.required_certificates or ()
+                    )
+                )
+                for r in rows
+            ],
+            np.int64,
+        ),
+        cadre=np.array([labour.cadre_post(r.occupation_code) for r in rows], bool),
     )
 
 
-def load_programmes(rows: Sequence[Any], institutions: dict[int, Any]) -> Programmes:
+def load_programmes(
+    rows: Sequence[Any], institutions: dict[int, Any], enrolled: Mapping[int, int]
+) -> Programmes:
+    """Programmes (each a scheduled class) from `ProgrammeRow`-shaped records, with `enrolled` people per id."""
     rows = sorted(rows, key=lambda r: r.id)
     places = [place_of(r.region, f"programme {r.id}.region") for r in rows]
     inst = []
@@ -639,12 +668,25 @@ def load_programmes(rows: Sequence[Any], institutions: dict[int, Any]) -> Progra
         cost=np.array([r.cost_per_person for r in rows], np.int64),
         subsidy=np.array([r.catalogue_subsidy for r in rows], np.int64),
         seats=np.array([r.seats for r in rows], np.int64),
+        enrolled=np.array([enrolled.get(r.id, 0) for r in rows], np.int64),
         region=np.array([r.region for r in rows], object),
         county=np.array([p.county for p in places], object),
         lon=np.array([p.lon for p in places], np.float64),
         lat=np.array([p.lat for p in places], np.float64),
         start=np.array([r.start_date.toordinal() for r in rows], np.int64),
         end=np.array([r.end_date.toordinal() for r in rows], np.int64),
+        hazards=np.array(
+            [
+                int(
+                    labour.hazards_of(
+                        r.occupation_code, r.name, [r.special_operation] if r.special_operation else ()
+                    )
+                )
+                for r in rows
+            ],
+            np.int64,
+        ),
+        cadre=np.array([labour.cadre_post(r.occupation_code) for r in rows], bool),
         enterprise_id=np.array(
             [r.enterprise_id if r.enterprise_id is not None else -1 for r in rows], np.int64
         ),
@@ -657,9 +699,10 @@ def load_programmes(rows: Sequence[Any], institutions: dict[int, Any]) -> Progra
 def load_city(url: str | None = None, as_of: date | None = None) -> City:
     """Read the whole city from the store at `url` (default `DATABASE_URL`).
 
-    `as_of` is the day recommendations are made for; by default the day after the last referral, which
-    is when the open ledger is worked through.
+    `as_of` is the day recommendations are made for; by default the engine's one day
+    (`matcher.calendar.today`).
     """
+    day = (as_of or today(url)).toordinal()
     with session_scope(url) as s:
         enterprises = {
             r.id: r
@@ -686,8 +729,12 @@ def load_city(url: str | None = None, as_of: date | None = None) -> City:
         lines = load_lines(
             s.execute(select(*_columns(DemandLineRow, exclude={"created_at"}))).all(), enterprises
         )
-        programmes = load_programmes(s.execute(select(*_columns(ProgrammeRow))).all(), institutions)
         enrol_rows = s.execute(select(*_columns(EnrolmentRow)).order_by(EnrolmentRow.id)).all()
+        programmes = load_programmes(
+            s.execute(select(*_columns(ProgrammeRow))).all(),
+            institutions,
+            Counter(r.programme_id for r in enrol_rows),
+        )
         placement_rows = s.execute(select(*_columns(PlacementRow)).order_by(PlacementRow.id)).all()
     city_enrolments = Enrolments(
         id=np.array([r.id for r in enrol_rows], np.int64),
@@ -711,12 +758,6 @@ def load_city(url: str | None = None, as_of: date | None = None) -> City:
         hired=np.array([bool(r.hired) for r in placement_rows], bool),
         retained=np.array([bool(r.retained_6m) for r in placement_rows], bool),
     )
-    if as_of is not None:
-        day = as_of.toordinal()
-    elif len(placements):
-        day = int(placements.referred.max()) + 1
-    else:
-        day = date.today().toordinal()
     return City(workers, lines, programmes, city_enrolments, placements, day)
 
 

@@ -16,6 +16,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -25,11 +26,11 @@ from tqdm import tqdm
 from matcher.model.candidates import LineIndex, build_line_index, retrieve_batch, worker_states
 from matcher.model.pathways import find_pathways, gaps
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
-from matcher.model.snapshot import GROUPS, NEVER, City
+from matcher.model.snapshot import GROUPS, City
 from matcher.plan.network import Network
 from matcher.plan.options import PlanOptions
 from matcher.plan.subsidy import PairDecisions, decide_pairs
-from matcher.policy import Pack, load_pack
+from matcher.policy import pack_for
 from matcher.store import session_scope
 from matcher.store.tables import InstitutionRow, ProgrammeRow
 
@@ -58,8 +59,6 @@ class Arcs:
     path_programme: np.ndarray
     path_p: np.ndarray  # P(complete) × P(hired and retained after the class)
     path_complete: np.ndarray
-    class_start: np.ndarray  # ordinal, per pathway
-    class_end: np.ndarray
 
 
 @dataclass
@@ -75,36 +74,20 @@ class PlanInputs:
     train_complete: np.ndarray  # P(complete) per training arc
     train_line: np.ndarray  # line row of the worker's best pathway through the class, per training arc
     decisions: PairDecisions  # per training arc
-    pack: Pack
-    policy_note: str | None
+    priority_weights: dict[str, dict[str, Any]]  # group → weight, article, whence (`priority_weights`)
     denials: Counter[str] = field(default_factory=Counter)
     pairs_decided: int = 0
 
 
-def plan_day(city: City) -> int:
-    """The day the plan is made for: the city's matching day, or the day after the latest fact the
-    worker records carry (a registration of unemployment, a certificate, a work spell) when that is later.
-
-    Worker surveys are taken after the last referral; a plan must not start a class before the facts it
-    decides on (an unemployment registered in June cannot count for a class that began in January).
-    """
-    w = city.workers
-    dates = [w.unemployed_since, w.certs["issued"], w.spells["start"]]
-    known = [d[d != NEVER] for d in dates]
-    latest = max((int(d.max()) for d in known if len(d)), default=city.as_of - 1)
-    return max(city.as_of, latest + 1)
-
-
 def planning_city(city: City, options: PlanOptions) -> City:
-    """The city as the plan sees it: on its plan day (`plan_day`), with only the programmes the plan may
-    open as classes (`CLASS_MODES`, held in the plan's counties) keeping their seats, so that the model's
-    pathways go through nothing else."""
+    """The city as the plan sees it: only the classes the plan may fill (`CLASS_MODES`, held in the plan's
+    counties) keep their seats, so that the model's pathways go through nothing else."""
     pr = city.programmes
     offered = np.isin(pr.mode, CLASS_MODES)
     if options.counties is not None:
         offered &= np.isin(pr.county, np.array(options.counties, object))
     programmes = dataclasses.replace(pr, seats=np.where(offered, pr.seats, 0))
-    return dataclasses.replace(city, programmes=programmes, as_of=plan_day(city))
+    return dataclasses.replace(city, programmes=programmes)
 
 
 def scope_rows(city: City, options: PlanOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,7 +118,7 @@ def _batch_arcs(
         batch = worker_states(city, model.vectorizer, index, rows, as_of)
         cand = retrieve_batch(batch, index, k)
         X = pair_features(space, cand.worker, cand.line, np.full(len(cand), as_of))
-        p = model.scorer.predict_proba(X)[:, 1] if len(cand) else np.zeros(0)
+        p = model.predict(X)
         direct = X[:, _MISSING] == 0
         g = gaps(X)
         gap = np.flatnonzero(g["certificate"] | g["level"] | g["occupation"])
@@ -154,8 +137,6 @@ def _batch_arcs(
         "path_programme": paths.programme,
         "path_p": paths.p_success,
         "path_complete": paths.p_complete,
-        "class_start": paths.start,
-        "class_end": paths.end,
     }
 
 
@@ -189,31 +170,27 @@ def gather_arcs(
         "path_worker",
         "path_line",
         "path_programme",
-        "class_start",
-        "class_end",
     ):
         out[name] = out[name].astype(np.int64)
     return Arcs(**out)
 
 
-def policy_pack(year: int) -> tuple[Pack, str | None]:
-    """The default policy pack, its plan period carried to the end of `year` when it ended before.
-
-    The pack's own note on its plan period says that a policy continued after the plan is applied by
-    moving `plan_end`; a plan for classes held after 2021 does exactly that, and says so in its result.
-    """
-    pack = load_pack()
-    end = pack.params.get("plan_end")
-    if not isinstance(end, date) or end.year >= year:
-        return pack, None
-    extended = date(year, 12, 31)
-    params = {**pack.params, "plan_end": extended}
-    note = (
-        f"政策包{pack.id}的实施期至{end.isoformat()}；本计划的培训班在{year}年开班，按政策延续办理，"
-        f"实施期按至{extended.isoformat()}计算（the pack's plan period ends {end.isoformat()}; the plan's "
-        f"classes run in {year}, so the policy is applied as continued to {extended.isoformat()})"
-    )
-    return dataclasses.replace(pack, params=params), note
+def priority_weights(city: City, options: PlanOptions) -> dict[str, dict[str, Any]]:
+    """Each weighted group's weight: the planner's, or by default the pack in force on the plan's day, each
+    with the article that names the group."""
+    pack = pack_for(date.fromordinal(city.as_of))
+    if options.priority_weights is None:
+        return {
+            g: {"weight": p.weight, "article": p.article, "whence": pack.id} for g, p in pack.priority.items()
+        }
+    return {
+        g.value: {
+            "weight": w,
+            "article": pack.priority[g.value].article if g.value in pack.priority else None,
+            "whence": "planner",
+        }
+        for g, w in options.priority_weights.items()
+    }
 
 
 def worker_weights(city: City, rows: np.ndarray, weights: dict[str, float]) -> np.ndarray:
@@ -258,16 +235,8 @@ def build_inputs(
     first = order[np.r_[True, (pw[1:] != pw[:-1]) | (pp[1:] != pp[:-1])]] if len(order) else order
     t_worker, t_prog = arcs.path_worker[first], arcs.path_programme[first]
     programmes, t_class = np.unique(t_prog, return_inverse=True)
-    start = np.zeros(len(city.programmes), np.int64)
-    end = np.zeros(len(city.programmes), np.int64)
-    start[arcs.path_programme], end[arcs.path_programme] = arcs.class_start, arcs.class_end
-    year = (
-        int(date.fromordinal(int(end[programmes].max())).year)
-        if len(programmes)
-        else date.fromordinal(city.as_of).year
-    )
-    pack, note = policy_pack(year)
-    decisions = decide_pairs(city, t_worker, t_prog, start, end, pack)
+    decisions = decide_pairs(city, t_worker, t_prog)
+    weights = priority_weights(city, options)
     eligible = decisions.eligible()
     denials: Counter[str] = Counter()
     for d in np.unique(decisions.decision[~eligible]).tolist():
@@ -301,22 +270,19 @@ def build_inputs(
         train_subsidy=decisions.total(),
         serve_class=serve_key // n_l,
         serve_line=serve_key % n_l,
-        worker_weight=worker_weights(
-            city, workers, {g.value: v for g, v in options.priority_weights.items()}
-        ),
+        worker_weight=worker_weights(city, workers, {g: w["weight"] for g, w in weights.items()}),
     )
     return PlanInputs(
         network=net,
+        priority_weights=weights,
         workers=workers,
         lines=lines,
         programmes=programmes,
-        class_start=start[programmes],
-        class_end=end[programmes],
+        class_start=city.programmes.start[programmes],
+        class_end=city.programmes.end[programmes],
         train_complete=arcs.path_complete[keep],
         train_line=arcs.path_line[keep],
         decisions=decisions,
-        pack=pack,
-        policy_note=note,
         denials=denials,
         pairs_decided=len(first),
     )

@@ -31,10 +31,11 @@ class PlanOptions(BaseModel):
     min_class_size: int = Field(
         10, ge=1, le=1000, description="a class opens only with at least this many trainees"
     )
-    priority_weights: dict[PriorityGroup, float] = Field(
-        default_factory=dict,
+    priority_weights: dict[PriorityGroup, float] | None = Field(
+        None,
         description="weight of a priority group's expected placements in the objective (1 to 10; a worker in "
-        "several groups counts with the largest weight; everyone else with 1)",
+        "several groups counts with the largest weight; everyone else with 1); left out: the weights of the "
+        "policy pack in force, each citing the article that names the group; {} weighs nobody",
     )
     stable: bool = Field(False, description="assign by deferred acceptance (stable) instead of the optimum")
     counties: list[str] | None = Field(
@@ -48,8 +49,8 @@ class PlanOptions(BaseModel):
 
     @field_validator("priority_weights")
     @classmethod
-    def _weights(cls, v: dict[PriorityGroup, float]) -> dict[PriorityGroup, float]:
-        for group, weight in v.items():
+    def _weights(cls, v: dict[PriorityGroup, float] | None) -> dict[PriorityGroup, float] | None:
+        for group, weight in (v or {}).items():
             if not 1.0 <= weight <= MAX_PRIORITY_WEIGHT:
                 raise ValueError(
                     f"priority_weights[{group.value}] = {weight}: a weight must be between 1 and "

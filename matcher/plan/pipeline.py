@@ -11,17 +11,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 
 from matcher.model.artifacts import load_model
 from matcher.model.recommend import MODELS_DIR
-from matcher.model.snapshot import load_city
+from matcher.model.snapshot import City, load_city
 from matcher.plan.inputs import CANDIDATES_PER_WORKER, build_inputs, gather_arcs, planning_city, scope_rows
 from matcher.plan.network import SideConstraints
 from matcher.plan.options import PlanOptions
 from matcher.plan.report import assemble
 from matcher.plan.solve import solve_plan
 from matcher.plan.stable import stable_plan
+from matcher.policy import pack_for
 from matcher.store import session_scope
 from matcher.store.tables import WorkerRow
 
@@ -39,6 +41,23 @@ def workers_in_scope(url: str | None, counties: list[str] | None) -> int:
         query = query.where(WorkerRow.county.in_(counties))
     with session_scope(url) as s:
         return int(s.execute(query).scalar_one())
+
+
+def policy_in_force(city: City, classes: np.ndarray) -> dict[str, Any]:
+    """Which pack decides the plan's classes (the one in force on each class's first day), and a plain note
+    when some classes start outside every pack's period and so carry no subsidy."""
+    starts = sorted({date.fromordinal(int(d)) for d in city.programmes.start[classes].tolist()})
+    packs = {pack.id: pack for pack in (pack_for(d) for d in starts)}
+    outside = [d for d in starts if not any(p.in_force(d) for p in packs.values())]
+    note = None
+    if outside:
+        periods = "；".join(f"{p.document}实施期{p.period[0]}至{p.period[1]}" for p in packs.values())
+        note = f"有{len(outside)}个开班日期（{outside[0]}起）不在任何政策的实施期内（{periods}），这些培训班不计补贴"
+    return {
+        "pack": "、".join(packs) or pack_for(date.fromordinal(city.as_of)).id,
+        "periods": {k: [str(p.period[0]), str(p.period[1])] for k, p in packs.items()},
+        "note": note,
+    }
 
 
 class Stages:
@@ -117,8 +136,7 @@ def plan_city(
             },
         },
         "policy": {
-            "pack": inputs.pack.id,
-            "note": inputs.policy_note,
+            **policy_in_force(city, inputs.programmes),
             "pairs_decided": inputs.pairs_decided,
             "engine_calls": inputs.decisions.engine_calls,
             "denials": dict(inputs.denials.most_common()),

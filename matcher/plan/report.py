@@ -12,11 +12,14 @@ from sqlalchemy import select
 
 from matcher import reference as ref
 from matcher.assign import solve_bipartite
+from matcher.fairness import city_fairness
 from matcher.model.explain import GROUP_LABELS, place_name, reasons_for, training_reason
 from matcher.model.scoring import FeatureSpace, pair_features
-from matcher.model.snapshot import GROUPS, City, occupation_codes, year_of
+from matcher.model.snapshot import GROUPS, City, haversine_km, occupation_codes, year_of
 from matcher.plan.inputs import PlanInputs
 from matcher.plan.network import Solution, class_sizes
+from matcher.policy.cases import organiser
+from matcher.policy.money import CostShares, cost_shares
 from matcher.reports import HIGH_SKILL_LEVELS, SKILL_CERTIFICATES, TARGETS, skill_shares
 from matcher.store import session_scope
 from matcher.store.tables import EnterpriseRow, WorkerRow
@@ -98,6 +101,15 @@ def _reasons(
         reasons_for(city, int(w), int(ln), X[i], city.as_of)
         for i, (w, ln) in enumerate(zip(worker_rows, line_rows))
     ]
+
+
+def trainee_shares(city: City, inputs: PlanInputs, arc: int) -> CostShares:
+    """Who pays what of one trainee's class (`matcher.policy.money`)."""
+    pr = city.programmes
+    p = int(inputs.programmes[inputs.network.train_class[arc]])
+    _, advanced = organiser(str(pr.mode[p]), bool(pr.tendered[p]))
+    decision = inputs.decisions.decisions[int(inputs.decisions.decision[arc])]
+    return cost_shares(int(pr.cost[p]), advanced, decision)
 
 
 def _subsidy_items(inputs: PlanInputs, arcs: np.ndarray) -> list[dict[str, Any]]:
@@ -280,7 +292,8 @@ def assemble(
     filled_lines = np.flatnonzero(direct_fill + grad_fill > 0)
     placements = [line_entry(i) for i in filled_lines.tolist()]
 
-    # classes
+    # who pays: per trainee, then summed per class
+    shares_of_arc = {arc: trainee_shares(city, inputs, arc) for arc in t_on.tolist()}
     subsidy_of_class = np.bincount(net.train_class[t_on], net.train_subsidy[t_on], net.n_classes)
     classes = []
     for c in opened.tolist():
@@ -293,6 +306,7 @@ def assemble(
                 {"line_id": int(ln.id[r]), "title": str(ln.title[r]), "graduates": int(round(sol.serve[s]))}
             )
         members = t_on[net.train_class[t_on] == c]
+        paid = [shares_of_arc[a] for a in members.tolist()]
         classes.append(
             {
                 "programme": {
@@ -330,6 +344,10 @@ def assemble(
                 "cost_per_person": int(pr.cost[p]),
                 "cost": int(pr.cost[p]) * int(sizes[c]),
                 "subsidies": _r(subsidy_of_class[c], 2),
+                "subsidy_towards_cost": sum(x.subsidy for x in paid),
+                "trainees_pay": sum(x.person_pays for x in paid),
+                "enterprise_pays": sum(x.enterprise_pays for x in paid),
+                "free_for_trainees": all(x.free for x in paid),
                 "expected_completions": _r(inputs.train_complete[members].sum(), 2),
                 "expected_retained": _r(net.train_value[members].sum()),
             }
@@ -379,8 +397,11 @@ def assemble(
                     for it in decision.items
                 ],
             }
+            entry["cost"] = shares_of_arc[arc].as_dict()
+            travel = float(haversine_km(w.lon[r], w.lat[r], pr.lon[p], pr.lat[p]))
+            target = int(inputs.train_line[arc])
             entry["reasons"] = [
-                training_reason(city, p, int(inputs.class_start[c]), float(inputs.train_complete[arc])),
+                training_reason(city, r, p, target, float(inputs.train_complete[arc]), travel),
                 *entry["reasons"],
             ]
         people.append(entry)
@@ -437,6 +458,14 @@ def assemble(
         "objective": _r(sol.objective, 4),
         "training_cost": int((pr.cost[inputs.programmes[net.train_class[t_on]]]).sum()),
         "subsidies": _r(spent, 2),
+        "subsidy_towards_cost": sum(x.subsidy for x in shares_of_arc.values()),
+        "trainees_pay": sum(x.person_pays for x in shares_of_arc.values()),
+        "enterprises_pay": sum(x.enterprise_pays for x in shares_of_arc.values()),
+        "priority_trainees_paying": sum(
+            1
+            for a, x in shares_of_arc.items()
+            if x.person_pays and w.groups[inputs.workers[net.train_worker[a]]].nnz
+        ),
         "expected_subsidies": _r(float(net.train_subsidy[t_on] @ inputs.train_complete[t_on]), 2),
         "budget": None
         if budget is None
@@ -449,9 +478,19 @@ def assemble(
         "open_headcount": int(net.line_capacity.sum()),
         "unmet_headcount": int(net.line_capacity.sum() - fill.sum()),
         "priority_groups": shares,
+        "priority_weights": inputs.priority_weights,
     }
+    subsidised = np.zeros(n_w, bool)
+    for arc, x in shares_of_arc.items():
+        subsidised[net.train_worker[arc]] = x.subsidy > 0
+    fairness = city_fairness(
+        city,
+        inputs.workers,
+        {"placed": assigned == 0, "trained": trainee_mask, "subsidised": subsidised},
+    )
     out: dict[str, Any] = {
         "totals": totals,
+        "fairness": fairness.to_dict(),
         "classes": classes,
         "placements": {
             "direct": [p for p in placements if not p["outbound"]],

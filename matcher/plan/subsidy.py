@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from matcher.model.snapshot import GROUPS, NEVER, City, occupation_codes
-from matcher.policy import Case, Decision, Pack, PriorTraining, decide, load_pack
+from matcher.model.snapshot import GROUPS, City
+from matcher.policy import Case, Decision, Pack, PriorTraining, decide, pack_for
 from matcher.policy.case import Person, Training
-from matcher.policy.cases import organiser
+from matcher.policy.cases import CityCases
 from matcher.policy.facts import FACTS
 
 TRAINING_FACTS = frozenset(
@@ -98,68 +98,12 @@ def _looked(decision: Decision) -> set[str]:
     return out
 
 
-class PairCases:
-    """Builds the policy cases of a city's (worker, programme) pairs, and their facts."""
+class PairCases(CityCases):
+    """The city's cases (`matcher.policy.cases.CityCases`) and the engine's facts of them."""
 
-    def __init__(self, city: City, class_start: np.ndarray, class_end: np.ndarray, params: Mapping[str, Any]):
-        self.city, self.start, self.end, self.params = city, class_start, class_end, params
-        self.occ = occupation_codes()
-        self.groups = city.workers.groups.tocsr()
-
-    def person(self, wr: int) -> dict[str, Any]:
-        w = self.city.workers
-        since = int(w.unemployed_since[wr])
-        return {
-            "birth_date": date.fromordinal(int(w.birth[wr])),
-            "sex": str(w.sex[wr]),
-            "hukou_region": str(w.hukou_region[wr]),
-            "residence_region": str(w.residence[wr]),
-            "hukou_type": "rural" if w.hukou_rural[wr] else "urban",
-            "employment_status": str(w.status[wr]),
-            "registered_unemployed_since": None if since == NEVER else date.fromordinal(since),
-            "receives_pension": bool(w.pension[wr]),
-            "groups": tuple(
-                GROUPS[g] for g in self.groups.indices[self.groups.indptr[wr] : self.groups.indptr[wr + 1]]
-            ),
-        }
-
-    def training(self, p: int) -> dict[str, Any]:
-        pr = self.city.programmes
-        organised, advanced = organiser(str(pr.mode[p]), bool(pr.tendered[p]))
-        return {
-            "kind": str(pr.mode[p]),
-            "project_id": str(pr.code[p]),
-            "occupation_code": self.occ[pr.occ[p]],
-            "level": 6 - int(pr.rank[p]) if pr.rank[p] else None,
-            "certificate": str(pr.certificate[p]),
-            "start_date": date.fromordinal(int(self.start[p])),
-            "end_date": date.fromordinal(int(self.end[p])),
-            "days": int(pr.days[p]),
-            "organised_by": organised,
-            "advanced_by": advanced,
-            "catalogue_subsidy": int(pr.subsidy[p]),
-        }
-
-    def history(self, wr: int) -> tuple[dict[str, Any], ...]:
-        prior = self.city.workers.prior
-        sl = slice(prior.offsets[wr], prior.offsets[wr + 1])
-        return tuple(
-            {
-                "year": int(y),
-                "occupation_code": self.occ[o],
-                "level": 6 - int(r) if r else None,
-                "project_id": str(pid),
-            }
-            for y, o, r, pid in zip(
-                prior["year"][sl], prior["occ"][sl], prior["rank"][sl], prior["project"][sl]
-            )
-        )
-
-    def case(self, wr: int, p: int) -> Case:
-        """The validated case of a pair, as the engine decides it."""
-        return Case.model_validate(
-            {"person": self.person(wr), "training": self.training(p), "history": self.history(wr)}
-        )
+    def __init__(self, city: City, params: Mapping[str, Any]):
+        super().__init__(city)
+        self.params = params
 
     def facts(self, wr: int, p: int, names: tuple[str, ...], with_history: bool) -> tuple[Any, ...]:
         """The engine's values of the facts `names` for the pair (an unvalidated case: only read)."""
@@ -174,18 +118,11 @@ class PairCases:
         return tuple(FACTS[n].fn(case, self.params)[0] for n in names)
 
 
-def decide_pairs(
-    city: City,
-    worker: np.ndarray,
-    programme: np.ndarray,
-    class_start: np.ndarray,
-    class_end: np.ndarray,
-    pack: Pack | None = None,
-) -> PairDecisions:
-    """The decision for each (worker row, programme row) pair, the programme's class running
-    `class_start[p]`..`class_end[p]` (ordinals, indexed by programme row)."""
-    pack = pack or load_pack()
-    cases = PairCases(city, class_start, class_end, pack.params)
+def decide_pairs(city: City, worker: np.ndarray, programme: np.ndarray) -> PairDecisions:
+    """The decision for each (worker row, programme row) pair, each class decided by the pack in force on
+    its first day (`matcher.policy.pack_for`)."""
+    packs = {int(d): pack_for(date.fromordinal(int(d))) for d in np.unique(city.programmes.start[programme])}
+    cases = {id(p): PairCases(city, p.params) for p in packs.values()}
     prior_counts = np.diff(city.workers.prior.offsets)
     person_of: dict[tuple[int, int], tuple[Any, ...]] = {}
     memo: dict[tuple[Any, ...], tuple[int, bool]] = {}
@@ -193,16 +130,17 @@ def decide_pairs(
     decisions: list[Decision] = []
     out = np.empty(len(worker), np.int64)
 
-    def new(wr: int, p: int) -> tuple[int, set[str]]:
-        decisions.append(decide(cases.case(wr, p), pack))
+    def new(wr: int, p: int, pack: Pack) -> tuple[int, set[str]]:
+        decisions.append(decide(cases[id(pack)].case(wr, p), pack))
         return len(decisions) - 1, _looked(decisions[-1])
 
     for k, (wr, p) in enumerate(zip(worker.tolist(), programme.tolist())):
-        day = int(class_start[p])
+        day = int(city.programmes.start[p])
+        pack = packs[day]
         if (wr, day) not in person_of:
-            person_of[(wr, day)] = cases.facts(wr, p, PERSON_FACTS + PERSONAL, False)
+            person_of[(wr, day)] = cases[id(pack)].facts(wr, p, PERSON_FACTS + PERSONAL, False)
         facts = person_of[(wr, day)]
-        history = cases.facts(wr, p, HISTORY_FACTS, True) if prior_counts[wr] else ()
+        history = cases[id(pack)].facts(wr, p, HISTORY_FACTS, True) if prior_counts[wr] else ()
         key = (p, facts[: len(PERSON_FACTS)], history)
         refined = (key, facts[len(PERSON_FACTS) :])
         hit = memo.get(key)
@@ -211,7 +149,7 @@ def decide_pairs(
         elif refined in fine:
             out[k] = fine[refined]
         else:
-            index, looked = new(wr, p)
+            index, looked = new(wr, p, pack)
             out[k] = index
             if looked <= SIGNED:
                 fine[refined] = index

@@ -75,6 +75,9 @@ class Decision(_Out):
     """The answer for one case under one pack."""
 
     pack: str
+    in_force: bool = Field(
+        description="the training starts within the pack's period; if not, no amount is due"
+    )
     as_of: date
     eligible: bool
     total: float

@@ -20,7 +20,7 @@ from matcher.policy.case import Case
 from matcher.policy.decision import Decision
 from matcher.policy.errors import CaseError, PackError
 from matcher.policy.facts import FACTS
-from matcher.policy.pack import ITEM_NAMES, Pack, Rule, Template, load_pack
+from matcher.policy.pack import ITEM_NAMES, Pack, Rule, Template, load_pack, pack_for
 
 _CENT = Decimal("0.01")
 _AS_IS = (bool, int, str, float, type(None))
@@ -213,6 +213,7 @@ class _Run:
         return Decision.model_validate(
             {
                 "pack": self.pack.id,
+                "in_force": self.pack.in_force(self.case.training.start_date),
                 "as_of": self.case.on,
                 "eligible": bool(main),
                 "total": float(sum((self.amounts[i] for i in main), Decimal(0))),
@@ -266,21 +267,18 @@ class _Run:
         return {"rule": rule.id, "name": rule.name, "article": rule.article, "reason": entry["reason"]}
 
 
-def _pack(pack: Pack | str | Path | None) -> Pack:
-    if isinstance(pack, Pack):
-        return pack
-    return load_pack() if pack is None else load_pack(pack)
-
-
 def decide(case: Case | Mapping[str, Any], pack: Pack | str | Path | None = None) -> Decision:
-    """The subsidies a case is entitled to under a pack (default ``qujing-2019``), with denials and trace.
+    """The subsidies a case is entitled to under a pack (default: the one in force on the training's start
+    date, `pack_for`), with denials and trace.
 
     A mapping is validated into a Case first (pydantic ValidationError names the field at fault);
     CaseError names an input the decision needs but the case left empty.
     """
     if not isinstance(case, Case):
         case = Case.model_validate(case)
-    return _Run(case, _pack(pack)).decide()
+    if not isinstance(pack, Pack):
+        pack = pack_for(case.training.start_date) if pack is None else load_pack(pack)
+    return _Run(case, pack).decide()
 
 
 def decide_json(

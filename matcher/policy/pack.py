@@ -21,13 +21,21 @@ import tomllib
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from matcher.policy import expr
-from matcher.policy.case import ADVANCERS, CERTIFICATES, EMPLOYMENT_STATUSES, ORGANISERS, TRAINING_KINDS
+from matcher.policy.case import (
+    ADVANCERS,
+    CERTIFICATES,
+    EMPLOYMENT_STATUSES,
+    GROUPS,
+    ORGANISERS,
+    TRAINING_KINDS,
+)
 from matcher.policy.errors import PackError
 from matcher.policy.facts import FACTS
 from matcher.reference import is_region
@@ -131,6 +139,15 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Priority:
+    """The default weight a plan gives a priority group's placements, and the article that names the group."""
+
+    weight: float
+    article: str
+    quote: str
+
+
+@dataclass(frozen=True)
 class Pack:
     """A loaded, checked policy pack."""
 
@@ -144,15 +161,36 @@ class Pack:
     derived: tuple[Derived, ...]
     checks: tuple[Rule, ...]
     items: tuple[Rule, ...]
+    priority: Mapping[str, Priority]
 
     @property
     def rules(self) -> tuple[Rule, ...]:
         return self.checks + self.items
 
+    @property
+    def period(self) -> tuple[date, date]:
+        """The plan's implementation period (article 二 of 112号: `plan_start`, `plan_end`)."""
+        return self.params["plan_start"], self.params["plan_end"]
+
+    def in_force(self, day: date) -> bool:
+        return self.period[0] <= day <= self.period[1]
+
 
 def available_packs() -> list[str]:
-    """Names of the packs in ``data/policy/``."""
-    return sorted(p.stem for p in POLICY_DIR.glob("*.toml"))
+    """Names of the subsidy packs in ``data/policy/`` (the TOML files with subsidy items)."""
+    return sorted(
+        p.stem for p in POLICY_DIR.glob("*.toml") if "item" in tomllib.loads(p.read_text(encoding="utf-8"))
+    )
+
+
+def pack_for(day: date) -> Pack:
+    """The pack in force on `day`; when none is, the pack whose period lies nearest, whose plan-period check
+    then refuses the training and says why (`Decision.in_force` is False)."""
+    packs = [load_pack(name) for name in available_packs()]
+    for pack in packs:
+        if pack.in_force(day):
+            return pack
+    return min(packs, key=lambda p: min(abs((day - p.period[0]).days), abs((day - p.period[1]).days)))
 
 
 def load_pack(name_or_path: str | Path = DEFAULT_PACK) -> Pack:
@@ -221,7 +259,9 @@ class _Builder:
             raise self.fail(where, f"missing key {missing[0]!r}")
 
     def build(self) -> Pack:
-        self.keys("top level", self.raw, {"pack", "params", "labels", "check", "item"}, {"derived"})
+        self.keys(
+            "top level", self.raw, {"pack", "params", "labels", "check", "item"}, {"derived", "priority"}
+        )
         meta = self.raw["pack"]
         self.keys("[pack]", meta, {"id", "title", "document", "source"}, {"note"})
         source = self.path.parent / meta["source"]
@@ -257,7 +297,24 @@ class _Builder:
             derived=derived,
             checks=checks,
             items=tuple(items),
+            priority=self.build_priority(self.raw.get("priority", {})),
         )
+
+    def build_priority(self, table: Any) -> dict[str, Priority]:
+        """[priority]: group = { weight, article, quote }; a weight between 1 and 10 (it can only raise)."""
+        out: dict[str, Priority] = {}
+        for group, spec in table.items():
+            where = f"[priority] {group}"
+            if group not in GROUPS:
+                raise self.fail(where, f"unknown priority group; one of {', '.join(GROUPS)}")
+            self.keys(where, spec, {"weight", "article", "quote"}, set())
+            weight = spec["weight"]
+            if not isinstance(weight, (int, float)) or not 1 <= weight <= 10:
+                raise self.fail(where, f"weight {weight!r} must be a number from 1 to 10")
+            article = self.article(where, spec["article"])
+            self.quotes(where, article, spec["quote"])
+            out[group] = Priority(float(weight), article, spec["quote"])
+        return out
 
     def article(self, where: str, numeral: Any) -> str:
         if numeral not in self.articles:
