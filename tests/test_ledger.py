@@ -405,3 +405,28 @@ def test_cell_readers():
         read_special_operation(5.1)
     with pytest.raises(ValueError, match="item 2: '9.99' is not an item"):
         specials("2.1、9.99")
+
+
+def test_workers_ethnicity_column_is_optional_read_by_name_or_code_and_shown_by_name(db_url, tmp_path):
+    rows = rows_of(TEMPLATES / "workers.csv")
+    col = rows[0].index("民族")
+    import_ledger("workers", write_csv(tmp_path / "w.csv", rows), db_url)
+    with session_scope(db_url) as s:
+        assert sorted(s.scalars(select(WorkerRow.ethnicity))) == ["01", "03", "07"]
+    coded = [r[:col] + ["07" if i else r[col]] + r[col + 1 :] for i, r in enumerate(rows)]
+    import_ledger(
+        "workers",
+        write_xlsx(tmp_path / "w.xlsx", [coded[0], [*coded[1][:col], 7, *coded[1][col + 1 :]]]),
+        db_url,
+    )
+    with session_scope(db_url) as s:
+        assert s.scalar(select(WorkerRow.ethnicity).where(WorkerRow.name == rows[1][1])) == "07"
+    export_ledger("workers", tmp_path / "out.csv", db_url)
+    assert rows_of(tmp_path / "out.csv")[1][col] == "彝族"
+    without = [r[:col] + r[col + 1 :] for r in rows]
+    import_ledger("workers", write_csv(tmp_path / "none.csv", without), db_url)
+    bad = [r[:col] + (["火星族"] if i == 1 else [r[col]]) + r[col + 1 :] for i, r in enumerate(rows)]
+    with pytest.raises(LedgerError) as info:
+        import_ledger("workers", write_csv(tmp_path / "bad.csv", bad), db_url)
+    assert any(row == 2 and header == "民族" for row, header in faults(info.value))
+    assert "民族" in str(info.value)
