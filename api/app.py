@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -33,6 +34,10 @@ from matcher.config import settings
 from matcher.privacy import install_log_scrubber
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+ROUTING = {
+    404: "没有这个路径；可用的路径见 /docs",
+    405: "此路径不接受 {method} 请求；可用的方法见响应头 Allow",
+}
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "the request names a field that is missing or wrong"},
     "4XX": {
@@ -58,7 +63,10 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
             )
         ]
         headers["Allow"] = ", ".join(allowed)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+    detail = exc.detail
+    if exc.status_code in ROUTING and detail == HTTPStatus(exc.status_code).phrase:  # Starlette's own words
+        detail = ROUTING[exc.status_code].format(method=request.method)
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:

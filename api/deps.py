@@ -62,7 +62,8 @@ def allow(*roles: str) -> Callable[[Principal], Principal]:
     def guard(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"this route is for the {' and '.join(roles)} roles"
+                status.HTTP_403_FORBIDDEN,
+                f"Authorization：此路由只对 {'、'.join(roles)} 角色开放；请用相应角色的令牌",
             )
         return principal
 
@@ -89,9 +90,21 @@ class Page:
 PageDep = Annotated[Page, Depends()]
 
 
+NAMES = {
+    "enterprise": "企业",
+    "demand line": "岗位需求",
+    "worker": "人员",
+    "plan": "计划",
+    "institution": "培训机构",
+    "programme": "培训项目",
+}
+
+
 def not_found(what: str, ident: object) -> HTTPException:
     """The answer for a missing object and for another tenant's object alike."""
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"no {what} {ident} that you may see")
+    return HTTPException(
+        status.HTTP_404_NOT_FOUND, f"没有您可查看的{NAMES.get(what, what)} {ident}；请核对编号"
+    )
 
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
@@ -106,9 +119,54 @@ def page_rows(
     return total, list(rows)
 
 
+# Pydantic's error types, said in Chinese with what to do; a type not listed keeps its own message.
+MESSAGES = {
+    "missing": "必填，缺少此项；请填写",
+    "extra_forbidden": "不认识的字段；请删去它（可用的字段见 /docs）",
+    "string_too_long": "最多 {max_length} 个字符；请缩短",
+    "string_too_short": "至少 {min_length} 个字符；请补全",
+    "too_long": "最多 {max_length} 项；请删去多余的",
+    "too_short": "至少 {min_length} 项；请补全",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须不小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须不大于 {le}",
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "int_from_float": "须为整数，不能带小数",
+    "float_parsing": "须为数字",
+    "float_type": "须为数字",
+    "bool_parsing": "须为 true 或 false",
+    "bool_type": "须为 true 或 false",
+    "date_parsing": "须为日期，格式 YYYY-MM-DD",
+    "date_from_datetime_parsing": "须为日期，格式 YYYY-MM-DD",
+    "date_type": "须为日期，格式 YYYY-MM-DD",
+    "datetime_parsing": "须为时间，格式 YYYY-MM-DDTHH:MM:SS",
+    "string_type": "须为文字",
+    "enum": "须为以下之一：{expected}",
+    "literal_error": "须为以下之一：{expected}",
+    "list_type": "须为列表",
+    "dict_type": "须为对象",
+    "model_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "json_invalid": "不是有效的 JSON；请检查括号、引号和逗号",
+    "json_type": "不是有效的 JSON；请检查括号、引号和逗号",
+}
+
+
+def _message(error: Any) -> str:
+    template = MESSAGES.get(error["type"])
+    if template is None:
+        return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    try:
+        return template.format(**error.get("ctx", {}))
+    except (KeyError, IndexError):
+        return template.split("：")[0] if "{" in template else template
+
+
 def field_problems(errors: Sequence[Any]) -> list[dict[str, str]]:
-    """Pydantic's errors as `{field, message}`, without the rejected input (it may be an ID number)."""
-    return [{"field": ".".join(map(str, e["loc"])) or "body", "message": e["msg"]} for e in errors]
+    """Pydantic's errors as `{field, message}` in Chinese, without the rejected input (it may be an ID number)."""
+    return [{"field": ".".join(map(str, e["loc"])) or "body", "message": _message(e)} for e in errors]
 
 
 def invalid(err: ValidationError) -> HTTPException:
@@ -133,11 +191,11 @@ def known_query(request: Request) -> None:
     known = _query_names(route)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
-        takes = ", ".join(sorted(known)) or "none"
+        takes = ", ".join(sorted(known)) or "无"
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             [
-                {"field": f"query.{name}", "message": f"unknown parameter; this route takes: {takes}"}
+                {"field": f"query.{name}", "message": f"不认识的参数，请删去或改正；此路由接受：{takes}"}
                 for name in unknown
             ],
         )

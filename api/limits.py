@@ -82,7 +82,7 @@ class BodySizeLimit:
 
 async def _too_large(send: Send, limit: int) -> None:
     body = json.dumps(
-        {"detail": f"request body larger than {limit // 1024} KiB; send a smaller one"}
+        {"detail": f"body：请求体超过 {limit // 1024} KiB 的上限；请缩小后再发送（台账可分成几个文件上传）"}
     ).encode()
     await send(
         {

@@ -22,7 +22,7 @@ from matcher.store.tables import PlanJobRow
 
 log = logging.getLogger(__name__)
 
-INTERRUPTED = "the service stopped before this plan finished; submit it again"
+INTERRUPTED = "服务在此计划完成前停止了；请重新提交"
 CANCELLED = "已按请求取消"
 
 
@@ -74,7 +74,11 @@ class PlanRunner:
             result, status, error = None, "failed", str(e)
         except Exception as e:  # the job must end failed, never stay running
             log.exception("plan job %d failed", job_id)
-            result, status, error = None, "failed", f"the plan failed: {type(e).__name__}: {e}"
+            result, status, error = (
+                None,
+                "failed",
+                f"计划运行出错（{type(e).__name__}）；请告知管理员后重新提交",
+            )
         with session_scope(self.url) as s:
             job = s.get_one(PlanJobRow, job_id)
             if status == "done" and job.cancel_requested:

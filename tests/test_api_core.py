@@ -136,7 +136,7 @@ def test_limits(db_url):
     bureau = token(db_url, "bureau")
     assert c.get("/v1/enterprises?limit=101", headers=bureau).status_code == 422
     big = c.post("/v1/enterprises", content=b"{" + b" " * (1 << 21) + b"}", headers=bureau)
-    assert big.status_code == 413 and "smaller" in big.json()["detail"]
+    assert big.status_code == 413 and "请缩小" in big.json()["detail"]
 
 
 def test_errors_name_the_field_and_what_the_path_takes(db_url):
@@ -145,7 +145,7 @@ def test_errors_name_the_field_and_what_the_path_takes(db_url):
     typo = c.get("/v1/enterprises?limt=5", headers=bureau)
     assert typo.status_code == 422
     assert typo.json()["detail"] == [
-        {"field": "query.limt", "message": "unknown parameter; this route takes: limit, offset"}
+        {"field": "query.limt", "message": "不认识的参数，请删去或改正；此路由接受：limit, offset"}
     ]
     bad = c.post("/v1/enterprises", json={**enterprise_body(1), "credit_code": 7}, headers=bureau)
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "body.credit_code"

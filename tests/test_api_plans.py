@@ -91,10 +91,10 @@ def test_plans_are_for_the_bureau_and_refused_when_too_large(tiny_city: str) -> 
         assert c.get("/v1/plans", headers=other).status_code == 403
 
     too_many = c.post("/v1/plans", json={"max_workers": 10}, headers=bureau)
-    assert too_many.status_code == 422 and "300 workers" in too_many.json()["detail"]
+    assert too_many.status_code == 422 and "300 人" in too_many.json()["detail"]
     c.app.state.plan_max_workers = 100  # type: ignore[attr-defined]
     over_limit = c.post("/v1/plans", json={}, headers=bureau)
-    assert over_limit.status_code == 422 and "at most 100" in over_limit.json()["detail"]
+    assert over_limit.status_code == 422 and "最多 100 人" in over_limit.json()["detail"]
     unknown = c.post("/v1/plans", json={"budget": 1, "colour": "red"}, headers=bureau)
     assert unknown.status_code == 422
     assert _count(url, PlanJobRow) == 0
@@ -104,7 +104,11 @@ def test_plans_are_for_the_bureau_and_refused_when_too_large(tiny_city: str) -> 
         s.add(PlanJobRow(principal_id=1, status="queued", options={}))
     queued = c.get("/v1/plans", headers=bureau).json()["items"][0]["id"]
     answer = c.get(f"/v1/plans/{queued}/xlsx", headers=bureau)
-    assert answer.status_code == 409 and "queued" in answer.json()["detail"]
+    assert (
+        answer.status_code == 409
+        and "queued" in answer.json()["detail"]
+        and "请等" in answer.json()["detail"]
+    )
 
 
 def test_a_failing_plan_ends_failed_with_its_reason(tiny_city: str) -> None:

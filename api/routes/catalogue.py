@@ -48,7 +48,7 @@ def create_institution(
 ):  # type: ignore[no-untyped-def]
     def create() -> InstitutionPublic:
         if session.scalar(select(InstitutionRow.id).where(InstitutionRow.code == body.code)):
-            raise HTTPException(status.HTTP_409_CONFLICT, f"institution {body.code} exists")
+            raise HTTPException(status.HTTP_409_CONFLICT, f"code：培训机构 {body.code} 已登记；请换一个编号")
         return InstitutionPublic.model_validate(save_institution(session, body)[0])
 
     return create_once(session, principal, key, body, create)
@@ -82,7 +82,7 @@ def create_programme(
 
     def create() -> ProgrammePublic:
         if session.scalar(select(ProgrammeRow.id).where(ProgrammeRow.code == body.code)):
-            raise HTTPException(status.HTTP_409_CONFLICT, f"programme {body.code} exists")
+            raise HTTPException(status.HTTP_409_CONFLICT, f"code：培训项目 {body.code} 已登记；请换一个编号")
         try:
             row, _ = save_programme(session, body)
         except KeyError as e:

@@ -57,7 +57,8 @@ def create_enterprise(body: Enterprise, session: SessionDep, principal: Bureau, 
     def create() -> EnterprisePublic:
         if session.scalar(select(EnterpriseRow.id).where(EnterpriseRow.credit_code == body.credit_code)):
             raise HTTPException(
-                status.HTTP_409_CONFLICT, f"enterprise {body.credit_code} exists; update it instead"
+                status.HTTP_409_CONFLICT,
+                f"credit_code：企业 {body.credit_code} 已登记；请修改已有记录（PATCH）",
             )
         row, _ = save_enterprise(session, body)
         return EnterprisePublic.model_validate(row)
@@ -124,7 +125,8 @@ def create_demand_line(  # type: ignore[no-untyped-def]
         )
         if exists:
             raise HTTPException(
-                status.HTTP_409_CONFLICT, f"line {body.line_ref} exists as demand line {exists}"
+                status.HTTP_409_CONFLICT,
+                f"line_ref：岗位 {body.line_ref} 已登记为岗位需求 {exists}；请修改它（PATCH）",
             )
         row, _ = save_demand_line(session, body)
         return DemandLinePublic.model_validate(row)
@@ -176,7 +178,7 @@ def update_demand_line(
     """Change an open line; the whole line is validated again (including the anti-discrimination check)."""
     row = visible_line(session, principal, line_id)
     if row.status != "open":
-        raise HTTPException(status.HTTP_409_CONFLICT, f"demand line {line_id} is closed and cannot change")
+        raise HTTPException(status.HTTP_409_CONFLICT, f"岗位需求 {line_id} 已关闭，不能再修改；请新登记一条")
     enterprise = session.get_one(EnterpriseRow, row.enterprise_id)
     current = DemandLinePublic.model_validate(row).model_dump(exclude={"id", "enterprise_id", "status"})
     try:

@@ -89,8 +89,8 @@ def _done_job(session: SessionDep, job_id: int) -> PlanJobRow:
     if row.status != "done":
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"plan {job_id} is {row.status}"
-            + (f": {row.error}" if row.error else "; ask again when its status is done"),
+            f"计划 {job_id} 的状态是 {row.status}"
+            + (f"：{row.error}" if row.error else "；请等状态变为 done 后再取"),
         )
     return row
 
@@ -114,8 +114,8 @@ def create_plan(
     if held > limit:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"max_workers: the plan's scope holds {held:,} workers, more than the limit of {limit:,} "
-            f"(this service plans at most {request.app.state.plan_max_workers:,}); limit it with counties",
+            f"max_workers：计划范围内有 {held:,} 人，超过上限 {limit:,} 人"
+            f"（本服务每个计划最多 {request.app.state.plan_max_workers:,} 人）；请用 counties 缩小范围",
         )
     queued: list[int] = []
 

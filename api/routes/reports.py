@@ -26,10 +26,16 @@ def progress(
 ) -> ProgressReport:
     """Targets of article 二 and trainings/placements per period and county; enterprises have no access."""
     if principal.role == "enterprise":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this route is for the bureau and counselor roles")
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "Authorization：此路由只对 bureau、counselor 角色开放；请用相应角色的令牌",
+        )
     if principal.role == "counselor":
         if county not in (None, principal.county):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "a counselor sees the figures of their own county")
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "county：就业指导员只能查看本县的数据；请去掉 county 或填写本县代码",
+            )
         county = principal.county
     try:
         return ProgressReport.model_validate(
