@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from tqdm import tqdm
 from matcher import labour
 from matcher.fairness import FairnessReport, city_fairness
 from matcher.model.pathways import CURRENT_STAFF_MODES, ENTERPRISE_CENTRE, STAFF_MODES, Pathways
-from matcher.model.recommend import Recommender, ready
+from matcher.model.recommend import MODELS_DIR, Recommender, ready
 from matcher.model.snapshot import NEVER, City, occupation_codes
 
 BATCH = 1024
@@ -118,11 +119,13 @@ class Audit:
         return "\n".join([*lines, "", self.fairness.to_text()])
 
 
-def audit(url: str | None = None, k: int = 10, progress: bool = False) -> Audit:
-    """Audit the whole store at `url` (see the module docstring)."""
-    from matcher.plan import PlanOptions, run_plan
+def audit(
+    url: str | None = None, k: int = 10, progress: bool = False, models_dir: str | Path = MODELS_DIR
+) -> Audit:
+    """Audit the whole store at `url` with the model saved in `models_dir` (see the module docstring)."""
+    from matcher.plan import PlanOptions, plan_city
 
-    rec = Recommender.load(url)
+    rec = Recommender.load(url, models_dir)
     city = rec.city
     f = Findings()
     check_records(f, city)
@@ -156,7 +159,7 @@ def audit(url: str | None = None, k: int = 10, progress: bool = False) -> Audit:
                 _law(f, city, wr, day, int(city.lines.hazards[lr]), int(city.lines.occ[lr]), "candidate")
                 if c.flags.certificates != "held":
                     f.add("candidate_lacks_certificate", f"line {int(city.lines.id[lr])}")
-    plan = run_plan(PlanOptions(), url=url)
+    plan = plan_city(PlanOptions(), url=url, models_dir=models_dir)
     placed = np.zeros(n, bool)
     trained = np.zeros(n, bool)
     subsidised = np.zeros(n, bool)
