@@ -351,6 +351,7 @@ def users_list() -> None:
     from matcher.principals import list_principals
     from matcher.store import migrate as run
     from matcher.store import session_scope
+    from matcher.text import writable
 
     run()
     now = datetime.now(UTC)
@@ -358,7 +359,7 @@ def users_list() -> None:
         rows = [
             [
                 str(p.id),
-                p.name,
+                writable(p.name),  # a name can never send control sequences to the terminal
                 p.role,
                 code or "",
                 p.county or "",

@@ -11,11 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher import reference as ref
 from matcher.store.tables import EnterpriseRow, PrincipalRow
+from matcher.text import clean_text
 
 ROLES = ("bureau", "enterprise", "counselor")
 CREDIT_CODE_LENGTH = 18
@@ -56,6 +58,10 @@ def create_principal(
     """
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"--days：令牌有效天数须在 1 到 {MAX_DAYS} 之间，收到 {days}")
+    try:
+        name = clean_text(name).strip()
+    except PydanticCustomError as e:
+        raise ValueError(f"--name：{e.message()}") from None
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     enterprise_id = None

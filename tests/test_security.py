@@ -190,6 +190,8 @@ def test_expired_and_revoked_tokens_answer_401_and_the_cli_lists_and_revokes(db_
     missing = c.get("/v1/plans")
     assert missing.status_code == 401 and "Authorization" in missing.json()["detail"]
     assert "令牌" in missing.json()["detail"]
+    with session_scope(db_url) as s, pytest.raises(ValueError, match="--name：含有不可见的控制字符 U\\+001B"):
+        create_principal(s, "bureau", name="\x1b[2J规划员")
     with session_scope(db_url) as s, pytest.raises(ValueError, match="--days"):
         create_principal(s, "bureau", name="x", days=0)
 
