@@ -139,6 +139,7 @@ class Servers:
             cwd=PROJECT,
         )
         assert self.launcher.stdout is not None and self.launcher.stdout.readline().strip() == "ready"
+        self.alive: set[int] = set()
 
     def start(self) -> tuple[str, int]:
         assert self.launcher.stdin is not None and self.launcher.stdout is not None
@@ -146,6 +147,7 @@ class Servers:
         self.launcher.stdin.write(f"{port}\n")
         self.launcher.stdin.flush()
         pid = int(self.launcher.stdout.readline())
+        self.alive.add(pid)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -157,8 +159,8 @@ class Servers:
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.02)
 
-    @staticmethod
-    def kill(pid: int) -> None:
+    def kill(self, pid: int) -> None:
+        self.alive.discard(pid)
         os.kill(pid, signal.SIGKILL)
         while True:
             try:
@@ -168,6 +170,8 @@ class Servers:
             time.sleep(0.005)
 
     def close(self) -> None:
+        for pid in list(self.alive):  # a server a failed test left running
+            self.kill(pid)
         self.launcher.kill()
         self.launcher.wait(10)
 
