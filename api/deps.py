@@ -175,7 +175,8 @@ def invalid(err: ValidationError) -> HTTPException:
 
 
 def _query_names(route: APIRoute) -> set[str]:
-    names, todo = set(), [route.dependant]
+    names: set[str] = set()
+    todo = [route.dependant]
     while todo:
         dependant = todo.pop()
         names.update(p.alias for p in dependant.query_params)

@@ -188,7 +188,7 @@ def plan_workbook(plan_id: ObjectId, session: SessionDep, principal: Bureau) -> 
     job = _done_job(session, plan_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "plan.xlsx"
-        write_plan_xlsx({**job.result, "workers": job.workers}, path)  # type: ignore[arg-type]
+        write_plan_xlsx({**(job.result or {}), "workers": job.workers}, path)
         content = path.read_bytes()
     _audit_workers(session, principal, job.workers)  # type: ignore[arg-type]
     session.commit()
