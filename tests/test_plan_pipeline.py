@@ -200,7 +200,16 @@ def test_workbook_has_every_sheet_with_chinese_headers(plan: dict, tmp_path: Pat
     out = tmp_path / "plan.xlsx"
     write_plan_xlsx(plan, out)
     wb = load_workbook(out)
-    assert wb.sheetnames == ["总览", "开班计划", "直接就业", "定向输送", "人员安排", "未满足需求", "补贴"]
+    assert wb.sheetnames == [
+        "总览",
+        "开班计划",
+        "直接就业",
+        "定向输送",
+        "人员安排",
+        "未满足需求",
+        "补贴",
+        "公平性",
+    ]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         assert all(isinstance(c.value, str) and c.value for c in ws[1])
@@ -208,6 +217,12 @@ def test_workbook_has_every_sheet_with_chinese_headers(plan: dict, tmp_path: Pat
     assert wb["人员安排"].max_row == len(plan["workers"]) + 1
     assert wb["开班计划"].max_row == len(plan["classes"]) + 1
     assert wb["人员安排"]["A1"].value == "人员编号"
+    assert wb["公平性"].max_row == len(plan["fairness"]["rows"]) + 1
+    paying = [c.value for c in wb["人员安排"][1]].index("本人自付（元）")
+    trainees = [w for w in plan["workers"] if w["assignment"] == "training"]
+    assert sum(r[paying].value or 0 for r in wb["人员安排"].iter_rows(min_row=2)) == sum(
+        w["cost"]["person_pays"] for w in trainees
+    )
     with pytest.raises(ValueError, match="'classes'"):
         write_plan_xlsx({k: v for k, v in plan.items() if k != "classes"}, tmp_path / "bad.xlsx")
     with pytest.raises(ValueError, match=".xlsx"):

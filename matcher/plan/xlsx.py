@@ -12,6 +12,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from matcher.fairness import DIMENSION_LABELS
 from matcher.text import sheet_cell
 
 MAX_WIDTH = 60
@@ -79,6 +80,10 @@ def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
         ("预计稳定就业（6个月）人数", t["expected_retained_placements"]),
         ("培训费用（元）", t["training_cost"]),
         ("补贴合计（元，全部取证时）", t["subsidies"]),
+        ("其中抵扣培训费（元）", t["subsidy_towards_cost"]),
+        ("学员自付合计（元）", t["trainees_pay"]),
+        ("企业承担合计（元）", t["enterprises_pay"]),
+        ("须自付的重点群体学员（人）", t["priority_trainees_paying"]),
         ("预计补贴（元，按完成培训可能性）", t["expected_subsidies"]),
         ("补贴预算（元）", t["budget"]["budget"] if t["budget"] else "不限"),
         ("预算使用（元）", t["budget"]["used"] if t["budget"] else t["subsidies"]),
@@ -172,6 +177,7 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
         "unmet_demand",
         "subsidies_by_article",
         "targets",
+        "fairness",
     ):
         if key not in result:
             raise ValueError(f"the plan has no {key!r}: write_plan_xlsx takes the dict run_plan returns")
@@ -204,6 +210,9 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
             ("人均费用（元）", lambda c: c["cost_per_person"]),
             ("费用合计（元）", lambda c: c["cost"]),
             ("补贴合计（元）", lambda c: c["subsidies"]),
+            ("学员自付合计（元）", lambda c: c["trainees_pay"]),
+            ("企业承担合计（元）", lambda c: c["enterprise_pays"]),
+            ("学员是否免费", lambda c: "是" if c["free_for_trainees"] else "否"),
             ("预计结业人数", lambda c: c["expected_completions"]),
             ("预计稳定就业", lambda c: c["expected_retained"]),
         ),
@@ -228,6 +237,9 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
             ("完成培训可能性", lambda w: w.get("p_complete", "")),
             ("稳定就业可能性", lambda w: w["p_retained"]),
             ("补贴（元）", lambda w: w["subsidy"]["total"] if "subsidy" in w else ""),
+            ("本人自付（元）", lambda w: w["cost"]["person_pays"] if "cost" in w else ""),
+            ("企业承担（元）", lambda w: w["cost"]["enterprise_pays"] if "cost" in w else ""),
+            ("费用说明", lambda w: w["cost"]["summary"] if "cost" in w else ""),
             ("理由", _reasons),
         ),
         result["workers"],
@@ -258,6 +270,27 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
             ("金额（元）", lambda s: s["amount"]),
         ),
         result["subsidies_by_article"],
+    )
+    fairness = result["fairness"]
+    outcome = fairness["outcome_labels"]
+    _sheet(
+        wb,
+        "公平性",
+        (
+            ("维度", lambda r: DIMENSION_LABELS.get(r["dimension"], r["dimension"])),
+            ("群体", lambda r: r["label"]),
+            ("人数", lambda r: r["population"]),
+            ("人口占比", lambda r: round(r["population_share"], 4)),
+            *(
+                (
+                    f"{outcome[o]}比值",
+                    lambda r, o=o: "" if r["ratios"][o] is None else round(r["ratios"][o], 3),
+                )
+                for o in fairness["outcomes"]
+            ),
+            ("偏低的结果", lambda r: "、".join(outcome[o] for o in r["flags"])),
+        ),
+        fairness["rows"],
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
