@@ -79,6 +79,24 @@ def test_plan_job_runs_and_its_workers_are_read_with_audit(tiny_city: str) -> No
     assert sheets[0] == "总览" and len(sheets) >= 5
     assert _count(url, AuditRow) > audited
 
+    # text stored before it was checked (a formula, control and bidi characters) is written as plain text
+    with session_scope(url) as s:
+        row = s.get_one(PlanJobRow, job["id"])
+        workers = [dict(w) for w in row.workers or []]
+        placed = next(w for w in workers if w["line"])
+        placed["line"] = {
+            **placed["line"],
+            "title": '=HYPERLINK("http://x.test")',
+            "enterprise": {**placed["line"]["enterprise"], "name": "曲靖\x07\u202e企业"},
+        }
+        row.workers = workers
+    book = c.get(f"/v1/plans/{job['id']}/xlsx", headers=bureau)
+    assert book.status_code == 200, book.text
+    cells = [cell for row in load_workbook(io.BytesIO(book.content))["人员安排"].iter_rows() for cell in row]
+    title = next(cell for cell in cells if cell.value == '=HYPERLINK("http://x.test")')
+    assert title.data_type == "s" and title.quotePrefix and all(cell.data_type != "f" for cell in cells)
+    assert any(cell.value == "曲靖企业" for cell in cells)
+
 
 def test_plans_are_for_the_bureau_and_refused_when_too_large(tiny_city: str) -> None:
     url = tiny_city
