@@ -42,7 +42,7 @@ def test_every_recommendation_is_scored_explained_and_feasible(rec):  # type: ig
     for out in outs:
         assert set(out) == {"worker_id", "as_of", "jobs", "outbound", "pathways", "model"}
         for key in ("jobs", "outbound", "pathways"):
-            scores = [item["score"] for item in out[key]]
+            scores = [item["value" if key == "pathways" else "score"] for item in out[key]]
             assert scores == sorted(scores, reverse=True) and len(scores) <= 10
             for item in out[key]:
                 _check_explained(item)

@@ -16,8 +16,9 @@ for, holds or did (no common 小类). A class of the catalogue CLOSES the gap wh
 
 Each pathway carries the class's dates, cost, the travel from home to its site, and the probability of
 success: P(complete the class) × P(hired and retained on the line after it), the latter from the scorer
-with the class's certificate counted as held. Among a pair's classes the best is the likeliest to succeed,
-then the nearest, then the cheapest.
+with the class's certificate counted as held. Pathways are ranked by their value: that probability times
+the class's reach (`reach`: 1 in the worker's own county, half for a class 100 km away), so that a class
+near home is proposed before a farther one with much the same odds; ties go to the cheaper class.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ CURRENT_STAFF_MODES = ("on_job_safety", "job_transfer")
 """… of which these are for people already on its staff, never for a job-seeker."""
 ENTERPRISE_CENTRE = "企业培训中心"
 DAYS_PER_YEAR = 365.25
+REACH_KM = 100.0
+"""Travel at which a class outside the worker's county counts half: a daily commute becomes a stay."""
+
+
+def reach(km: np.ndarray, same_county: np.ndarray) -> np.ndarray:
+    """How much a class's site is worth to the worker: 1 in their own county, 1 / (1 + km / REACH_KM) beyond."""
+    return np.where(same_county, 1.0, 1.0 / (1.0 + np.asarray(km) / REACH_KM))
 
 
 @dataclass
@@ -57,6 +65,7 @@ class Pathways:
     p_complete: np.ndarray
     p_hired: np.ndarray
     p_success: np.ndarray
+    value: np.ndarray  # p_success × the class's reach: what pathways are ranked by
     start: np.ndarray  # the class's first day
     end: np.ndarray  # … and last day
     cost: np.ndarray
@@ -157,7 +166,7 @@ def closing_programmes(
 def find_pathways(
     model: MatchModel, space: FeatureSpace, worker: np.ndarray, line: np.ndarray, X: np.ndarray, as_of: int
 ) -> Pathways:
-    """The best pathway (likeliest to succeed, then nearest, then cheapest) for each pair that has one.
+    """The best pathway (highest value, then cheapest) for each pair that has one (see the module doc).
 
     `X` holds the pairs' features on `as_of`. A pathway is scored on the day after its class ends.
     """
@@ -170,7 +179,8 @@ def find_pathways(
     p_hired = model.score(space, w, ln, end + 1, prog, assume_completed=True)
     p_success = p_complete * p_hired
     travel = haversine_km(w_all.lon[w], w_all.lat[w], pr.lon[prog], pr.lat[prog])
-    order = np.lexsort((pr.cost[prog], travel, -np.round(p_success, 3), pair))
+    value = p_success * reach(travel, w_all.county[w] == pr.county[prog])
+    order = np.lexsort((pr.cost[prog], -value, pair))
     first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]] if len(order) else order
     return Pathways(
         pair=pair[first],
@@ -180,6 +190,7 @@ def find_pathways(
         p_complete=p_complete[first],
         p_hired=p_hired[first],
         p_success=p_success[first],
+        value=value[first],
         start=start[first],
         end=end[first],
         cost=pr.cost[prog][first],

@@ -81,7 +81,7 @@ class Advice:
 
     def chosen(self, city: City, k: int) -> tuple[list[int], list[int], list[int]]:
         """Per call for one worker: the pairs shown as jobs, as outbound options, and the pathways shown
-        (those likelier to succeed than taking the line directly)."""
+        (those likelier to succeed than taking the line directly), best value first."""
         direct = ready(self.X)
         local = city.lines.in_qujing[self.line]
         order = ranked(self.p, self.X, city.lines.id[self.line])
@@ -89,7 +89,7 @@ class Advice:
         outbound = [int(i) for i in order if direct[i] and not local[i]][:k]
         paths = self.paths
         better = paths.p_success > np.where(direct[paths.pair], self.p[paths.pair], 0.0)
-        path_order = [int(i) for i in np.lexsort((paths.travel_km, -paths.p_success)) if better[i]][:k]
+        path_order = [int(i) for i in np.argsort(-paths.value, kind="stable") if better[i]][:k]
         return jobs, outbound, path_order
 
 
@@ -310,6 +310,7 @@ class Recommender:
             "programme": self._programme(prog, travel),
             "p_complete": round(float(paths.p_complete[i]), 4),
             "p_hired_after_training": round(float(paths.p_hired[i]), 4),
+            "value": round(float(paths.value[i]), 4),
             **explained(float(paths.p_success[i]), reasons, flags),
         }
 

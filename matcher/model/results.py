@@ -122,6 +122,10 @@ class PathwayOption(JobOption):
     programme: ClassSummary
     p_complete: float
     p_hired_after_training: float
+    value: float = Field(
+        description="score × the class's reach (1 in the worker's county, ½ for a class 100 km away): "
+        "the order pathways are listed in"
+    )
 
 
 class ModelVersion(BaseModel):
