@@ -163,7 +163,9 @@ def subsidy(
 
 @app.command()
 def train(
-    out: Annotated[Path, typer.Option(help="folder for the artifact and manifest")] = Path("models"),
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the artifact and manifest (default: MATCHER_MODELS_DIR)")
+    ] = None,
 ) -> None:
     """Train the calibrated match scorer on the city's history and save it with a manifest."""
     from matcher.model import train_model

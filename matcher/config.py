@@ -19,7 +19,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'matcher.db'}"
 class Settings(BaseSettings):
     """`DATABASE_URL` picks the store; `MATCHER_PII_KEY` keys the hash of national ID numbers;
     `MATCHER_PLAN_MAX_WORKERS` is the most workers a plan asked of the service may cover; `MATCHER_TODAY` is the
-    day the engine advises for (default: the store's own, see `matcher.calendar`)."""
+    day the engine advises for (default: the store's own, see `matcher.calendar`); `MATCHER_MODELS_DIR` is
+    where `matcher train` saves the model and everything else loads it (default: the project's models/)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     matcher_env: str = "development"
     matcher_plan_max_workers: int = 250_000
     matcher_today: date | None = None
+    matcher_models_dir: Path = PROJECT_DIR / "models"
 
 
 @cache

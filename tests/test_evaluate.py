@@ -57,7 +57,7 @@ def test_character_ngrams_code_titles_better_than_jieba_words():
 
 def test_the_model_beats_every_baseline_and_nears_the_oracle(tmp_path_factory):
     result = evaluate_model(small_city(tmp_path_factory))
-    assert result["train_years"] == [2019, 2020] and result["test_year"] == 2021
+    assert result["train_years"] == [2018, 2019] and result["test_year"] == 2020
     scorers = result["scorers"]
     assert set(scorers) == {"model", "random", "counselor", "tfidf", "oracle"}
     for s in scorers.values():
@@ -71,6 +71,17 @@ def test_the_model_beats_every_baseline_and_nears_the_oracle(tmp_path_factory):
     assert model["auc"] > scorers["counselor"]["auc"]
     assert model["ece"] < 0.05 and scorers["random"]["ece"] > model["ece"]
     assert scorers["counselor"]["ece"] is None  # a rule's score is not a probability
+    fairness = result["fairness"]
+    assert fairness["outcomes"] == ["recommended", "hit"]
+    assert {r["dimension"] for r in fairness["rows"]} == {
+        "sex",
+        "age_band",
+        "ethnicity",
+        "county",
+        "priority_group",
+    }
+    sexes = [r for r in fairness["rows"] if r["dimension"] == "sex"]
+    assert sum(r["population"] for r in sexes) == fairness["population"] >= scorers["model"]["workers"]
     analyzers = result["text_analyzers"]
     assert set(analyzers) == {"char", "jieba"}
     assert all(0 < a["tfidf_ndcg@10"] <= 1 and a["title_coding"]["titles"] > 300 for a in analyzers.values())

@@ -109,8 +109,8 @@ def test_the_manifest_vouches_for_the_artifact(trained):  # type: ignore[no-unty
     assert manifest["data"]["workers"] == len(city.workers)
     assert manifest["data"]["placements"] == len(city.placements)
     assert {"numpy", "scikit-learn", "scipy", "joblib"} <= set(manifest["libraries"])
-    assert manifest["training"]["years"] == [2019, 2020, 2021]
-    assert manifest["metrics"]["test_year"] == 2021 and manifest["metrics"]["train_years"] == [2019, 2020]
+    assert manifest["training"]["years"] == [2018, 2019, 2020]
+    assert manifest["metrics"]["test_year"] == 2020 and manifest["metrics"]["train_years"] == [2018, 2019]
     assert manifest["trained_at"]
     assert json.loads((models / MANIFEST).read_text(encoding="utf-8")) == manifest
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import joblib
 
+from matcher.config import settings
 from matcher.model.scoring import MatchModel
 
 ARTIFACT = "match_model.joblib"
@@ -62,9 +63,10 @@ def _atomic_write(path: Path, write: Any) -> None:
         raise
 
 
-def save_model(model: MatchModel, out_dir: str | Path, info: dict[str, Any]) -> dict[str, Any]:
-    """Write the artifact and its manifest (`info` plus file name, sha256 and versions); return the manifest."""
-    out = Path(out_dir)
+def save_model(model: MatchModel, out_dir: str | Path | None, info: dict[str, Any]) -> dict[str, Any]:
+    """Write the artifact and its manifest (`info` plus file name, sha256 and versions) into `out_dir` (default
+    `MATCHER_MODELS_DIR`); return the manifest."""
+    out = Path(out_dir or settings().matcher_models_dir)
     out.mkdir(parents=True, exist_ok=True)
     artifact = out / ARTIFACT
     _atomic_write(artifact, lambda tmp: joblib.dump(model, tmp, compress=3))
@@ -94,8 +96,10 @@ def read_manifest(models_dir: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_model(models_dir: str | Path = "models") -> tuple[MatchModel, dict[str, Any]]:
-    """The saved model and its manifest, after checking the artifact's sha256 against the manifest."""
+def load_model(models_dir: str | Path | None = None) -> tuple[MatchModel, dict[str, Any]]:
+    """The saved model and its manifest (default folder `MATCHER_MODELS_DIR`), after checking the artifact's
+    sha256 against the manifest."""
+    models_dir = models_dir or settings().matcher_models_dir
     manifest = read_manifest(models_dir)
     artifact = Path(models_dir) / Path(manifest["artifact"]).name
     if not artifact.is_file():

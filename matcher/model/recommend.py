@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from matcher import reference as ref
-from matcher.config import PROJECT_DIR
+from matcher.config import settings
 from matcher.model.artifacts import load_model
 from matcher.model.candidates import (
     DEFAULT_K,
@@ -44,7 +44,7 @@ from matcher.model.results import LineCandidates, Recommendations
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
 from matcher.model.snapshot import City, load_city, occupation_codes, one_native_thread
 
-MODELS_DIR = PROJECT_DIR / "models"
+MODELS_DIR = settings().matcher_models_dir
 CANDIDATE_SHORTLIST = 200
 """Workers per line re-scored by the model at least, the best by retrieval similarity."""
 _COL = {name: i for i, name in enumerate(FEATURES)}

@@ -123,7 +123,7 @@ def data_fingerprint(city: City) -> dict[str, Any]:
     return {"sha256": digest, "referrals_sha256": h.hexdigest(), **parts}
 
 
-def train_model(url: str | None = None, out_dir: str | Path = "models") -> dict[str, Any]:
+def train_model(url: str | None = None, out_dir: str | Path | None = None) -> dict[str, Any]:
     """Evaluate on the held-out year, refit on every year, save under `out_dir`; return the manifest."""
     from matcher.model.evaluate import evaluate_city  # evaluate builds on this module
 
