@@ -193,6 +193,7 @@ class PeriodFigures(BaseModel):
 class ProgressReport(BaseModel):
     county: str | None
     period: str
+    as_of: date = Field(description="the day the figures stand on; classes not yet begun are not counted")
     targets: dict[str, TargetProgress]
     workforce: Workforce
     figures: list[PeriodFigures]

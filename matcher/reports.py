@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from matcher import reference as ref
+from matcher.calendar import today
 from matcher.store import session_scope
 from matcher.store.tables import EnrolmentRow, PlacementRow, WorkerRow
 
@@ -58,13 +59,15 @@ def skill_shares(workers: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, A
 def progress_report(
     url: str | None = None, period: Period = "year", county: str | None = None
 ) -> dict[str, Any]:
-    """Targets and achievement, plus trainings and placements per period and county (article 二十一)."""
+    """Targets and achievement, plus trainings and placements per period and county (article 二十一), as they
+    stand on the engine's day (`matcher.calendar.today`): a class not yet begun is not counted."""
     if period not in ("month", "quarter", "year"):
         raise ValueError(f"period must be month, quarter or year, got {period!r}")
     valid = {r.code for r in ref.qujing_counties()} | {ref.ETDZ_CODE}
     if county is not None and county not in valid:
         raise ValueError(f"county must be one of {', '.join(sorted(valid))}, got {county!r}")
     scope = [WorkerRow.county == county] if county else []
+    day = today(url)
     with session_scope(url) as s:
         enrolments = s.execute(
             select(
@@ -74,12 +77,12 @@ def progress_report(
                 WorkerRow.county,
             )
             .join(WorkerRow, WorkerRow.id == EnrolmentRow.worker_id)
-            .where(*scope)
+            .where(EnrolmentRow.start_date <= day, *scope)
         ).all()
         hires = s.execute(
             select(PlacementRow.referred_on, PlacementRow.retained_6m, WorkerRow.county)
             .join(WorkerRow, WorkerRow.id == PlacementRow.worker_id)
-            .where(PlacementRow.hired, *scope)
+            .where(PlacementRow.hired, PlacementRow.referred_on <= day, *scope)
         ).all()
         workers = s.execute(select(WorkerRow.employment_status, WorkerRow.certificates).where(*scope)).all()
 
@@ -100,6 +103,7 @@ def progress_report(
     return {
         "county": county,
         "period": period,
+        "as_of": day.isoformat(),
         "targets": {
             "subsidised_trainings_2019_2021": {
                 "target": TARGETS["subsidised_trainings_2019_2021"],
