@@ -19,10 +19,12 @@ invisible ones above, should old records hold any) are dropped on the way out.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl.cell.cell import Cell, WriteOnlyCell
 from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell, WriteOnlyCell
 
 MULTILINE = frozenset({"description"})
 ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
