@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE_WORKERS ?= 60000
 
-.PHONY: install run city test lint bench clean
+.PHONY: install browser run city test screenshots lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,22 +15,36 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# Debian's Chromium and CJK fonts for the browser tests (Playwright drives /usr/bin/chromium), when missing.
+browser:
+	@if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; \
+		else \
+			echo "browser tests need Debian's chromium and fonts-noto-cjk: sudo apt-get install chromium fonts-noto-cjk"; \
+		fi; \
+	fi
+
 city: install
 	$(BIN)/matcher synth --workers $(SAMPLE_WORKERS) --seed 1 --if-empty
 
 run: city
 	$(BIN)/matcher serve --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== database tests again on PostgreSQL"; \
 		$(BIN)/pytest -m db; \
 	fi
 
+# each role's main page, as the browser tests see it, for the README
+screenshots: install browser
+	MATCHER_SCREENSHOTS=docs/screenshots MATCHER_BROWSER_REQUIRED=1 $(BIN)/pytest tests/test_web.py
+
 lint: install
-	$(BIN)/ruff check matcher api tests bench
-	$(BIN)/mypy matcher api
+	$(BIN)/ruff check matcher api web tests bench
+	$(BIN)/mypy matcher api web
 
 bench: install
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

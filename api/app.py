@@ -32,6 +32,7 @@ from api.routes import (
 from api.schemas import Problem
 from matcher.config import settings
 from matcher.privacy import install_log_scrubber
+from web import mount as mount_pages
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ROUTING = {
@@ -117,4 +118,5 @@ def create_app(database_url: str | None = None) -> FastAPI:
         plans,
     ):
         app.include_router(module.router, responses=ERRORS, dependencies=[Depends(known_query)])
+    mount_pages(app)
     return app

@@ -21,6 +21,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "db: uses a database (runs on SQLite, and on PostgreSQL in CI)")
+    config.addinivalue_line("markers", "browser: drives the pages in headless Chromium (tests/test_web.py)")
 
 
 @pytest.fixture

@@ -254,3 +254,35 @@ class PlanJobRow(Base):
     error: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = _created()
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class ReferralRow(Base):
+    """A referral letter (推荐介绍信) a counselor gave a worker for a job or a class, and later its outcome."""
+
+    __tablename__ = "referrals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    county: Mapped[str | None] = mapped_column(String(16), index=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
+    demand_line_id: Mapped[int | None] = mapped_column(ForeignKey("demand_lines.id"), index=True)
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    issued_on: Mapped[date] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(12))  # hired | not_hired | no_show
+    outcome_by: Mapped[int | None] = mapped_column(ForeignKey("principals.id"))
+    outcome_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    created_at: Mapped[datetime] = _created()
+
+
+class ShortlistRow(Base):
+    """A candidate an enterprise shortlisted for its line; `requested_at` once it asked the bureau to refer."""
+
+    __tablename__ = "shortlists"
+    __table_args__ = (UniqueConstraint("demand_line_id", "worker_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    demand_line_id: Mapped[int] = mapped_column(ForeignKey("demand_lines.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("principals.id"))
+    requested_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    created_at: Mapped[datetime] = _created()

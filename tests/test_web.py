@@ -1,0 +1,222 @@
+"""The pages in a real browser: Playwright drives Debian's headless Chromium against the served app on a
+1,500-worker sample city, one journey per role.
+
+`make test` installs Chromium and fonts-noto-cjk when missing (Makefile `browser`); without them these tests
+are skipped, unless MATCHER_BROWSER_REQUIRED is set (CI), when they fail. With MATCHER_SCREENSHOTS=DIR the
+tests save each role's main page there (`make screenshots` writes docs/screenshots/).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from matcher.principals import create_principal
+from matcher.store import migrate, session_scope
+from matcher.store.tables import AuditRow, DemandLineRow, EnterpriseRow, ReferralRow, WorkerRow
+from matcher.synth import build_city
+from tests.api_helpers import id_number, served
+
+pytestmark = pytest.mark.browser
+CHROMIUM = os.environ.get("MATCHER_CHROMIUM", "/usr/bin/chromium")
+CITY_WORKERS = 1500
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def _browser_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk, or `make browser`)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[dev]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A small sample city with a principal of each role and their tokens."""
+    path = tmp_path_factory.mktemp("web") / "city.db"
+    url = f"sqlite:///{path}"
+    migrate(url)
+    build_city(n_workers=CITY_WORKERS, seed=1, url=url, progress=False)
+    with session_scope(url) as s:
+        county = s.scalar(
+            select(WorkerRow.county).group_by(WorkerRow.county).order_by(func.count().desc()).limit(1)
+        )
+        other = s.scalar(select(WorkerRow.id).where(WorkerRow.county != county).order_by(WorkerRow.id))
+        enterprise = s.scalar(
+            select(EnterpriseRow.id)
+            .join(DemandLineRow, DemandLineRow.enterprise_id == EnterpriseRow.id)
+            .where(DemandLineRow.status == "open", DemandLineRow.work_region.startswith(county))
+            .group_by(EnterpriseRow.id)
+            .order_by(func.count().desc(), EnterpriseRow.id)
+            .limit(1)
+        )
+        foreign_line = s.scalar(select(DemandLineRow.id).where(DemandLineRow.enterprise_id != enterprise))
+        tokens = {
+            "counselor": create_principal(s, "counselor", name="李专员", county=county)[1],
+            "enterprise": create_principal(s, "enterprise", name="王经理", enterprise=str(enterprise))[1],
+            "bureau": create_principal(s, "bureau", name="赵科长")[1],
+        }
+    return {
+        "url": url,
+        "county": county,
+        "foreign_worker": other,
+        "enterprise": enterprise,
+        "foreign_line": foreign_line,
+        "tokens": tokens,
+    }
+
+
+@pytest.fixture(scope="module")
+def site(city: dict[str, Any]) -> Iterator[str]:
+    with served(city["url"]) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    missing = _browser_missing()
+    if missing:
+        if os.environ.get("MATCHER_BROWSER_REQUIRED"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, site: str) -> Iterator[Any]:
+    context = browser.new_context(base_url=site, viewport=DESKTOP, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def sign_in(page: Any, token: str) -> None:
+    page.goto("/")
+    page.get_by_label("令牌").fill(token)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def screenshot(page: Any, name: str) -> None:
+    folder = os.environ.get("MATCHER_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+
+
+def test_sign_in_is_refused_without_a_valid_token_and_sign_out_ends_the_session(
+    page: Any, city: dict
+) -> None:
+    page.goto("/workers")
+    assert "/login" in page.url
+    page.get_by_label("令牌").fill("not-a-token")
+    page.get_by_role("button", name="登录").click()
+    assert page.get_by_role("alert").inner_text().startswith("令牌无效")
+    sign_in(page, city["tokens"]["counselor"])
+    assert page.url.endswith("/workers")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "matcher_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    response = page.request.post("/logout", form={"csrf": "forged"})  # no valid CSRF value: refused
+    assert response.status == 403
+    page.get_by_role("button", name="退出登录").click()
+    page.goto("/workers")
+    assert "/login" in page.url
+
+
+def test_counselor_finds_a_worker_refers_them_and_records_the_outcome(
+    page: Any, city: dict, tmp_path: Path
+) -> None:
+    sign_in(page, city["tokens"]["counselor"])
+    page.get_by_label("就业状态").select_option("unemployed")
+    page.get_by_role("button", name="查询").click()
+    assert re.search(r"共 \d+ 人", page.locator("main").inner_text())
+    screenshot(page, "counselor")
+    first = page.locator("table.list tbody tr").first
+    masked = first.locator("td").nth(2).inner_text()
+    assert "*" * 10 in masked
+    page.get_by_label("身份证号后几位").fill(masked[-4:])
+    page.get_by_role("button", name="查询").click()
+    assert masked in page.locator("table.list").inner_text()
+    page.locator("table.list tbody tr a").first.click()
+    assert page.get_by_role("heading", name="推荐", exact=True).is_visible()
+    option = page.locator("article.option").filter(has=page.get_by_role("button", name="开具")).first
+    option.get_by_role("button").click()
+    letter = page.get_by_role("article", name="推荐介绍信")
+    reference = page.locator(".letter .ref").inner_text()
+    assert re.fullmatch(r"曲人社荐〔\d{4}〕\d{6}号", reference)
+    assert masked in letter.inner_text()
+    pdf = tmp_path / "letter.pdf"
+    page.emulate_media(media="print")
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    data = pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+    assert data.startswith(b"%PDF") and pages == 1, f"the letter prints on {pages} pages"
+    page.emulate_media(media="screen")
+    page.get_by_role("link", name="回到人员页面").click()
+    page.get_by_label(f"推荐 {reference} 的结果").select_option("hired")
+    page.get_by_role("button", name="登记结果").click()
+    assert "已录用" in page.locator("#referrals").inner_text()
+    with session_scope(city["url"]) as s:
+        row = s.scalar(select(ReferralRow).where(ReferralRow.reference == reference))
+        assert row is not None and row.outcome == "hired"
+        assert s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.purpose == "referral")) >= 2
+
+
+def test_counselor_registers_a_worker_with_messages_at_the_field(page: Any, city: dict) -> None:
+    sign_in(page, city["tokens"]["counselor"])
+    page.goto("/workers/new")
+    number = id_number(city["county"], "19900101", 456)
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    page.get_by_label("身份证号").fill(wrong)
+    page.get_by_label("姓名").fill("测试人员")
+    page.get_by_label("居住乡镇（街道）").select_option(index=1)
+    page.get_by_label("户籍地代码").fill(city["county"])
+    page.get_by_label("户口性质").select_option("rural")
+    page.get_by_label("文化程度").select_option("junior_middle")
+    page.get_by_label("就业状态").select_option("unemployed")
+    page.get_by_role("button", name="保存").click()
+    field = page.locator(".field.invalid")
+    assert field.count() == 1 and "身份证号" in field.locator("label").inner_text()
+    assert page.get_by_label("身份证号").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("姓名").input_value() == "测试人员"  # what was typed is kept
+    page.get_by_label("身份证号").fill(number)
+    page.get_by_role("button", name="保存").click()
+    assert page.get_by_role("heading", name="测试人员").is_visible()
+    assert "重启服务后" in page.locator("#advice").inner_text()  # registered after the matching snapshot
+    page.get_by_role("link", name="修改资料").click()
+    page.get_by_label("姓名").fill("")
+    page.get_by_role("button", name="保存").click()
+    assert "姓名" in page.locator(".field.invalid label").first.inner_text()
+
+
+def test_a_worker_of_another_county_answers_like_a_missing_one(page: Any, city: dict) -> None:
+    sign_in(page, city["tokens"]["counselor"])
+    foreign = page.goto(f"/workers/{city['foreign_worker']}")
+    foreign_text = page.locator("main").inner_text().replace(str(city["foreign_worker"]), "N")
+    missing = page.goto("/workers/99999999")
+    assert foreign.status == missing.status == 404
+    assert page.get_by_role("heading", name="没有找到").is_visible()
+    assert foreign_text == page.locator("main").inner_text().replace("99999999", "N")
+
+
+def test_pages_fit_a_phone(page: Any, city: dict) -> None:
+    page.set_viewport_size(PHONE)
+    sign_in(page, city["tokens"]["counselor"])
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the search page is {width} px wide on a 390 px phone"

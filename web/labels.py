@@ -1,0 +1,89 @@
+"""Chinese labels of the codes the pages show (display only; the rules live in the library)."""
+
+from __future__ import annotations
+
+from matcher import reference as ref
+from matcher.model.explain import CERTIFICATE_LABELS, GROUP_LABELS
+from matcher.plan.options import plan_counties
+
+EDUCATION = {
+    "none": "未上学",
+    "primary": "小学",
+    "junior_middle": "初中",
+    "senior_middle": "高中",
+    "vocational_secondary": "中专、技校、职高",
+    "junior_college": "大专",
+    "bachelor": "本科",
+    "postgraduate": "研究生",
+}
+STATUS = {
+    "employed": "已就业",
+    "unemployed": "失业",
+    "student": "在校学生",
+    "self_employed": "自主创业",
+    "not_in_labour_force": "未参与劳动",
+}
+PAYEES = {"person": "本人", "enterprise": "企业", "institution": "培训机构"}
+HUKOU = {"rural": "农业户口", "urban": "非农业户口"}
+SEX = {"M": "男", "F": "女"}
+LEVELS = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
+PLAN_STATUS = {
+    "queued": "排队中",
+    "running": "运行中",
+    "done": "已完成",
+    "failed": "失败",
+    "cancelled": "已取消",
+}
+LINE_STATUS = {"open": "招聘中", "closed": "已关闭"}
+GROUPS = GROUP_LABELS
+CERTIFICATES = CERTIFICATE_LABELS
+
+
+def place(code: str | None) -> str:
+    """A region's name, with its county for a town (e.g. 麒麟区越州镇)."""
+    if not code:
+        return ""
+    try:
+        chain = ref.region_chain(code)
+    except KeyError:
+        return code
+    if chain[0].kind == "town" and len(chain) > 1:
+        return chain[1].name + chain[0].name
+    return chain[0].name
+
+
+def counties() -> dict[str, str]:
+    """Qujing's nine county-level units and the development zone, code to name."""
+    return plan_counties()
+
+
+def townships(county: str | None) -> dict[str, str]:
+    """The towns and streets of a county (all of Qujing's when `county` is None), code to name."""
+    out = {}
+    for r in ref.regions().values():
+        if r.kind == "town" and (county is None or ref.county_of(r.code) == county):
+            out[r.code] = place(r.code)
+    return dict(sorted(out.items()))
+
+
+FILTERS = {
+    "education": EDUCATION,
+    "status": STATUS,
+    "hukou": HUKOU,
+    "sex": SEX,
+    "group": GROUPS,
+    "plan_status": PLAN_STATUS,
+    "line_status": LINE_STATUS,
+    "certificate": CERTIFICATES,
+    "payee": PAYEES,
+}
+
+
+def install(env) -> None:  # type: ignore[no-untyped-def]
+    """Register the label filters (`{{ w.education | education }}`) and `place` in a Jinja environment."""
+    for name, table in FILTERS.items():
+        env.filters[name] = lambda code, table=table: table.get(code, code or "")
+    env.filters["place"] = place
+    env.filters["yuan"] = lambda v: "" if v is None else f"{v:,.0f}"
+    env.filters["pct"] = lambda v, digits=1: "" if v is None else f"{v * 100:.{digits}f}%"
+    env.filters["level"] = lambda v: LEVELS.get(v, "不限") if v else "不限"
