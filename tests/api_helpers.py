@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from api.app import create_app
 from matcher.ids import id_check_digit, uscc_check_char
 from matcher.principals import create_principal
-from matcher.store import engine, session_scope
+from matcher.store import MIGRATIONS_DIR, engine, session_scope
 
 
 def credit_code(serial: int, region: str = "530302") -> str:
@@ -82,6 +82,16 @@ def worker_body(seq: int = 123, residence: str = "530302001", **changes) -> dict
 
 def client(url: str) -> TestClient:
     return TestClient(create_app(url))
+
+
+def head_revision() -> str:
+    """The newest migration's revision."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return str(ScriptDirectory.from_config(cfg).get_current_head())
 
 
 def free_port() -> int:
