@@ -28,6 +28,7 @@ CHROMIUM = os.environ.get("MATCHER_CHROMIUM", "/usr/bin/chromium")
 CITY_WORKERS = 1500
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"
 
 
 def _browser_missing() -> str | None:
@@ -220,3 +221,55 @@ def test_pages_fit_a_phone(page: Any, city: dict) -> None:
     sign_in(page, city["tokens"]["counselor"])
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the search page is {width} px wide on a 390 px phone"
+
+
+def test_enterprise_posts_a_line_shortlists_and_sees_refused_rows(page: Any, city: dict) -> None:
+    sign_in(page, city["tokens"]["enterprise"])
+    assert page.url.endswith("/enterprise")
+    screenshot(page, "enterprise")
+    page.get_by_role("link", name="发布新岗位").click()
+    page.get_by_label("本企业岗位编号").fill("WEB-1")
+    page.get_by_label("岗位名称").press_sequentially("叉车工")
+    page.get_by_role("button", name=re.compile("^6-30-05-01")).click()
+    assert page.get_by_label("职业代码（2022 年版职业分类）").input_value() == "6-30-05-01"
+    page.get_by_label("招聘人数").fill("2")
+    page.get_by_label("月薪下限（元）").fill("4000")
+    page.get_by_label("月薪上限（元）").fill("3000")
+    page.get_by_label("工作地").select_option(city["county"])
+    page.get_by_label("用工开始日期").fill("2021-05-01")
+    page.get_by_label("用工结束日期").fill("2021-12-31")
+    page.get_by_label("岗位说明").fill("仓库装卸，限女性")
+    page.get_by_role("button", name="发布").click()
+    assert page.locator(".field.invalid label").inner_text().startswith("月薪上限（元）")
+    assert page.get_by_label("月薪上限（元）").get_attribute("aria-invalid") == "true"
+    page.get_by_label("月薪上限（元）").fill("6000")
+    page.get_by_role("button", name="发布").click()  # the posting check, explained at the description
+    assert page.locator(".field.invalid label").inner_text() == "岗位说明"
+    assert "unlawful restriction" in page.locator(".field.invalid .error").inner_text()
+    page.get_by_label("岗位说明").fill("仓库货物装卸")
+    page.get_by_role("button", name="发布").click()
+    row = page.locator("tr", has_text="叉车工")
+    assert page.url.split("#")[0].endswith("/enterprise") and row.count() == 1
+    row.get_by_role("button", name=re.compile("关闭岗位")).click()
+    assert "已关闭" in page.locator("tr", has_text="叉车工").inner_text()
+
+    page.locator("a", has_text="候选人").first.click()
+    assert "遮蔽" in page.locator("main").inner_text()
+    assert not re.search(r"\d{4}\*+\d{3}[\dX]", page.locator("main").inner_text())  # no ID number at all
+    page.get_by_role("button", name="将第 1 位加入备选名单").click()
+    page.get_by_role("button", name="请人社部门推荐名单上的人员").click()
+    assert "已请求推荐" in page.locator("#shortlist").inner_text()
+
+    page.goto("/enterprise/classes")
+    assert page.get_by_role("heading", name="本企业的订单培训班").is_visible()
+    page.goto("/upload")
+    page.get_by_label("台账文件").set_input_files(str(TEMPLATES / "demand.xlsx"))
+    page.get_by_role("button", name="上传").click()
+    refused = page.locator("#refused tbody tr")
+    assert refused.count() >= 1
+    cells = refused.first.locator("td")
+    assert cells.nth(0).inner_text() == "企业用工需求台账" and cells.nth(1).inner_text().isdigit()
+    assert cells.nth(2).inner_text() and cells.nth(3).inner_text()
+
+    foreign = page.goto(f"/lines/{city['foreign_line']}/candidates")
+    assert foreign.status == 404 and page.get_by_role("heading", name="没有找到").is_visible()

@@ -54,7 +54,8 @@ def validation_errors(err: ValidationError, known: list[str], fallback: str) -> 
         field = _field(problem["field"], known, "")
         if not field:
             message = problem["message"]
-            field = next((k for k in known if message.startswith(k) or f" {k} " in message), fallback)
+            named = [k for k in known if message.startswith(k)] + [k for k in known if f" {k} " in message]
+            field = named[0] if named else fallback
         _add(errors, field, problem["message"])
     return errors
 
