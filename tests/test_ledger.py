@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from matcher.ledger import Kind, LedgerError, columns, export_ledger, import_ledger
+from matcher.ledger import Kind, LedgerError, columns, demand, export_ledger, import_ledger
 from matcher.ledger.cells import (
     read_bool,
     read_code_text,
@@ -20,6 +20,7 @@ from matcher.ledger.cells import (
     read_special_operation,
     resolve_region,
 )
+from matcher.ledger.schema import layout
 from matcher.ledger.table import read_sheet
 from matcher.store import session_scope
 from matcher.store.stats import entity_counts
@@ -189,9 +190,9 @@ def test_xlsx_cells_of_every_type_and_blank_rows_keep_excel_row_numbers(db_url, 
         "结束日期": "2024年12月31日",
         "接受订单培训": 1,
         "企业所在地": 530303,
-        "岗位编号": 7,
+        "岗位编号": "7",
     }
-    bad = {**good, "岗位编号": 8, "招聘人数": 0}
+    bad = {**good, "岗位编号": "8", "招聘人数": 0}
     rows: list[list[object]] = [
         header,
         [typed[h] for h in header],
@@ -259,19 +260,19 @@ def test_bad_demand_file_is_refused_whole_naming_every_bad_row(db_url):
     }
     text = str(info.value)
     assert (
-        "第 3 行 统一社会信用代码: the unified social credit code's check character is wrong (GB 32100)"
-        in text
+        "工作表「demand_bad.csv」第 3 行 统一社会信用代码：统一社会信用代码的校验位不对（GB 32100）" in text
     )
-    assert "最高月薪 4000 is below 最低月薪 5000" in text and "就业促进法" in text
+    assert "最高月薪 4000 低于最低月薪 5000" in text and "就业促进法" in text
     assert "麒麟区东山镇" in text and "宣威市东山镇" in text
     assert len(text.splitlines()) == 7
     assert entity_counts(db_url) == before
 
 
-def test_missing_and_unknown_columns_are_errors(db_url):
+def test_missing_columns_are_errors_and_a_remarks_column_is_left_out(db_url):
     with pytest.raises(LedgerError) as info:
         import_ledger("demand", FIXTURES / "demand_columns.csv", db_url)
-    assert faults(info.value) == {(1, "备注"), (1, "招聘人数")}
+    assert faults(info.value) == {(1, "招聘人数")}
+    assert "缺少这一必填列" in str(info.value)
     assert entity_counts(db_url)["enterprises"] == 0
 
 
@@ -281,7 +282,7 @@ def test_repeated_header_and_headerless_data_are_errors(db_url, tmp_path):
     rows[1] += ["x", "stray"]
     with pytest.raises(LedgerError) as info:
         import_ledger("demand", write_csv(tmp_path / "d.csv", rows), db_url)
-    assert faults(info.value) == {(1, "岗位描述"), (2, "列 V")}
+    assert faults(info.value) == {(1, "岗位描述"), (2, "V 列")}
 
 
 def test_bad_worker_file_never_shows_an_id_number(db_url):
@@ -291,7 +292,6 @@ def test_bad_worker_file_never_shows_an_id_number(db_url):
         (3, "身份证号"),  # check digit
         (4, "常住地"),  # an ID number typed as the residence
         (5, "持有证书"),
-        (5, "重点群体"),
         (5, "失业登记日期"),
         (6, "常住地"),
         (6, "身份证号"),  # ambiguous 东山镇; the same person as row 2
@@ -299,8 +299,8 @@ def test_bad_worker_file_never_shows_an_id_number(db_url):
     text = str(info.value)
     for number in (TEMPLATE_ID, "530302199003152417"):
         assert number[:17] not in text
-    assert "5303**********2418" in text
-    assert "第 5 行 失业登记日期: 失业登记日期 is set but 就业状态 is not '失业'" in text
+    assert "第 4 行 常住地：含有身份证号" in text
+    assert "第 5 行 失业登记日期：填了失业登记日期，但就业状态不是“失业”" in text
     assert entity_counts(db_url)["workers"] == 0
 
 
@@ -310,7 +310,7 @@ def test_id_number_typed_as_a_number_is_refused(db_url, tmp_path):
     with pytest.raises(LedgerError) as info:
         import_ledger("workers", write_xlsx(tmp_path / "w.xlsx", rows), db_url)
     assert faults(info.value) == {(2, "身份证号")}
-    assert "15 digits" in str(info.value) and "53030219900315" not in str(info.value)
+    assert "前 15 位" in str(info.value) and "53030219900315" not in str(info.value)
 
 
 def test_bad_programme_file(db_url):
@@ -327,12 +327,12 @@ def test_bad_programme_file(db_url):
 
 
 def test_files_that_are_not_ledgers(db_url, tmp_path):
-    with pytest.raises(LedgerError, match=r"\.xlsx or \.csv"):
+    with pytest.raises(LedgerError, match=r"\.xlsx、\.xls 或 \.csv"):
         import_ledger("demand", write_csv(tmp_path / "d.txt", [["a"]]), db_url)
     (tmp_path / "bad.xlsx").write_bytes(b"not a workbook")
-    with pytest.raises(LedgerError, match="cannot be read as an .xlsx workbook"):
+    with pytest.raises(LedgerError, match="内容却不是 Excel 工作簿"):
         import_ledger("demand", tmp_path / "bad.xlsx", db_url)
-    with pytest.raises(ValueError, match="ledger kind"):
+    with pytest.raises(ValueError, match="台账种类"):
         import_ledger("plans", TEMPLATES / "demand.csv", db_url)  # type: ignore[arg-type]
 
 
@@ -350,7 +350,7 @@ def test_worker_export_is_a_masked_report_that_cannot_be_imported(db_url, tmp_pa
     assert rows[1][rows[0].index("意向职业")] == "焊工、电工"
     with pytest.raises(LedgerError) as info:
         import_ledger("workers", path, db_url)
-    assert (1, "身份证号(脱敏)") in faults(info.value) and (1, "身份证号") in faults(info.value)
+    assert faults(info.value) == {(1, "身份证号(脱敏)")}
 
 
 def test_xlsx_export_keeps_code_columns_as_text(db_url, tmp_path):
@@ -362,7 +362,7 @@ def test_xlsx_export_keeps_code_columns_as_text(db_url, tmp_path):
     code = sheet.cell(row=2, column=header.index("统一社会信用代码") + 1)
     start = sheet.cell(row=2, column=header.index("开始日期") + 1)
     assert code.number_format == "@" and isinstance(start.value, datetime)
-    assert read_sheet(path).headers == columns("demand")
+    assert read_sheet(path, layout("demand", demand.COLUMNS)).headers == columns("demand")
 
 
 # --- cells --------------------------------------------------------------------------------
@@ -376,9 +376,9 @@ def test_region_names():
     assert resolve_region("宣威市东山镇") == resolve_region("曲靖市宣威市东山镇") == "530381114"
     assert resolve_region("北京市朝阳区") == "110105"
     assert resolve_region("嘉峪关市") == "620200"  # the city, not its one county of the same name
-    with pytest.raises(ValueError, match="ambiguous.*110105.*220104"):
+    with pytest.raises(ValueError, match="多个同名地区.*110105.*220104"):
         resolve_region("朝阳区")
-    with pytest.raises(ValueError, match="not a known region"):
+    with pytest.raises(ValueError, match="不是已知的地区"):
         resolve_region("广东省麒麟区")
 
 
@@ -386,24 +386,24 @@ def test_cell_readers():
     assert read_date("2024-03-01") == read_date("2024/3/1") == read_date("2024年3月1日") == date(2024, 3, 1)
     assert read_date(datetime(2024, 3, 1, 0, 0)) == date(2024, 3, 1)
     assert read_date("2019-12", month_ok=True) == date(2019, 12, 1)
-    with pytest.raises(ValueError, match="not a valid date"):
+    with pytest.raises(ValueError, match="不是有效日期"):
         read_date("2024-02-30")
-    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+    with pytest.raises(ValueError, match="不是日期"):
         read_date("2019-12")
     assert [read_bool(v) for v in ("是", "否", "Y", "n", 1, 0, "TRUE", "false")] == [True, False] * 4
-    with pytest.raises(ValueError, match="是 or 否"):
+    with pytest.raises(ValueError, match="应填 是 或 否"):
         read_bool("可以")
     assert read_int("3,000元") == read_int(3000.0) == 3000
-    with pytest.raises(ValueError, match="whole number"):
+    with pytest.raises(ValueError, match="应填整数"):
         read_int(3000.5)
-    with pytest.raises(ValueError, match="15 digits"):
+    with pytest.raises(ValueError, match="数字单元格"):
         read_code_text(530302199003152418)
     specials = read_list(read_special_operation, names_with_separators=True)
     assert specials("2.1、高处安装、维护、拆除作业;低压电工作业") == ["2.1", "3.2", "1.2"]
     assert read_special_operation(2.1) == "2.1"
-    with pytest.raises(ValueError, match="trailing zeros"):
+    with pytest.raises(ValueError, match="末尾的 0"):
         read_special_operation(5.1)
-    with pytest.raises(ValueError, match="item 2: '9.99' is not an item"):
+    with pytest.raises(ValueError, match="第 2 项：「9.99」不是特种作业目录中的项目"):
         specials("2.1、9.99")
 
 

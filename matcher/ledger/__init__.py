@@ -12,12 +12,16 @@ from types import ModuleType
 from typing import Literal
 
 from matcher.ledger import demand, programmes, workers
-from matcher.ledger.report import Counts, ImportReport, LedgerError, RowError
+from matcher.ledger.guard import FileRefused
+from matcher.ledger.report import Coded, Counts, ImportReport, LedgerError, RowError
+from matcher.ledger.schema import layout, noted
 from matcher.ledger.table import read_sheet, write_sheet
 from matcher.store import session_scope
 
 __all__ = [
+    "Coded",
     "Counts",
+    "FileRefused",
     "ImportReport",
     "LedgerError",
     "RowError",
@@ -35,12 +39,12 @@ def _kind(kind: str) -> ModuleType:
     try:
         return _KINDS[kind]
     except KeyError:
-        raise ValueError(f"ledger kind must be demand, workers or programmes, got {kind!r}") from None
+        raise ValueError(f"台账种类须为 demand、workers 或 programmes，收到 {kind!r}") from None
 
 
 def columns(kind: Kind) -> list[str]:
-    """The headers of a ledger kind, in file order."""
-    return [c.header for c in _kind(kind).COLUMNS]
+    """The headers of a ledger kind as exported and in the templates, in file order."""
+    return [c.header for c in _kind(kind).COLUMNS if c.part != "check"]
 
 
 def import_ledger(
@@ -51,14 +55,16 @@ def import_ledger(
     enterprise: str | None = None,
     county: str | None = None,
 ) -> ImportReport:
-    """Import a ledger file (.xlsx first sheet or .csv) into the store at `url`, all rows or none.
+    """Import a ledger file (.xlsx, .xls, .ods or .csv) into the store at `url`, all rows or none.
 
     `enterprise` (a credit code) admits only that enterprise's demand lines, `county` only workers living
-    there: the limits of an upload by an enterprise or a counselor. LedgerError lists every bad row,
-    column and fault; nothing is written then.
+    there: the limits of an upload by an enterprise or a counselor. LedgerError (FileRefused for a file
+    that cannot or may not be read) lists every bad row, column and fault in Chinese; nothing is written then.
     """
     module, path = _kind(kind), Path(path)
-    sheet = read_sheet(path)
+    sheet = read_sheet(path, layout(kind, module.COLUMNS))
+    if sheet.problems and not sheet.headers:
+        raise LedgerError(str(path), sheet.problems, sheet=sheet.name)
     with session_scope(url) as session:
         plan, errors = module.check(sheet, session)
         if enterprise is not None:
@@ -66,9 +72,16 @@ def import_ledger(
         if county is not None:
             errors += workers.outside_county(sheet, county)
         if errors:
-            raise LedgerError(str(path), errors)
+            raise LedgerError(str(path), errors, sheet=sheet.name)
         counts = module.write(plan, session)
-    return ImportReport(kind, str(path), counts)
+    return ImportReport(
+        kind,
+        str(path),
+        counts,
+        sheet=sheet.name,
+        notes=(*sheet.notes, *noted(plan.notes)),
+        coded=tuple(getattr(plan, "coded", ())),
+    )
 
 
 def export_ledger(kind: Kind, path: str | Path, url: str | None = None) -> int:

@@ -20,10 +20,12 @@ from matcher.ledger.cells import (
     read_code_text,
     read_credit_code,
     read_date,
+    read_free_text,
     read_high_risk,
     read_int,
     read_level,
     read_list,
+    read_name,
     read_occupation,
     read_region,
     read_special_operation,
@@ -33,7 +35,7 @@ from matcher.ledger.cells import (
     show_list,
     show_region,
 )
-from matcher.ledger.report import Counts, RowError
+from matcher.ledger.report import Coded, Counts, RowError
 from matcher.ledger.schema import Column, Fields, Parents, check_headers, column, read_row, validate
 from matcher.ledger.table import Sheet
 from matcher.records import save_demand_line, save_enterprise
@@ -50,7 +52,7 @@ CODE, NAME, REF, OCCUPATION, JOB_TITLE, DESCRIPTION = (
 )
 
 COLUMNS: tuple[Column, ...] = (
-    column(NAME, "enterprise", "name", required=True),
+    column(NAME, "enterprise", "name", read=read_name, required=True),
     column(CODE, "enterprise", "credit_code", read=read_credit_code, required=True, text=True),
     column("所属行业", "enterprise", "industry", read=INDUSTRY.read, show=INDUSTRY.show, required=True),
     column("企业所在地", "enterprise", "region", read=read_region, show=show_region, required=True),
@@ -59,7 +61,7 @@ COLUMNS: tuple[Column, ...] = (
     column("参加社保", "enterprise", "insured", read=read_bool, show=show_bool),
     column(REF, "line", "line_ref", read=read_code_text, required=True, text=True),
     column(OCCUPATION, "line", "occupation_code", read=read_occupation, text=True),
-    column(JOB_TITLE, "line", "title", required=True),
+    column(JOB_TITLE, "line", "title", read=read_name, required=True),
     column("技能等级要求", "line", "required_level", read=read_level, show=show_level),
     column(
         "特种作业证要求",
@@ -76,7 +78,7 @@ COLUMNS: tuple[Column, ...] = (
     column("开始日期", "line", "start_date", read=read_date, required=True),
     column("结束日期", "line", "end_date", read=read_date, required=True),
     column("接受订单培训", "line", "accepts_order_training", read=read_bool, show=show_bool),
-    column(DESCRIPTION, "line", "description"),
+    column(DESCRIPTION, "line", "description", read=read_free_text),
 )
 EXPORT_HEADERS = tuple(c.header for c in COLUMNS)
 EXPORT_TEXT = frozenset(c.header for c in COLUMNS if c.text)
@@ -91,22 +93,24 @@ def _line_fallback(title: str) -> Callable[[str], str]:
 class Plan:
     enterprises: Parents[Enterprise]
     lines: list[DemandLine] = field(default_factory=list)
+    notes: dict[str, list[int]] = field(default_factory=dict)
+    coded: list[Coded] = field(default_factory=list)
 
 
 def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
     """Validate every row; the plan to write, or the faults of every bad row."""
-    errors, missing = check_headers(sheet, COLUMNS, "demand")
+    errors, missing = check_headers(sheet, COLUMNS)
     plan = Plan(Parents(Enterprise, COLUMNS, "enterprise", "credit_code"))
     keys: dict[tuple[str | None, str | None], int] = {}
     for row, cells in sheet.rows:
-        data, bad = read_row(COLUMNS, cells)
+        data, bad = read_row(COLUMNS, cells, plan.notes, row)
         faults = list(bad.items())
         skip = set(bad) | missing
         faults += plan.enterprises.take(row, cells, data["enterprise"], skip)
         line_data = data["line"]
         if "credit_code" in data["enterprise"]:
             line_data["enterprise_code"] = data["enterprise"]["credit_code"]
-        faults += _code_occupation(line_data, cells, skip)
+        faults += _code_occupation(row, line_data, cells, skip, plan.coded)
         fields = Fields.of(
             COLUMNS, "line", {"enterprise_code": CODE}, _line_fallback(line_data.get("title", ""))
         )
@@ -114,7 +118,9 @@ def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
         faults += found
         key = (line_data.get("enterprise_code"), line_data.get("line_ref"))
         if all(key) and keys.setdefault(key, row) != row:
-            faults.append((REF, f"row {keys[key]} has the same {CODE} and {REF}: list each line once"))
+            faults.append(
+                (REF, f"与第 {keys[key]} 行的{CODE}和{REF}相同；同一岗位只填一行（招聘人数合在一行）")
+            )
         if line is not None:
             plan.lines.append(line)
         errors += [RowError(row, header, message) for header, message in faults]
@@ -122,25 +128,36 @@ def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
     return plan, errors
 
 
-def _code_occupation(line: dict[str, Any], cells: dict[str, Raw], skip: set[str]) -> list[tuple[str, str]]:
-    """Fill a blank 职业代码 from the title through the occupation coder; a fault when it cannot be coded."""
+CONFIDENT = 0.6
+"""A title coded with less confidence than this is refused with its candidates, for the officer to choose."""
+
+
+def _code_occupation(
+    row: int, line: dict[str, Any], cells: dict[str, Raw], skip: set[str], coded: list[Coded]
+) -> list[tuple[str, str]]:
+    """Fill a blank 职业代码 from the title through the occupation coder, reporting the code and its
+    confidence; a fault listing the candidates when the coder is not confident."""
     if "occupation_code" in line or not is_blank(cells.get(OCCUPATION)) or JOB_TITLE in skip:
         return []
     title = line.get("title")
     if not title:
-        return [
-            (OCCUPATION, f"is blank, and so is {JOB_TITLE}: give the 2022 occupation code or the job title")
-        ]
-    code = code_title(title)
-    if code is None:
+        return [(OCCUPATION, f"是空的，{JOB_TITLE}也是空的；请填写 2022 版职业代码或岗位名称")]
+    candidates = code_title(title)
+    if candidates[0].score < CONFIDENT and line.get("description"):
+        with_description = code_title(f"{title} {line['description']}")
+        candidates = max(candidates, with_description, key=lambda c: c[0].score)
+    best = candidates[0]
+    if best.score < CONFIDENT:
+        listed = "、".join(f"{c.code} {c.name}（{c.score:.2f}）" for c in candidates[:3])
         return [
             (
                 OCCUPATION,
-                f"is blank and the title {title!r} could not be coded: fill in the 2022 occupation "
-                "code (e.g. 6-18-02-04)",
+                f"是空的，岗位名称「{title}」无法可靠地对应到职业（最接近的是 {listed}）；"
+                "请在职业代码列填写其中正确的一个，或其他 2022 版职业代码",
             )
         ]
-    line["occupation_code"] = code
+    line["occupation_code"] = best.code
+    coded.append(Coded(row, title, best.code, best.name, best.score))
     return []
 
 
@@ -175,5 +192,5 @@ def outside_enterprise(sheet: Sheet, credit_code: str) -> list[RowError]:
         except ValueError:
             continue  # already reported by check()
         if code != credit_code:
-            out.append(RowError(row, CODE, f"an enterprise uploads only its own lines ({credit_code})"))
+            out.append(RowError(row, CODE, f"企业只能上传本企业（{credit_code}）的岗位；请删去其他企业的行"))
     return out

@@ -18,6 +18,7 @@ from matcher.ledger.cells import (
     read_date,
     read_int,
     read_level,
+    read_name,
     read_occupation,
     read_region,
     read_special_operation,
@@ -36,9 +37,9 @@ CODE, INSTITUTION, INSTITUTION_NAME, ORDER = "项目编号", "机构编号", "�
 
 COLUMNS: tuple[Column, ...] = (
     column(CODE, "programme", "code", read=read_code_text, required=True, text=True),
-    column("项目名称", "programme", "name", required=True),
+    column("项目名称", "programme", "name", read=read_name, required=True),
     column(INSTITUTION, "institution", "code", read=read_code_text, required=True, text=True),
-    column(INSTITUTION_NAME, "institution", "name", required=True),
+    column(INSTITUTION_NAME, "institution", "name", read=read_name, required=True),
     column("机构类型", "institution", "kind", required=True),
     column("机构所在地", "institution", "region", read=read_region, show=show_region, required=True),
     column("机构年培训能力", "institution", "total_seats", read=read_int, required=True),
@@ -68,6 +69,7 @@ FIELDS = Fields.of(COLUMNS, "programme", {"institution_code": INSTITUTION})
 class Plan:
     institutions: Parents[TrainingInstitution]
     programmes: list[TrainingProgramme] = field(default_factory=list)
+    notes: dict[str, list[int]] = field(default_factory=dict)
 
 
 def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
@@ -75,12 +77,12 @@ def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
 
     An ordering enterprise must already be in the store (imported with its demand ledger).
     """
-    errors, missing = check_headers(sheet, COLUMNS, "programmes")
+    errors, missing = check_headers(sheet, COLUMNS)
     plan = Plan(Parents(TrainingInstitution, COLUMNS, "institution", "code"))
     codes: dict[str, int] = {}
     ordering: dict[int, str] = {}
     for row, cells in sheet.rows:
-        data, bad = read_row(COLUMNS, cells)
+        data, bad = read_row(COLUMNS, cells, plan.notes, row)
         faults = list(bad.items())
         skip = set(bad) | missing
         faults += plan.institutions.take(row, cells, data["institution"], skip)
@@ -91,7 +93,7 @@ def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
         faults += found
         code = programme_data.get("code")
         if code and codes.setdefault(code, row) != row:
-            faults.append((CODE, f"row {codes[code]} has the same {CODE}: list each programme once"))
+            faults.append((CODE, f"与第 {codes[code]} 行的{CODE}相同；每个项目只填一行"))
         if programme is not None:
             if programme.enterprise_code:
                 ordering[row] = programme.enterprise_code
@@ -100,9 +102,7 @@ def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
     errors += plan.institutions.resolve(session, InstitutionRow.code, INSTITUTION_NAME)
     in_store = existing(session, EnterpriseRow.credit_code, ordering.values())
     errors += [
-        RowError(
-            row, ORDER, "no enterprise with this credit code is in the store: import its demand ledger first"
-        )
+        RowError(row, ORDER, "库中没有这个信用代码的企业；请先导入该企业的用工需求台账")
         for row, code in ordering.items()
         if code not in in_store
     ]

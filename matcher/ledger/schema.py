@@ -5,15 +5,29 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from matcher.ledger.cells import Raw, is_blank, read_text
+from matcher.ledger.cells import (
+    Raw,
+    is_blank,
+    noting,
+    read_credit_code,
+    read_id_number,
+    read_text,
+    refuse_id_number,
+    vocabulary,
+)
 from matcher.ledger.report import RowError
-from matcher.ledger.table import Sheet
+from matcher.ledger.table import Layout, Sheet, spans
+
+PARTS = {"enterprise": "企业", "institution": "培训机构"}
+CODE_READERS = (read_id_number, read_credit_code)
+"""Columns that hold an ID number or a code shaped like one, and so are not searched for ID numbers."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -47,41 +61,30 @@ def column(header: str, part: str, path: str, **kwargs: Any) -> Column:
     return Column(header, part, tuple(path.split(".")), **kwargs)
 
 
-def check_headers(sheet: Sheet, columns: Sequence[Column], kind: str) -> tuple[list[RowError], set[str]]:
-    """Faults of the header row (unknown, repeated or missing columns), and the headers that are missing."""
-    known = {c.header for c in columns}
-    errors = []
-    seen: set[str] = set()
-    for header in sheet.headers:
-        if not header:
-            continue
-        if header in seen:
-            errors.append(RowError(1, header, "the column appears twice"))
-        seen.add(header)
-        if header not in known:
-            errors.append(
-                RowError(
-                    1,
-                    header,
-                    f"unknown column; the {kind} ledger's columns are "
-                    + "、".join(c.header for c in columns),
-                )
-            )
-    for letter, row in sheet.stray.items():
-        errors.append(RowError(row, f"列 {letter}", "this column holds data but has no header"))
-    missing = {c.header for c in columns if c.header not in seen}
-    errors += [
-        RowError(1, c.header, "this required column is missing")
-        for c in columns
-        if c.required and c.header in missing
-    ]
-    return errors, missing
+def layout(kind: str, columns: Sequence[Column]) -> Layout:
+    """What the reader needs to find this kind's sheet and header."""
+    return Layout(kind, tuple(c.header for c in columns), frozenset(c.header for c in columns if c.required))
+
+
+def check_headers(sheet: Sheet, columns: Sequence[Column]) -> tuple[list[RowError], set[str]]:
+    """Faults of the header rows and the sheet's shape (each once), and the headers that are missing."""
+    present = set(sheet.headers)
+    return list(sheet.problems), {c.header for c in columns if c.header not in present}
+
+
+@cache
+def blank_words() -> frozenset[str]:
+    """Words meaning "nothing" in an optional column (无, 不限, /)."""
+    return frozenset(written for written, _, _ in vocabulary().get("blank", ()))
 
 
 def read_row(
-    columns: Sequence[Column], cells: dict[str, Raw]
+    columns: Sequence[Column], cells: dict[str, Raw], notes: dict[str, list[int]] | None = None, row: int = 0
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """The row's values per part (as model input) and the cells that could not be read (header → message)."""
+    """The row's values per part (as model input) and the cells that could not be read (header → message).
+
+    What a reader read differently from how it is written goes to `notes` (column: note → rows).
+    """
     data: dict[str, dict[str, Any]] = {c.part: {} for c in columns}
     bad: dict[str, str] = {}
     for col in columns:
@@ -89,10 +92,17 @@ def read_row(
         if is_blank(raw):
             continue
         try:
-            value = col.read(raw)
+            if isinstance(raw, str) and col.read not in CODE_READERS:
+                refuse_id_number(raw)
+            value, said = noting(col.read, raw)
         except ValueError as e:
+            if not col.required and isinstance(raw, str) and raw.strip() in blank_words():
+                continue
             bad[col.header] = str(e)
             continue
+        if notes is not None:
+            for text in said:
+                notes.setdefault(f"{col.header}：{text}", []).append(row)
         if value is None:
             continue
         target = data[col.part]
@@ -100,6 +110,65 @@ def read_row(
             target = target.setdefault(key, {})
         target[col.path[-1]] = value
     return data, bad
+
+
+def noted(notes: dict[str, list[int]]) -> list[str]:
+    """The notes of `read_row`, each once with the rows it concerns."""
+    return [f"第 {spans(rows)} 行 {text}" for text, rows in notes.items()]
+
+
+# Pydantic's error types and the domain models' own messages, as an officer reads them.
+MESSAGES = {
+    "missing": "必填，但单元格是空的；请填写",
+    "string_too_long": "最多 {max_length} 个字符；请缩短",
+    "string_too_short": "至少 {min_length} 个字符；请补全",
+    "too_long": "最多 {max_length} 项；请删去多余的",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须不小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须不大于 {le}",
+}
+TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text)
+    for pattern, text in (
+        (r"^(\S+) (\d+) is below (\S+) (\d+)$", r"\1 \2 低于\3 \4；请核对这两列"),
+        (r"^(\S+) (\S+) is before (\S+) (\S+)$", r"\1 \2 早于\3 \4；请核对这两列"),
+        (r"is not a known region code", "不是已知的区划代码；请填写地区名称或 6 位区划代码"),
+        (
+            r"is not an occupation \(level 4\)",
+            "不是 2022 版职业分类中的职业（细类）；请核对职业代码，如 6-18-02-04",
+        ),
+        (r"is not an item of the special-operation catalogue", "不是特种作业目录中的项目；请填写如 2.1"),
+        (
+            r"^an outbound work region must be a city or county, got the \S+ (\S+)$",
+            r"曲靖以外的工作地点须写到市或县（定向输送，第七条），\1 不行；请填写所在的市或县",
+        ),
+        (r"^(\S+) is set but (\S+) is not '(\S+)'$", r"填了\1，但\2不是“\3”；请删去\1或改正\2"),
+        (r"^institution kind must be one of (.*), got", r"机构类型须为 \1 之一；请改正"),
+        (
+            r"special_operation is given exactly when",
+            "证书类型为特种作业操作证书时须填特种作业项目，否则不填；请改正",
+        ),
+        (r"^an order-based programme names", "订单培训须填订单企业信用代码；请补上"),
+        (r"^a special-operation certificate names", "特种作业操作证书须写明特种作业项目"),
+        (r"^a \S+ certificate names its occupation", "证书须写明职业代码"),
+    )
+)
+
+
+def translate(error: Any) -> str:
+    """A pydantic error as an officer reads it, in Chinese."""
+    template = MESSAGES.get(error["type"])
+    if template is not None:
+        try:
+            return template.format(**error.get("ctx", {}))
+        except (KeyError, IndexError):
+            return template
+    message = str(error["msg"]).removeprefix("Value error, ")
+    for pattern, text in TRANSLATIONS:
+        if pattern.search(message):
+            return pattern.sub(text, message) if "\\" in text else text
+    return message
 
 
 @dataclass(frozen=True)
@@ -132,8 +201,8 @@ class Fields:
             if header is not None:
                 rest = loc[n:]
                 if rest and isinstance(rest[0], int):
-                    kind = "entry" if len(rest) > 1 else "item"
-                    message = f"{kind} {rest[0] + 1}: {message}"
+                    kind = "条" if len(rest) > 1 else "项"
+                    message = f"第 {rest[0] + 1} {kind}：{message}"
                 return header, message
         named = self._named(message)
         header = self.headers[named[0]] if named else self.fallback(message)
@@ -163,11 +232,9 @@ def validate(
         return model.model_validate(data), []
     except ValidationError as exc:
         faults = []
-        for err in exc.errors(include_url=False, include_input=False, include_context=False):
-            message = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                message = "is required but the cell is blank"
-            header, message = fields.locate(tuple(err["loc"]), message)
+        for err in exc.errors(include_url=False, include_input=False):
+            header, message = fields.locate(tuple(err["loc"]), str(err["msg"]).removeprefix("Value error, "))
+            message = translate({**err, "msg": message})
             if header not in skip:
                 faults.append((header, message))
         return None, faults
@@ -218,7 +285,7 @@ class Parents(Generic[M]):
         return [
             (
                 c.header,
-                f"differs from row {first}, which describes the same {self.part}: its columns must agree",
+                f"与第 {first} 行（同一{PARTS[self.part]}）不一致；同一{PARTS[self.part]}各行的这些列须相同",
             )
             for c in self.columns
             if getattr(parent, c.path[0]) != getattr(earlier, c.path[0])
@@ -233,8 +300,7 @@ class Parents(Generic[M]):
             RowError(
                 row,
                 header,
-                f"no row of this file describes this {self.part} and it is not in the store: "
-                f"fill in the {self.part}'s columns",
+                f"库中没有这个{PARTS[self.part]}，本文件也没有填写它的信息；请在这一行填上{PARTS[self.part]}的各列",
             )
             for key, row in wanted.items()
             if key not in in_store

@@ -20,16 +20,19 @@ from matcher.ledger.cells import (
     EMPLOYMENT,
     GROUP,
     HUKOU,
+    Labels,
     Raw,
     entries,
     nested,
     read_bool,
     read_code_text,
     read_date,
+    read_id_number,
     read_int,
     read_intended_occupation,
     read_level,
     read_list,
+    read_name,
     read_occupation,
     read_region,
     read_special_operation,
@@ -47,7 +50,8 @@ from matcher.records import save_worker
 from matcher.store.tables import WorkerRow
 
 TITLE = "劳动力摸底调查表"
-ID, MASKED_ID, RESIDENCE = "身份证号", "身份证号(脱敏)", "常住地"
+ID, MASKED_ID, RESIDENCE, NAME = "身份证号", "身份证号(脱敏)", "常住地", "姓名"
+SEX, BIRTH = "性别", "出生年月"
 
 CERTIFICATE_PARTS = ("职业代码或特种作业项目", "等级", "证书类型", "发证日期")
 SPELL_PARTS = ("职业代码", "地区", "开始", "结束")
@@ -129,6 +133,9 @@ def show_trainings(trainings: list[dict[str, Any]]) -> str:
     )
 
 
+SEX_LABELS = Labels("sex", "性别", {"M": ("男", "男性"), "F": ("女", "女性")})
+
+
 def read_ethnicity(raw: Raw) -> str:
     """民族: a name (汉族, 彝族) or GB/T 3304 code; a code Excel turned into a number gets its leading zero back."""
     if isinstance(raw, int | float) and not isinstance(raw, bool):
@@ -150,8 +157,8 @@ def show_groups(groups: list[str]) -> str:
 
 
 COLUMNS: tuple[Column, ...] = (
-    column(ID, "worker", "id_number", read=read_code_text, required=True, text=True),
-    column("姓名", "worker", "name", required=True),
+    column(ID, "worker", "id_number", read=read_id_number, required=True, text=True),
+    column(NAME, "worker", "name", read=read_name, required=True),
     column("户籍地", "worker", "hukou_region", read=read_region, show=show_region, required=True),
     column("户口性质", "worker", "hukou_type", read=HUKOU.read, show=HUKOU.show, required=True),
     column(RESIDENCE, "worker", "residence_region", read=read_region, show=show_region, required=True),
@@ -185,49 +192,66 @@ COLUMNS: tuple[Column, ...] = (
         text=True,
     ),
     column("同意推荐", "worker", "consent_to_share", read=read_bool, show=show_bool),
+    # Derived from the ID number: read to be checked against it, never stored apart.
+    column(SEX, "check", "sex", read=SEX_LABELS.read),
+    column(BIRTH, "check", "born", read=lambda raw: read_date(raw, month_ok=True)),
 )
-EXPORT_HEADERS = (MASKED_ID, *(c.header for c in COLUMNS[1:]))
-EXPORT_TEXT = frozenset(c.header for c in COLUMNS if c.text) | {MASKED_ID}
+STORED = tuple(c for c in COLUMNS if c.part == "worker")
+EXPORT_HEADERS = (MASKED_ID, *(c.header for c in STORED[1:]))
+EXPORT_TEXT = frozenset(c.header for c in STORED if c.text) | {MASKED_ID}
 FIELDS = Fields.of(COLUMNS, "worker", words={"'unemployed'": "'失业'"})
 
 
 @dataclass
 class Plan:
     workers: list[WorkerProfile] = field(default_factory=list)
+    notes: dict[str, list[int]] = field(default_factory=dict)
 
 
 def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
     """Validate every row; the plan to write, or the faults of every bad row (never quoting an ID number)."""
-    errors, missing = check_headers(sheet, COLUMNS, "workers")
-    if MASKED_ID in sheet.headers:
-        errors.append(
+    errors, missing = check_headers(sheet, COLUMNS)
+    if "脱敏" in sheet.written.get(ID, ""):
+        return Plan(), [
             RowError(
-                1,
+                sheet.header_row,
                 MASKED_ID,
-                "this is a worker export, a report without ID numbers: it cannot be "
-                "imported; fill in a survey sheet with the full 身份证号 instead",
+                "这是劳动者导出表（身份证号已脱敏），只供查看，不能导入；请用填有完整身份证号的调查表导入",
             )
-        )
+        ]
     plan = Plan()
     seen: dict[str, int] = {}
     for row, cells in sheet.rows:
-        data, bad = read_row(COLUMNS, cells)
+        data, bad = read_row(COLUMNS, cells, plan.notes, row)
         worker, faults = validate(WorkerProfile, data["worker"], FIELDS, set(bad) | missing)
         faults = list(bad.items()) + faults
-        number = _normalised_id(data["worker"].get("id_number"))
+        number = data["worker"].get("id_number")
         if number and seen.setdefault(number, row) != row:
-            faults.append((ID, f"the same ID number as row {seen[number]}: list each worker once"))
+            faults.append((ID, f"与第 {seen[number]} 行是同一身份证号；每人只填一行"))
+        if number:
+            faults += _against_id(number, data["check"])
         if worker is not None:
             plan.workers.append(worker)
         errors += [RowError(row, header, message) for header, message in faults]
     return plan, errors
 
 
-def _normalised_id(text: str | None) -> str | None:
-    try:
-        return parse_id_number(text)[0] if text else None
-    except ValueError:
-        return None
+def _against_id(number: str, written: dict[str, Any]) -> list[tuple[str, str]]:
+    """性别 and 出生年月 as written, checked against the ID number they derive from."""
+    _, born, sex = parse_id_number(number)
+    out = []
+    if "sex" in written and written["sex"] != sex:
+        said = "男" if sex == "M" else "女"
+        out.append((SEX, f"与身份证号不符（按身份证号第 17 位应为{said}）；请核对性别和身份证号这两个单元格"))
+    given = written.get("born")
+    if given is not None and (given.year, given.month) != (born.year, born.month):
+        out.append(
+            (
+                BIRTH,
+                f"与身份证号不符（按身份证号第 7–14 位应为 {born:%Y年%m月}）；请核对出生年月和身份证号这两个单元格",
+            )
+        )
+    return out
 
 
 def write(plan: Plan, session: Session) -> dict[str, Counts]:
@@ -241,8 +265,8 @@ def export(session: Session) -> list[list[Raw]]:
     """Every stored worker, with the masked ID number in place of the number itself."""
     out = []
     for w in session.scalars(select(WorkerRow).order_by(WorkerRow.id)):
-        values = {c.path: _dig(w, c.path) for c in COLUMNS[1:]}
-        out.append([w.id_masked, *(c.cell(values[c.path]) for c in COLUMNS[1:])])
+        values = {c.path: _dig(w, c.path) for c in STORED[1:]}
+        out.append([w.id_masked, *(c.cell(values[c.path]) for c in STORED[1:])])
     return out
 
 
@@ -263,8 +287,6 @@ def outside_county(sheet: Sheet, county: str) -> list[RowError]:
             continue  # already reported by check()
         if ref.county_of(residence) != county:
             out.append(
-                RowError(
-                    row, RESIDENCE, f"a counselor uploads only workers living in their county ({county})"
-                )
+                RowError(row, RESIDENCE, f"就业指导员只能上传本县（{county}）常住的劳动者；请删去这一行")
             )
     return out

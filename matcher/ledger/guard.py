@@ -1,0 +1,179 @@
+"""What a ledger file is, and whether it may be read at all: checked on its bytes before any reader sees it.
+
+A small file can exhaust a reader: a zip bomb (an .xlsx is a zip), or a sheet claiming or using
+A1:XFD1048576, which a dense reader fills out to 17 billion cells. `check_file` tells the format from the
+file's first bytes (an .xls renamed .xlsx is still read as .xls), then bounds what reading it will cost:
+the zip's entries and each entry's unpacked size, the rows, columns and cells every worksheet claims
+(its dimension) or uses (its cells' references), scanned in chunks against a deadline; a CSV's lines; an
+.xls's size. Declared sizes are never trusted: the zip's own sizes are checked while unpacking.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+from matcher.ledger.report import LedgerError, RowError
+
+Format = Literal["xlsx", "xls", "ods", "csv"]
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+
+MAX_FILE_BYTES = 20 << 20  # 20 MiB, as the API accepts
+MAX_ZIP_ENTRIES = 100  # a ledger workbook has about 10
+MAX_UNZIPPED_BYTES = 256 << 20  # all entries of a workbook unpacked
+MAX_ROWS = 200_000
+MAX_COLUMNS = 256  # a ledger has about 30; a sheet may claim 16,384
+MAX_CELLS = 6_000_000  # rows × columns of the area a sheet spans, which a reader holds whole
+CHECK_SECONDS = 30.0
+CHUNK = 1 << 20
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP = b"PK\x03\x04"
+
+# a cell's or a row's reference, and the sheet's claimed size, in the worksheet XML (any namespace prefix)
+CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=[\"']([A-Z]{1,4})([0-9]{1,9})[\"']")
+ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=[\"']([0-9]{1,9})[\"']")
+DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\b[^>]*?\sref=[\"'][A-Z]{0,4}[0-9]{0,9}:?([A-Z]{1,4})([0-9]{1,9})[\"']"
+)
+
+
+class FileRefused(LedgerError):
+    """A file refused before it is read: `too_large` when reading it would cost more than the limits allow."""
+
+    def __init__(self, path: Path, message: str, *, too_large: bool) -> None:
+        self.too_large = too_large
+        super().__init__(str(path), [RowError(None, "", message)], sheet=path.name)
+
+
+def _column_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def sniff(path: Path) -> Format:
+    """The file's format from its first bytes and its name; FileRefused for anything else."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise FileRefused(
+            path,
+            f"台账须为 .xlsx、.xls 或 .csv 文件，收到的是「{path.name}」；请在 Excel 中另存为 .xlsx 后再导入",
+            too_large=False,
+        )
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(OLE):
+        return "xls"
+    if head.startswith(ZIP):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
+            raise _unreadable(path, f"压缩包已损坏（{e}）") from None
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "content.xml" in names:
+            return "ods"
+        raise _unreadable(path, "是压缩包，但不是 Excel 工作簿")
+    if suffix == ".csv":
+        return "csv"
+    raise _unreadable(path, f"扩展名是 {suffix}，内容却不是 Excel 工作簿")
+
+
+def _unreadable(path: Path, why: str) -> FileRefused:
+    return FileRefused(
+        path, f"文件无法作为台账读取：{why}；请用 Excel 打开后另存为 .xlsx，再导入", too_large=False
+    )
+
+
+def _too_costly(path: Path, message: str) -> FileRefused:
+    return FileRefused(path, message, too_large=True)
+
+
+def check_file(path: Path) -> Format:
+    """The file's format, once reading it is known to stay within the limits; FileRefused otherwise."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _too_costly(
+            path, f"文件有 {size >> 20} MiB，台账最大 {MAX_FILE_BYTES >> 20} MiB；请分成几个文件导入"
+        )
+    kind = sniff(path)
+    deadline = time.monotonic() + CHECK_SECONDS
+    if kind == "csv":
+        with open(path, "rb") as f:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(CHUNK), b""))
+        if lines > MAX_ROWS + 20:
+            raise _too_costly(path, f"CSV 有 {lines:,} 行，台账最多 {MAX_ROWS:,} 行；请分成几个文件导入")
+    elif kind in ("xlsx", "ods"):
+        _check_zip(path, kind, deadline)
+    return kind
+
+
+def _check_zip(path: Path, kind: Format, deadline: float) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise _too_costly(
+                    path,
+                    f"工作簿内含 {len(entries):,} 个部件，正常台账不超过 {MAX_ZIP_ENTRIES}；"
+                    "请在 Excel 中另存为新的 .xlsx",
+                )
+            declared = sum(e.file_size for e in entries)
+            if declared > MAX_UNZIPPED_BYTES:
+                raise _too_costly(path, _unpacked_message(declared))
+            unpacked = 0
+            for entry in entries:
+                is_sheet = entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
+                if kind == "ods" and entry.filename == "content.xml":
+                    is_sheet = True
+                unpacked += _scan(path, archive, entry, deadline, is_sheet and kind == "xlsx", unpacked)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
+        raise _unreadable(path, f"压缩包已损坏（{e}）") from None
+
+
+def _unpacked_message(unpacked: int) -> str:
+    return (
+        f"工作簿解压后超过 {unpacked >> 20:,} MiB，上限 {MAX_UNZIPPED_BYTES >> 20} MiB；"
+        "请删去多余的工作表、图片和格式，或分成几个文件导入"
+    )
+
+
+def _scan(
+    path: Path, archive: zipfile.ZipFile, entry: zipfile.ZipInfo, deadline: float, sheet: bool, before: int
+) -> int:
+    """Unpack one entry in chunks (never trusting its declared size); for a worksheet, the rows, columns and
+    area it claims or uses. The bytes it unpacked to."""
+    rows = columns = 0
+    tail = b""
+    unpacked = 0
+    name = entry.filename.rsplit("/", 1)[-1]
+    with archive.open(entry) as source:
+        while chunk := source.read(CHUNK):
+            unpacked += len(chunk)
+            if before + unpacked > MAX_UNZIPPED_BYTES:
+                raise _too_costly(path, _unpacked_message(before + unpacked))
+            if time.monotonic() > deadline:
+                raise _too_costly(
+                    path, f"检查工作簿用时超过 {CHECK_SECONDS:.0f} 秒；请删去多余的内容或分成几个文件导入"
+                )
+            if not sheet:
+                continue
+            text = tail + chunk
+            for letters, number in [*DIMENSION.findall(text), *CELL_REF.findall(text)]:
+                columns = max(columns, _column_index(letters) if len(letters) <= 3 else 1 << 20)
+                rows = max(rows, int(number))
+            rows = max([rows, *(int(n) for n in ROW_REF.findall(text))])
+            if rows > MAX_ROWS + 20 or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
+                raise _too_costly(
+                    path,
+                    f"工作表 {name} 声明或使用了 {rows:,} 行、{columns:,} 列，台账最多 {MAX_ROWS:,} 行、"
+                    f"{MAX_COLUMNS} 列（共 {MAX_CELLS:,} 个单元格）；请在 Excel 中删去多余的行和列"
+                    "（或把数据复制到新工作簿）后再导入",
+                )
+            tail = text[-256:]
+    return unpacked
