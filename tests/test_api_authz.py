@@ -68,6 +68,13 @@ MATRIX: dict[tuple[str, str], Expected] = {
         "enterprise": (403, 403),
         "counselor": (200, 422),
     },
+    # the county training catalogue is the bureau's
+    ("POST", "/v1/programmes/upload"): {
+        "anonymous": (401, 401),
+        "bureau": (200, 200),
+        "enterprise": (403, 403),
+        "counselor": (403, 403),
+    },
     # enterprises
     ("POST", "/v1/enterprises"): {
         "anonymous": (401, 401),
@@ -331,6 +338,15 @@ class City:
             s.flush()
             return row.id
 
+    def catalogue(self) -> bytes:
+        """A catalogue of one new programme (the template's third, which no enterprise orders)."""
+        with open(TEMPLATES / "programmes.csv", encoding="utf-8-sig", newline="") as f:
+            header, *_, row = csv.reader(f)
+        values = dict(zip(header, row, strict=True)) | {"项目编号": f"UP-{self.fresh():06d}"}
+        out = io.StringIO()
+        csv.writer(out).writerows([header, [values[h] for h in header]])
+        return out.getvalue().encode("utf-8-sig")
+
     def worker_sheet(self, side: str) -> bytes:
         """A survey sheet of one new worker living in the side's county (the template's second worker)."""
         with open(TEMPLATES / "workers.csv", encoding="utf-8-sig", newline="") as f:
@@ -354,6 +370,9 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
     ),
     ("POST", "/v1/workers/upload"): lambda c, side: Call(
         "POST", "/v1/workers/upload", files=_csv("workers.csv", c.worker_sheet(side))
+    ),
+    ("POST", "/v1/programmes/upload"): lambda c, side: Call(
+        "POST", "/v1/programmes/upload", files=_csv("programmes.csv", c.catalogue())
     ),
     ("POST", "/v1/enterprises"): lambda c, side: Call(
         "POST", "/v1/enterprises", json=enterprise_body(9_000_000 + c.fresh())
@@ -609,10 +628,10 @@ def test_uploads_outside_the_scope_are_refused_row_by_row(city: City) -> None:
         files=_csv("demand.csv", city.demand_ledger["foreign"]),
         headers=city.headers["enterprise"],
     )
-    assert lines.status_code == 422 and "only its own lines" in lines.text, lines.text
+    assert lines.status_code == 422 and "只能上传本企业" in lines.text, lines.text
     workers = city.client.post(
         "/v1/workers/upload",
         files=_csv("workers.csv", city.worker_sheet("foreign")),
         headers=city.headers["counselor"],
     )
-    assert workers.status_code == 422 and "their county" in workers.text, workers.text
+    assert workers.status_code == 422 and "只能上传本县" in workers.text, workers.text

@@ -167,13 +167,13 @@ def test_ledger_uploads_are_all_or_nothing_and_scoped(db_url):
     lines_before = count(db_url, DemandLineRow)
     with open("data/templates/demand.csv", "rb") as f:
         r = c.post("/v1/demand-lines/upload", files={"file": ("demand.csv", f.read())}, headers=me)
-    assert r.status_code == 422 and "only its own lines" in r.text
+    assert r.status_code == 422 and "只能上传本企业" in r.text
     assert count(db_url, DemandLineRow) == lines_before
     qilin = token(db_url, "counselor", county="530302")
     with open("data/templates/workers.csv", "rb") as f:
         body = f.read()
     r = c.post("/v1/workers/upload", files={"file": ("w.csv", body)}, headers=qilin)
-    assert r.status_code == 422 and "their county" in r.text
+    assert r.status_code == 422 and "只能上传本县" in r.text
     assert count(db_url, WorkerRow) == 0
     r = c.post("/v1/workers/upload", files={"file": ("w.txt", body)}, headers=bureau)
     assert r.status_code == 422 and ".xlsx 或 .csv" in r.text

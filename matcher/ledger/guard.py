@@ -55,8 +55,7 @@ def _column_index(letters: bytes) -> int:
     return n
 
 
-def sniff(path: Path) -> Format:
-    """The file's format from its first bytes and its name; FileRefused for anything else."""
+def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise FileRefused(
@@ -64,24 +63,7 @@ def sniff(path: Path) -> Format:
             f"台账须为 .xlsx、.xls 或 .csv 文件，收到的是「{path.name}」；请在 Excel 中另存为 .xlsx 后再导入",
             too_large=False,
         )
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(OLE):
-        return "xls"
-    if head.startswith(ZIP):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
-            raise _unreadable(path, f"压缩包已损坏（{e}）") from None
-        if "xl/workbook.xml" in names:
-            return "xlsx"
-        if "content.xml" in names:
-            return "ods"
-        raise _unreadable(path, "是压缩包，但不是 Excel 工作簿")
-    if suffix == ".csv":
-        return "csv"
-    raise _unreadable(path, f"扩展名是 {suffix}，内容却不是 Excel 工作簿")
+    return suffix
 
 
 def _unreadable(path: Path, why: str) -> FileRefused:
@@ -95,25 +77,31 @@ def _too_costly(path: Path, message: str) -> FileRefused:
 
 
 def check_file(path: Path) -> Format:
-    """The file's format, once reading it is known to stay within the limits; FileRefused otherwise."""
+    """The file's format from its first bytes (an .xls renamed .xlsx is still an .xls), once reading it is
+    known to stay within the limits; FileRefused otherwise."""
+    suffix = _suffix(path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise _too_costly(
             path, f"文件有 {size >> 20} MiB，台账最大 {MAX_FILE_BYTES >> 20} MiB；请分成几个文件导入"
         )
-    kind = sniff(path)
-    deadline = time.monotonic() + CHECK_SECONDS
-    if kind == "csv":
-        with open(path, "rb") as f:
-            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(CHUNK), b""))
-        if lines > MAX_ROWS + 20:
-            raise _too_costly(path, f"CSV 有 {lines:,} 行，台账最多 {MAX_ROWS:,} 行；请分成几个文件导入")
-    elif kind in ("xlsx", "ods"):
-        _check_zip(path, kind, deadline)
-    return kind
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(OLE):
+        return "xls"
+    if head.startswith(ZIP):
+        return _check_zip(path, time.monotonic() + CHECK_SECONDS)
+    if suffix != ".csv":
+        raise _unreadable(path, f"扩展名是 {suffix}，内容却不是 Excel 工作簿")
+    with open(path, "rb") as f:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(CHUNK), b""))
+    if lines > MAX_ROWS + 1:
+        raise _too_costly(path, f"CSV 有 {lines:,} 行，台账最多 {MAX_ROWS:,} 行；请分成几个文件导入")
+    return "csv"
 
 
-def _check_zip(path: Path, kind: Format, deadline: float) -> None:
+def _check_zip(path: Path, deadline: float) -> Format:
+    """A workbook's entries, their unpacked sizes and its sheets' extent; then whether it is .xlsx or .ods."""
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
@@ -128,12 +116,16 @@ def _check_zip(path: Path, kind: Format, deadline: float) -> None:
                 raise _too_costly(path, _unpacked_message(declared))
             unpacked = 0
             for entry in entries:
-                is_sheet = entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
-                if kind == "ods" and entry.filename == "content.xml":
-                    is_sheet = True
-                unpacked += _scan(path, archive, entry, deadline, is_sheet and kind == "xlsx", unpacked)
+                sheet = entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
+                unpacked += _scan(path, archive, entry, deadline, sheet, unpacked)
+            names = {e.filename for e in entries}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as e:
         raise _unreadable(path, f"压缩包已损坏（{e}）") from None
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "content.xml" in names:
+        return "ods"
+    raise _unreadable(path, "是压缩包，但不是 Excel 工作簿")
 
 
 def _unpacked_message(unpacked: int) -> str:
@@ -168,7 +160,7 @@ def _scan(
                 columns = max(columns, _column_index(letters) if len(letters) <= 3 else 1 << 20)
                 rows = max(rows, int(number))
             rows = max([rows, *(int(n) for n in ROW_REF.findall(text))])
-            if rows > MAX_ROWS + 20 or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
+            if rows > MAX_ROWS + 1 or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
                 raise _too_costly(
                     path,
                     f"工作表 {name} 声明或使用了 {rows:,} 行、{columns:,} 列，台账最多 {MAX_ROWS:,} 行、"
