@@ -176,7 +176,7 @@ def test_ledger_uploads_are_all_or_nothing_and_scoped(db_url):
     assert r.status_code == 422 and "只能上传本县" in r.text
     assert count(db_url, WorkerRow) == 0
     r = c.post("/v1/workers/upload", files={"file": ("w.txt", body)}, headers=bureau)
-    assert r.status_code == 422 and ".xlsx 或 .csv" in r.text
+    assert r.status_code == 422 and ".xls 或 .csv" in r.text
     r = c.post("/v1/workers/upload", files={"file": ("w.csv", body)}, headers=bureau)
     assert r.status_code == 200 and r.json()["counts"]["workers"]["created"] == 3
 
