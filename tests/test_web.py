@@ -28,6 +28,7 @@ CHROMIUM = os.environ.get("MATCHER_CHROMIUM", "/usr/bin/chromium")
 CITY_WORKERS = 1500
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+PLAN_SECONDS = 180
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"
 
 
@@ -273,3 +274,51 @@ def test_enterprise_posts_a_line_shortlists_and_sees_refused_rows(page: Any, cit
 
     foreign = page.goto(f"/lines/{city['foreign_line']}/candidates")
     assert foreign.status == 404 and page.get_by_role("heading", name="没有找到").is_visible()
+
+
+def _run_plan(page: Any, budget: str, min_class_size: str) -> str:
+    page.goto("/plans")
+    page.get_by_label("补贴预算（元，不填为不限）").fill(budget)
+    page.get_by_label("最少开班人数").fill(min_class_size)
+    page.get_by_role("button", name="运行计划").click()
+    page.wait_for_selector("#totals", timeout=PLAN_SECONDS * 1000)  # the page follows the plan, then reloads
+    return page.url.rsplit("/", 1)[-1]
+
+
+def test_planner_follows_progress_runs_and_compares_plans_and_prints_reports(page: Any, city: dict) -> None:
+    sign_in(page, city["tokens"]["bureau"])
+    assert page.url.endswith("/dashboard")
+    page.wait_for_selector("#county-map svg")
+    assert page.locator("#by-period svg").count() == 1
+    assert (
+        "第二十三条" in page.locator("main").inner_text()
+        or "专账还没有支出" in page.locator("main").inner_text()
+    )
+    screenshot(page, "planner")
+    page.get_by_label("统计周期").select_option("quarter")
+    page.get_by_role("button", name="查看").click()
+    assert "-Q" in page.locator("#by-period").get_attribute("data-chart")
+
+    page.goto("/plans")
+    page.get_by_label("最少开班人数").fill("0")
+    page.get_by_role("button", name="运行计划").click()
+    assert page.locator(".field.invalid label").inner_text() == "最少开班人数"
+    assert "不小于 1" in page.locator(".field.invalid .error").inner_text()
+    first = _run_plan(page, "300000", "10")
+    assert page.locator("#fairness tbody tr").count() > 0
+    workbook = page.request.get(f"/plans/{first}/xlsx")
+    assert workbook.status == 200 and workbook.body()[:2] == b"PK"
+    second = _run_plan(page, "100000", "20")
+    page.goto("/plans")
+    page.get_by_label(f"计划 {first} 作为甲").check()
+    page.get_by_label(f"计划 {second} 作为乙").check()
+    page.get_by_role("button", name="比较两个计划").click()
+    table = page.locator("#compare").inner_text()
+    assert "300,000" in table and "100,000" in table
+
+    page.goto("/reports/21?period=quarter")
+    rows = page.locator("#report21 tbody tr")
+    assert rows.count() == 11 and rows.last.locator("td").first.inner_text() == "合计"
+    label = page.locator("#r-label option").last.get_attribute("value")
+    book = page.request.get(f"/reports/21.xlsx?period=quarter&label={label}")
+    assert book.status == 200 and book.body()[:2] == b"PK"

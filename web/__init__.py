@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from web.labels import install
-from web.pages import common, counselor, enterprise
+from web.pages import common, counselor, enterprise, planner
 from web.session import PageRoute, templates
 
 STATIC = Path(__file__).resolve().parent / "static"
-ROUTERS = (common.router, counselor.router, enterprise.router)
+ROUTERS = (common.router, counselor.router, enterprise.router, planner.router)
 
 
 def mount(app: FastAPI) -> None:
