@@ -204,36 +204,81 @@ class Enterprise(Strict):
         return not ref.is_in_qujing(self.region)
 
 
-# Restrictions forbidden by the Employment Promotion Law (就业促进法): sex (第二十七条), ethnicity (第二十八条),
-# and rural or non-local household registration (第三十一条). Each pattern is checked against the line's text.
+# The posting check: what a posting may not require, with the article of the Employment Promotion Law (就业促进法)
+# each refusal cites. Lawful phrasings that name a ground only to lift it (不限男女, 户籍不限) are removed before
+# the scan; a men-only restriction on work barred to women by law is let through by the caller (matcher.labour).
+LAWFUL_NEGATIONS = re.compile(
+    r"(不限|无)\s*[:：]?\s*(男女|性别|户籍|户口|民族|地区|地域|籍贯)|"
+    r"(男女|性别|户籍|户口|民族|地区|地域|籍贯)\s*[:：]?\s*(不限|均可|皆可|都可|无要求|不限制)|男女均可|男女皆可"
+)
+EQUALITY = "劳动者就业，不因民族、种族、性别、宗教信仰等不同而受歧视；用人单位招用人员不得实施就业歧视（《就业促进法》第三条、第二十六条）"
+_SEX = r"(?:男|女)(?:性|士|生|工)?"
+_ASKS = r"(?:限招|限|只招|仅招|仅限|只限|只要|只收|要求|需|须|优先录用|优先招聘|优先|录用|招收|招聘|招)"
 DISCRIMINATION_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (
-        "sex",
+        "性别",
         re.compile(
-            r"(限|只招|仅招|仅限|只要|要求|优先)\s*(男|女)(性|士|生|工)?|(男|女)(性|士)?(优先|限定|为主)|不招(男|女)"
+            rf"{_ASKS}\s*[:：]?\s*{_SEX}|性别\s*(?:要求)?\s*[:：]?\s*(?:男|女)|(?:男|女)(?:性|士)?\s*(?:优先|限定|为主|者优先)|"
+            rf"[（(]\s*(?:限)?(?:男|女)(?:性|士)?\s*[)）]|不招\s*(?:男|女)|(?:男|女)(?:性|士)\s*[，,、]?\s*\d+\s*(?:周岁|岁)|"
+            rf"(?:以上|以下|cm|厘米|公斤|kg)\s*的?\s*(?:男|女)(?:性|士)"
         ),
-        "不得以性别为由拒绝录用或提高录用标准（《就业促进法》第二十七条）",
+        "不得以性别为由拒绝录用妇女或者提高对妇女的录用标准（《就业促进法》第二十七条）",
     ),
     (
-        "ethnicity",
+        "民族",
         re.compile(
-            r"(限|只招|仅招|仅限|要求|优先)\s*汉族|汉族(优先|为主)|不招.{0,4}(少数民族|[回藏维彝苗]族)|(少数民族|[回藏维彝苗]族).{0,2}(勿扰|不要|除外)"
+            r"(限|只招|仅招|仅限|要求|优先)\s*汉族|汉族(优先|为主)|不招.{0,4}(少数民族|[回藏维彝苗]族)|"
+            r"(少数民族|[回藏维彝苗]族).{0,2}(勿扰|不要|除外)"
         ),
-        "各民族劳动者享有平等的劳动权利，不得对少数民族劳动者歧视（《就业促进法》第二十八条）",
+        "各民族劳动者享有平等的劳动权利（《就业促进法》第二十八条）",
     ),
     (
-        "hukou",
+        "户籍",
         re.compile(
-            r"(限|只招|仅招|仅限|要求)\s*(本地|城镇|城市|非农|曲靖)?\s*(户口|户籍)|农村户口.{0,2}(勿扰|不要|除外)|不招.{0,4}(农村|外地)"
+            r"(限|只招|仅招|仅限|只限|要求)\s*(本地|本市|本县|城镇|城市|非农|曲靖|当地)?\s*(户口|户籍|人)|"
+            r"(本地|本市|本县|城镇|城市|非农|曲靖|当地)\s*(户口|户籍|人)\s*(者)?\s*(优先|为主)|"
+            r"(农村|外地|外省|外县)(户口|户籍|人)?.{0,2}(勿扰|不要|除外)|不招.{0,4}(农村|外地|外省)"
         ),
         "农村劳动者进城就业享有与城镇劳动者平等的劳动权利，不得设置歧视性限制（《就业促进法》第三十一条）",
+    ),
+    (
+        "年龄",
+        # an upper age below the lowest statutory retirement age (50); a minimum working age (年满16/18周岁) is lawful
+        re.compile(
+            r"(?:[1-4]\d)\s*(?:周岁|岁)\s*(?:以下|以内|之下|以内者)|(?:\d{2})\s*[-~～至到]\s*(?:[1-4]\d)\s*(?:周岁|岁)|"
+            r"年龄\s*(?:要求)?\s*[:：]?\s*(?:不超过|不大于|小于|低于)\s*[1-4]\d"
+        ),
+        EQUALITY,
+    ),
+    (
+        "容貌",
+        re.compile(
+            r"身高\s*[:：]?\s*\d{3}|\d{3}\s*(?:cm|厘米|公分)\s*以上|体重\s*[:：]?\s*\d|五官端正|相貌端正|"
+            r"形象好|形象气质佳|气质佳|长相|颜值"
+        ),
+        EQUALITY,
     ),
 )
 
 
-def discrimination_reasons(text: str) -> list[str]:
-    """The unlawful restrictions a posting's text states, each with the article it breaks."""
-    return [f"{kind}: {why}" for kind, pattern, why in DISCRIMINATION_RULES if pattern.search(text)]
+def _favours_men(phrase: str) -> bool:
+    return ("男" in phrase and "女" not in phrase) or (phrase.startswith("不招") and "女" in phrase)
+
+
+def discrimination_reasons(text: str, *, men_only_required: bool = False) -> list[str]:
+    """The unlawful restrictions a posting's text states, each with the article it breaks.
+
+    With `men_only_required` (work barred to women by law), restricting the work to men is not one.
+    """
+    text = LAWFUL_NEGATIONS.sub("", text)
+    out = []
+    for ground, pattern, why in DISCRIMINATION_RULES:
+        found = [m.group() for m in pattern.finditer(text)]
+        if ground == "性别" and men_only_required:
+            found = [f for f in found if not _favours_men(f)]
+        if found:
+            out.append(f"{ground}（“{found[0]}”）：{why}")
+    return out
 
 
 class DemandLine(Strict):
@@ -278,9 +323,12 @@ class DemandLine(Strict):
             raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
         text = f"{self.title} {self.description}"
         hazards = labour.hazards_of(self.occupation_code, text, self.required_certificates)
-        reasons = discrimination_reasons(labour.strip_required_restrictions(text, hazards))
+        men_only = "male_only" in labour.required_restrictions(hazards)
+        reasons = discrimination_reasons(
+            labour.strip_required_restrictions(text, hazards), men_only_required=men_only
+        )
         if reasons:
-            raise ValueError("the line states an unlawful restriction and is refused: " + "; ".join(reasons))
+            raise ValueError("岗位写有违法的招聘限制，不能发布：" + "；".join(reasons))
         return self
 
     @property

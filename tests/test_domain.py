@@ -130,7 +130,7 @@ def test_enterprise_rejects(changes, expected):
         ({"end_date": date(2022, 1, 1)}, ["end_date 2022-01-01 is before start_date"]),
         ({"work_region": "440000"}, ["work_region", "city or county"]),
         ({"enterprise_code": "123"}, ["enterprise_code", "18 characters"]),
-        ({"description": "限男性，身体健康"}, ["unlawful restriction", "第二十七条"]),
+        ({"description": "限男性，身体健康"}, ["违法的招聘限制", "第二十七条"]),
         ({"title": "保洁 女性优先"}, ["第二十七条"]),
         ({"description": "仅限汉族"}, ["第二十八条"]),
         ({"description": "只招本地户口"}, ["第三十一条"]),
@@ -139,6 +139,63 @@ def test_enterprise_rejects(changes, expected):
 )
 def test_demand_line_rejects(changes, expected):
     rejects(DemandLine, LINE, expected, **changes)
+
+
+UNLAWFUL_PHRASINGS = [
+    ("限招男性", "第二十七条"),
+    ("性别：男", "第二十七条"),
+    ("招男工10名", "第二十七条"),
+    ("要求：女", "第二十七条"),
+    ("女性，40岁以下", "第二十七条"),
+    ("优先录用女性", "第二十七条"),
+    ("本地户口优先", "第三十一条"),
+    ("曲靖户籍优先", "第三十一条"),
+    ("仅限本地人", "第三十一条"),
+    ("身高170cm以上男性", "第二十七条"),
+    ("汉族优先", "第二十八条"),
+    ("年龄18-35岁", "第二十六条"),
+    ("35岁以下", "第二十六条"),
+    ("五官端正，形象好", "第二十六条"),
+]
+
+
+@pytest.mark.parametrize(("text", "article"), UNLAWFUL_PHRASINGS)
+def test_each_unlawful_phrasing_is_refused_citing_the_law(text, article):
+    reasons = discrimination_reasons(text)
+    assert reasons and "就业促进法" in " ".join(reasons) and article in " ".join(reasons)
+    with pytest.raises(ValidationError, match=article):
+        DemandLine(**{**LINE, "description": text})
+
+
+def test_a_sex_in_the_title_is_refused():
+    with pytest.raises(ValidationError, match="第二十七条"):
+        DemandLine(**{**LINE, "title": "月嫂(女)"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "不限男女",
+        "不限户籍",
+        "不限户口",
+        "性别不限，户籍不限",
+        "男女均可，年满18周岁",
+        "年满16周岁，身体健康",
+    ],
+)
+def test_lawful_phrasings_are_accepted(text):
+    assert discrimination_reasons(text) == []
+    DemandLine(**{**LINE, "description": text})
+
+
+def test_men_only_in_any_phrasing_only_where_the_law_requires_it():
+    underground = {"occupation_code": "6-16-01-05", "title": "井下采矿工"}
+    for text in ("性别：男", "招男工10名", "限招男性"):
+        DemandLine(**{**LINE, **underground, "description": text})
+        with pytest.raises(ValidationError, match="第二十七条"):
+            DemandLine(**{**LINE, "description": text})
+    with pytest.raises(ValidationError, match="第二十七条"):
+        DemandLine(**{**LINE, **underground, "description": "要求：女"})
 
 
 def test_discrimination_scan_passes_lawful_text():
