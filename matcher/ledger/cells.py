@@ -687,11 +687,13 @@ def read_list(
             longest = len(pieces) if names_with_separators else i + 1
             for j in range(longest, i, -1):
                 try:
-                    out.append(read("、".join(pieces[i:j])))
+                    value = read("、".join(pieces[i:j]))
                 except ValueError as e:
                     if j == i + 1:
                         raise ValueError(f"第 {len(out) + 1} 项：{e}") from None
                     continue
+                if value is not None:  # a word the vocabulary leaves out (监测对象)
+                    out.append(value)
                 i = j
                 break
         return out

@@ -117,7 +117,8 @@ def read_sheet(path: Path, layout: Layout) -> Sheet:
 
 def _workbook(path: Path, layout: Layout) -> Sheet:
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        with open(path, "rb") as f:  # by content: an .xls renamed .xlsx is still read
+            book = CalamineWorkbook.from_filelike(io.BytesIO(f.read()))
     except (CalamineError, OSError, ValueError) as e:
         raise FileRefused(
             path,
@@ -288,9 +289,9 @@ def _join_two_levels(
             continue
         anchor = merged.get((top, j))
         k = anchor[1] if anchor else j
-        while k > 0 and not keys[k] and (top, k) not in merged:
+        while k > 0 and not (k < len(header) and header[k]) and (top, k) not in merged:
             k -= 1
-        parent = _UNIT.sub("", keys[k]) if keys[k] else ""
+        parent = _UNIT.sub("", header[k]) if k < len(header) and header[k] else ""
         for candidate in (parent + child, child + parent, child):
             if candidate and _lookup(candidate, names):
                 keys[j] = candidate
