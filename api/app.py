@@ -31,6 +31,7 @@ from api.routes import (
 )
 from api.schemas import Problem
 from matcher.config import settings
+from matcher.model.live import serve_matching
 from matcher.privacy import install_log_scrubber
 from web import mount as mount_pages
 
@@ -81,9 +82,13 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At start, fail the plan jobs an earlier process left unfinished; at stop, drop the queued ones."""
+    """At start, fail the plan jobs a stopped process left running, take part in running the store's plan
+    queue and keep the matching view current; at stop, claim no more plans."""
     app.state.plan_runner.fail_interrupted(before=app.state.started_at)
+    app.state.plan_runner.start()
+    matching = serve_matching(app.state.database_url)
     yield
+    matching.set()
     app.state.plan_runner.shutdown()
 
 

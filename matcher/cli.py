@@ -26,21 +26,23 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="serving processes over the one store", min=1)] = 1,
 ) -> None:
-    """Serve the API (migrating the database first and loading the matching snapshot, ~10 s on the sample
-    city, so that the first counselor does not wait for it)."""
+    """Serve the API (migrating the database first). Each of the `workers` processes loads the matching view
+    (~10 s on the sample city) and keeps it current with the store; they share one plan queue."""
     import uvicorn
 
     from matcher.model.recommend import recommender
     from matcher.store import migrate
 
     migrate()
-    typer.echo("loading the matching snapshot", err=True)
-    try:
-        recommender().warm()
-    except FileNotFoundError as e:
-        typer.echo(f"no trained model ({e}): matching answers 503 until `matcher train`", err=True)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    if workers == 1:  # loaded here, the one process answers its first counselor at once
+        typer.echo("loading the matching view", err=True)
+        try:
+            recommender().warm()
+        except FileNotFoundError as e:
+            typer.echo(f"no trained model ({e}): matching answers 503 until `matcher train`", err=True)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 @app.command()

@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     """`DATABASE_URL` picks the store; `MATCHER_PII_KEY` keys the hash of national ID numbers;
     `MATCHER_PLAN_MAX_WORKERS` is the most workers a plan asked of the service may cover; `MATCHER_TODAY` is the
     day the engine advises for (default: the store's own, see `matcher.calendar`); `MATCHER_MODELS_DIR` is
-    where `matcher train` saves the model and everything else loads it (default: the project's models/)."""
+    where `matcher train` saves the model and everything else loads it (default: the project's models/);
+    `MATCHER_REFRESH_SECONDS` is how often a serving process reads the store's changes into its matching view
+    (0: only when a request asks)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
@@ -30,6 +32,7 @@ class Settings(BaseSettings):
     matcher_plan_max_workers: int = 250_000
     matcher_today: date | None = None
     matcher_models_dir: Path = PROJECT_DIR / "models"
+    matcher_refresh_seconds: float = 0.5
 
 
 @cache

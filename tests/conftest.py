@@ -11,6 +11,9 @@ from sqlalchemy import create_engine, text
 
 from matcher.store import engine, migrate
 
+# Served apps in tests read the store's changes when a request asks, not in a polling thread of their own.
+os.environ.setdefault("MATCHER_REFRESH_SECONDS", "0")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that use a database are marked `db`, so that they can be run again on PostgreSQL."""

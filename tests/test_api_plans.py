@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -134,33 +136,40 @@ def test_a_failing_plan_ends_failed_with_its_reason(tiny_city: str) -> None:
     token(url, "bureau")
     with session_scope(url) as s:
         s.add(PlanJobRow(principal_id=1, status="queued", options={"max_workers": 5}))
-    PlanRunner(url).run(1)
+    runner = PlanRunner(url)
+    assert runner.claim() == 1 and runner.claim() is None
+    runner.run(1)
     with session_scope(url) as s:
         job = s.get_one(PlanJobRow, 1)
         assert job.status == "failed" and "max_workers" in (job.error or "") and job.finished_at
 
 
-def test_jobs_left_running_fail_when_the_service_starts(db_url: str) -> None:
+def test_jobs_left_running_by_a_stopped_process_fail_when_the_service_starts(db_url: str) -> None:
     token(db_url, "bureau")
     earlier = datetime.now(UTC) - timedelta(minutes=5)
     with session_scope(db_url) as s:
         s.add_all(
-            PlanJobRow(principal_id=1, status=st, options={}, created_at=earlier)
-            for st in ("queued", "running", "done")
+            PlanJobRow(principal_id=1, status=st, options={}, created_at=earlier, heartbeat_at=beat)
+            for st, beat in (("running", earlier), ("running", None), ("done", earlier))
         )
-    app = create_app(db_url)
-    with session_scope(db_url) as s:  # queued by a sibling process after this one started
-        s.add(
-            PlanJobRow(
-                principal_id=1,
-                status="queued",
-                options={},
-                created_at=datetime.now(UTC) + timedelta(seconds=1),
+        # killed on this host a moment ago; alive here (this process) and on another host
+        for name in (
+            f"{socket.gethostname()}:{2**22 + 1}",
+            f"{socket.gethostname()}:{os.getpid()}",
+            "other:1",
+        ):
+            s.add(
+                PlanJobRow(
+                    principal_id=1,
+                    status="running",
+                    options={},
+                    claimed_by=name,
+                    heartbeat_at=datetime.now(UTC),
+                )
             )
-        )
-    with TestClient(app):
+    with TestClient(create_app(db_url)):
         pass
     with session_scope(db_url) as s:
         rows = s.scalars(select(PlanJobRow).order_by(PlanJobRow.id)).all()
-        assert [r.status for r in rows] == ["failed", "failed", "done", "queued"]
+        assert [r.status for r in rows] == ["failed", "failed", "done", "failed", "running", "running"]
         assert rows[0].error == INTERRUPTED

@@ -1,5 +1,6 @@
 """Matching for people: recommendations for one worker (counselors), candidates for one demand line
-(its enterprise, masked). Both read the process's matching snapshot and are audited."""
+(its enterprise, masked). Both match on the store as it stands, every change committed before the request
+included (`matcher.model.live`), and are audited."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ HowMany = Annotated[int, Query(ge=1, le=50, description="how many of each kind")
 
 def _no_model(e: FileNotFoundError) -> HTTPException:
     return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE, f"还没有可用的匹配模型（{e.filename or e}）：请先运行 matcher train"
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        f"还没有可用的匹配模型（{e.filename or e}）：请先运行 matcher train",
     )
 
 
@@ -43,7 +45,7 @@ def recommendations(
     except NotInSnapshot:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"劳动者 {worker_id} 是在本服务载入匹配数据之后登记的，重启服务后才能给出推荐",
+            f"劳动者 {worker_id} 已不在库中，没有推荐",
         ) from None
     record_reads(session, principal, {worker_id: ["groups"]}, "counselling")
     session.commit()
@@ -61,7 +63,9 @@ def candidates(
     """
     line = visible_line(session, principal, line_id)
     if line.status != "open":
-        raise HTTPException(status.HTTP_409_CONFLICT, f"岗位 {line_id} 已关闭（状态：{line.status}），没有候选人")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"岗位 {line_id} 已关闭（状态：{line.status}），没有候选人"
+        )
     consented = WorkerRow.consent_to_share.is_(True)
     pool = session.scalars(select(WorkerRow.id).where(consented)).all()
     session.commit()  # hand the connection back while the model works
@@ -72,7 +76,7 @@ def candidates(
     except NotInSnapshot:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"岗位 {line_id} 是在本服务载入匹配数据之后发布的，重启服务后才能给出候选人",
+            f"岗位 {line_id} 已不在库中，没有候选人",
         ) from None
     except LineNotOpen as e:
         raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None

@@ -111,11 +111,18 @@ def obtainable_items(city: City, as_of: int) -> np.ndarray:
     return out
 
 
-def build_line_index(city: City, vectorizer: ProfileVectorizer, rows: np.ndarray, as_of: int) -> LineIndex:
-    """The lines `rows` of the city ready for retrieval on day `as_of`."""
+def build_line_index(
+    city: City,
+    vectorizer: ProfileVectorizer,
+    rows: np.ndarray,
+    as_of: int,
+    vectors: sparse.csr_matrix | None = None,
+) -> LineIndex:
+    """The lines `rows` of the city ready for retrieval on day `as_of` (`vectors`: theirs, when known)."""
     ln = city.lines
     rows = np.asarray(rows, dtype=np.int64)
-    vectors = vectorizer.transform(line_profiles(city, rows))
+    if vectors is None:
+        vectors = vectorizer.transform(line_profiles(city, rows))
     weights = vectorizer.column_weights()
     text_only = np.zeros(vectorizer.n_features_out_, np.float32)
     text_only[vectorizer.blocks_["text"]] = 1.0

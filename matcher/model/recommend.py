@@ -1,16 +1,16 @@
 """Recommendations for one worker (jobs now, outbound options and training pathways) and candidates for
 one demand line, each explained.
 
-`Recommender.load(url)` reads the city and the saved model once and prepares the open lines; a process
-(the API, the CLI) keeps one and asks it for as many workers as it likes. The snapshot is the store as it
-was at load time: load again after the ledgers change.
+`Recommender.load(url)` reads the city and the saved model once and prepares the open lines; it matches on
+the store as it was then. `recommender(url)` is the process's current one, kept up to date with the store
+(`matcher.model.live`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import InitVar, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,7 @@ from matcher.model.explain import (
     subsidy_outlook,
     training_reason,
 )
-from matcher.model.features import worker_profiles
+from matcher.model.features import line_profiles, worker_profiles
 from matcher.model.pathways import Pathways, find_pathways
 from matcher.model.results import LineCandidates, Recommendations
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
@@ -100,6 +100,7 @@ class Recommender:
     city: City
     model: MatchModel
     manifest: dict[str, Any]
+    line_vectors: InitVar[sparse.csr_matrix | None] = None
     space: FeatureSpace = field(init=False)
     local: LineIndex = field(init=False)
     away: LineIndex = field(init=False)
@@ -108,14 +109,41 @@ class Recommender:
     # thread limit, and all finish later (a served benchmark at 50 clients ran at 16 instead of 25 per second).
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, line_vectors: sparse.csr_matrix | None) -> None:
         """Index the open lines twice, in Qujing and outside it, so that outbound options are looked for
-        apart and never crowded out of a worker's candidates by local ones (or the other way round)."""
+        apart and never crowded out of a worker's candidates by local ones (or the other way round).
+        `line_vectors`: every line's vector, when known."""
         city, vec = self.city, self.model.vectorizer
-        self.space = FeatureSpace(city, vec)
+        self.space = FeatureSpace(city, vec, line_vectors)
+        lv = self.space.line_vectors
         live = city.lines.open & (city.lines.end >= city.as_of)
-        self.local = build_line_index(city, vec, np.flatnonzero(live & city.lines.in_qujing), city.as_of)
-        self.away = build_line_index(city, vec, np.flatnonzero(live & ~city.lines.in_qujing), city.as_of)
+        local, away = (
+            np.flatnonzero(live & city.lines.in_qujing),
+            np.flatnonzero(live & ~city.lines.in_qujing),
+        )
+        self.local = build_line_index(city, vec, local, city.as_of, lv[local])
+        self.away = build_line_index(city, vec, away, city.as_of, lv[away])
+
+    def updated(self, city: City, changed_workers: np.ndarray, changed_lines: np.ndarray) -> Recommender:
+        """This recommender over `city`, a later state of the same store on the same day, in which the
+        workers and lines with the ids given changed (or came or went): the vectors of the others are kept."""
+        line_vectors = _carried(
+            self.space.line_vectors,
+            self.city.lines.id,
+            city.lines.id,
+            changed_lines,
+            lambda rows: self.model.vectorizer.transform(line_profiles(city, rows)),
+        )
+        rec = Recommender(city, self.model, self.manifest, line_vectors)
+        if self._worker_vectors is not None:
+            rec._worker_vectors = _carried(
+                self._worker_vectors,
+                self.city.workers.id,
+                city.workers.id,
+                changed_workers,
+                lambda rows: self.model.vectorizer.transform(worker_profiles(city, rows, city.as_of)),
+            )
+        return rec
 
     @classmethod
     def load(cls, url: str | None = None, models_dir: str | Path = MODELS_DIR) -> Recommender:
@@ -315,17 +343,35 @@ class Recommender:
         }
 
 
-_CACHE: dict[tuple[str | None, str], Recommender] = {}
-_LOCK = threading.Lock()
+def _carried(
+    old: sparse.csr_matrix,
+    old_ids: np.ndarray,
+    new_ids: np.ndarray,
+    changed: np.ndarray,
+    compute: Callable[[np.ndarray], sparse.spmatrix],
+) -> sparse.csr_matrix:
+    """Rows for `new_ids`: those of `old` (rows for `old_ids`, both sorted) where the id is there and did
+    not change, the others computed from their new rows."""
+    pos = np.minimum(np.searchsorted(old_ids, new_ids), max(len(old_ids) - 1, 0))
+    kept = (
+        (old_ids[pos] == new_ids) & ~np.isin(new_ids, changed)
+        if len(old_ids)
+        else np.zeros(len(new_ids), bool)
+    )
+    fresh = np.flatnonzero(~kept)
+    stacked = sparse.vstack([old[pos[kept]], *([compute(fresh)] if len(fresh) else [])], format="csr")
+    order = np.empty(len(new_ids), np.int64)
+    order[np.flatnonzero(kept)] = np.arange(int(kept.sum()))
+    order[fresh] = kept.sum() + np.arange(len(fresh))
+    return stacked[order]
 
 
 def recommender(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> Recommender:
-    """The process's recommender for this store and model directory, loaded on first use."""
-    key = (url, str(Path(models_dir).resolve()))
-    with _LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = Recommender.load(url, models_dir)
-        return _CACHE[key]
+    """The process's recommender for this store and model directory, loaded on first use and current: it
+    holds every change committed to the store before the call (`matcher.model.live`)."""
+    from matcher.model.live import matching_view
+
+    return matching_view(url, models_dir).current()
 
 
 def recommend_for_worker(worker_id: int, url: str | None = None, k: int = 10) -> Recommendations:

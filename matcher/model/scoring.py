@@ -127,7 +127,7 @@ class FeatureSpace:
 
     city: City
     vectorizer: ProfileVectorizer
-    line_vectors: sparse.csr_matrix = field(init=False)
+    line_vectors: sparse.csr_matrix | None = None  # given when known (a later state of the same store)
     weights: np.ndarray = field(init=False)
     text_mask: np.ndarray = field(init=False)
     line_industry: np.ndarray = field(init=False)  # GB/T 4754 section as a category code, -1 unknown
@@ -137,7 +137,8 @@ class FeatureSpace:
         ln = self.city.lines
         self.line_industry = np.array([INDUSTRY_CODES.get(v, -1) for v in ln.industry.tolist()], np.float32)
         self.line_size = np.array([SIZES.get(v, -1) for v in ln.size.tolist()], np.float32)
-        self.line_vectors = self.vectorizer.transform(line_profiles(self.city))
+        if self.line_vectors is None:
+            self.line_vectors = self.vectorizer.transform(line_profiles(self.city)).tocsr()
         self.weights = self.vectorizer.column_weights()
         self.text_mask = np.zeros(self.vectorizer.n_features_out_, np.float32)
         self.text_mask[self.vectorizer.blocks_["text"]] = 1.0

@@ -8,10 +8,9 @@ as indices into the level-4 list of the classification and special-operation ite
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -19,13 +18,14 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from threadpoolctl import ThreadpoolController
 
 from matcher import labour
 from matcher import reference as ref
 from matcher.calendar import today
 from matcher.domain import EDUCATION_RANK, Education, PriorityGroup
-from matcher.store import session_scope
+from matcher.store import snapshot_scope
 from matcher.store.tables import (
     DemandLineRow,
     EnrolmentRow,
@@ -242,6 +242,20 @@ class Ragged:
     def owner(self) -> np.ndarray:
         """The owner of each record."""
         return np.repeat(np.arange(len(self.offsets) - 1), self.counts())
+
+    def take(self, owners: np.ndarray) -> Ragged:
+        """The records of `owners`, in that order, as a table of their own."""
+        owners = np.asarray(owners, dtype=np.int64)
+        _, records = self.expand(owners)
+        offsets = np.zeros(len(owners) + 1, dtype=np.int64)
+        np.cumsum(self.offsets[owners + 1] - self.offsets[owners], out=offsets[1:])
+        return Ragged(offsets, {k: v[records] for k, v in self.columns.items()})
+
+    @staticmethod
+    def concat(a: Ragged, b: Ragged) -> Ragged:
+        """The owners of `a`, then those of `b`."""
+        offsets = np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]])
+        return Ragged(offsets, {k: np.concatenate([v, b.columns[k]]) for k, v in a.columns.items()})
 
     def expand(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each query i with owner `owners[i]`, every record of that owner: (query index, record index).
@@ -697,68 +711,198 @@ def load_programmes(
 
 
 def load_city(url: str | None = None, as_of: date | None = None) -> City:
-    """Read the whole city from the store at `url` (default `DATABASE_URL`).
+    """Read the whole city from the store at `url` (default `DATABASE_URL`), as one state of the store.
 
     `as_of` is the day recommendations are made for; by default the engine's one day
     (`matcher.calendar.today`).
     """
     day = (as_of or today(url)).toordinal()
-    with session_scope(url) as s:
-        enterprises = {
-            r.id: r
-            for r in s.execute(
-                select(
-                    EnterpriseRow.id,
-                    EnterpriseRow.industry,
-                    EnterpriseRow.size,
-                    EnterpriseRow.high_risk_sector,
-                )
-            )
-        }
-        institutions = {
-            r.id: r
-            for r in s.execute(
-                select(InstitutionRow.id, InstitutionRow.name, InstitutionRow.kind, InstitutionRow.tendered)
-            )
-        }
-        workers = load_workers(
-            s.execute(
-                select(*_columns(WorkerRow, exclude={"name", "id_hash", "id_masked", "created_at"}))
-            ).all()
-        )
-        lines = load_lines(
-            s.execute(select(*_columns(DemandLineRow, exclude={"created_at"}))).all(), enterprises
-        )
-        enrol_rows = s.execute(select(*_columns(EnrolmentRow)).order_by(EnrolmentRow.id)).all()
-        programmes = load_programmes(
-            s.execute(select(*_columns(ProgrammeRow))).all(),
-            institutions,
-            Counter(r.programme_id for r in enrol_rows),
-        )
-        placement_rows = s.execute(select(*_columns(PlacementRow)).order_by(PlacementRow.id)).all()
-    city_enrolments = Enrolments(
-        id=np.array([r.id for r in enrol_rows], np.int64),
-        worker=_rows_of(workers.id, [r.worker_id for r in enrol_rows], "enrolment's worker"),
-        programme=_rows_of(programmes.id, [r.programme_id for r in enrol_rows], "enrolment's programme"),
-        start=np.array([r.start_date.toordinal() for r in enrol_rows], np.int64),
-        end=np.array([r.end_date.toordinal() for r in enrol_rows], np.int64),
-        completed=np.array([bool(r.completed) for r in enrol_rows], bool),
-        cert_date=np.array([ordinal(r.certificate_date) for r in enrol_rows], np.int64),
+    with snapshot_scope(url) as s:
+        return read_city(s, day)
+
+
+def read_city(s: Session, day: int) -> City:
+    """The whole city as the session's transaction sees it, matched on the day with ordinal `day`."""
+    lines = _select(s, DemandLineRow)
+    return _resolved(
+        load_workers(_select(s, WorkerRow)),
+        load_lines(lines, _enterprises(s)),
+        load_programmes(_select(s, ProgrammeRow), _institutions(s), {}),
+        _enrolments(_select(s, EnrolmentRow)),
+        _placements(_select(s, PlacementRow)),
+        day,
     )
-    enrol_ids = np.array([-1 if r.enrolment_id is None else r.enrolment_id for r in placement_rows], np.int64)
-    enrolment = np.full(len(placement_rows), -1, np.int64)
-    followed = enrol_ids >= 0
-    enrolment[followed] = _rows_of(city_enrolments.id, enrol_ids[followed], "referral's enrolment")
+
+
+def merge_city(city: City, s: Session, changed: Mapping[str, Iterable[int]], day: int) -> City:
+    """`city` with the rows of `changed` (table name → ids inserted, updated or deleted) read again from the
+    session's transaction: the city as that state of the store, when every other row is as in `city`.
+
+    A changed enterprise reads its lines again; a changed programme or institution, the whole catalogue
+    (a few thousand classes); seats taken follow the enrolments.
+    """
+    ids = {t: np.unique(np.fromiter(v, np.int64)) for t, v in changed.items()}
+    none = np.zeros(0, np.int64)
+    line_ids = ids.get("demand_lines", none)
+    if len(ids.get("enterprises", none)):
+        of_firms = s.scalars(
+            select(DemandLineRow.id).where(DemandLineRow.enterprise_id.in_(ids["enterprises"].tolist()))
+        ).all()
+        line_ids = np.union1d(line_ids, np.array(of_firms, np.int64))
+    line_rows = _select(s, DemandLineRow, line_ids)
+    lines = _merge(
+        city.lines, line_ids, load_lines(line_rows, _enterprises(s, {r.enterprise_id for r in line_rows}))
+    )
+    worker_ids = ids.get("workers", none)
+    workers = _merge(city.workers, worker_ids, load_workers(_select(s, WorkerRow, worker_ids)))
+    programmes = city.programmes
+    if len(ids.get("programmes", none)) or len(ids.get("institutions", none)):
+        programmes = load_programmes(_select(s, ProgrammeRow), _institutions(s), {})
+    e, p = city.enrolments, city.placements
+    e_ids, p_ids = ids.get("enrolments", none), ids.get("placements", none)
+    enrolments = _merge(
+        Enrolments(
+            e.id,
+            city.workers.id[e.worker],
+            city.programmes.id[e.programme],
+            e.start,
+            e.end,
+            e.completed,
+            e.cert_date,
+        ),
+        e_ids,
+        _enrolments(_select(s, EnrolmentRow, e_ids)),
+    )
+    placements = _merge(
+        Placements(
+            p.id,
+            city.workers.id[p.worker],
+            city.lines.id[p.line],
+            np.where(p.enrolment >= 0, e.id[p.enrolment], -1),
+            p.referred,
+            p.hired,
+            p.retained,
+        ),
+        p_ids,
+        _placements(_select(s, PlacementRow, p_ids)),
+    )
+    return _resolved(workers, lines, programmes, enrolments, placements, day)
+
+
+_EXCLUDED = {WorkerRow: {"name", "id_hash", "id_masked", "created_at"}, DemandLineRow: {"created_at"}}
+_IN_CHUNK = 5000
+
+
+def _select(s: Session, table: Any, ids: np.ndarray | None = None) -> list[Any]:
+    """The rows matching reads of `table`, all or those with `ids`, ordered by id."""
+    query = select(*_columns(table, _EXCLUDED.get(table, frozenset()))).order_by(table.id)
+    if ids is None:
+        return list(s.execute(query).all())
+    out: list[Any] = []
+    for i in range(0, len(ids), _IN_CHUNK):
+        out += s.execute(query.where(table.id.in_(ids[i : i + _IN_CHUNK].tolist()))).all()
+    return out
+
+
+def _enterprises(s: Session, ids: Iterable[int] | None = None) -> dict[int, Any]:
+    query = select(
+        EnterpriseRow.id, EnterpriseRow.industry, EnterpriseRow.size, EnterpriseRow.high_risk_sector
+    )
+    if ids is not None:
+        query = query.where(EnterpriseRow.id.in_(list(ids)))
+    return {r.id: r for r in s.execute(query)}
+
+
+def _institutions(s: Session) -> dict[int, Any]:
+    query = select(InstitutionRow.id, InstitutionRow.name, InstitutionRow.kind, InstitutionRow.tendered)
+    return {r.id: r for r in s.execute(query)}
+
+
+def _enrolments(rows: Sequence[Any]) -> Enrolments:
+    """Enrolments with their worker and programme as ids (`_resolved` turns them into rows)."""
+    return Enrolments(
+        id=np.array([r.id for r in rows], np.int64),
+        worker=np.array([r.worker_id for r in rows], np.int64),
+        programme=np.array([r.programme_id for r in rows], np.int64),
+        start=np.array([r.start_date.toordinal() for r in rows], np.int64),
+        end=np.array([r.end_date.toordinal() for r in rows], np.int64),
+        completed=np.array([bool(r.completed) for r in rows], bool),
+        cert_date=np.array([ordinal(r.certificate_date) for r in rows], np.int64),
+    )
+
+
+def _placements(rows: Sequence[Any]) -> Placements:
+    """Referrals with their worker, line and enrolment (-1 none) as ids."""
+    return Placements(
+        id=np.array([r.id for r in rows], np.int64),
+        worker=np.array([r.worker_id for r in rows], np.int64),
+        line=np.array([r.demand_line_id for r in rows], np.int64),
+        enrolment=np.array([-1 if r.enrolment_id is None else r.enrolment_id for r in rows], np.int64),
+        referred=np.array([r.referred_on.toordinal() for r in rows], np.int64),
+        hired=np.array([bool(r.hired) for r in rows], bool),
+        retained=np.array([bool(r.retained_6m) for r in rows], bool),
+    )
+
+
+def _resolved(
+    workers: Workers, lines: Lines, programmes: Programmes, e: Enrolments, p: Placements, day: int
+) -> City:
+    """The city, with the ids that enrolments and referrals name turned into rows, and seats taken counted."""
+    enrolments = Enrolments(
+        e.id,
+        _rows_of(workers.id, e.worker, "enrolment's worker"),
+        _rows_of(programmes.id, e.programme, "enrolment's programme"),
+        e.start,
+        e.end,
+        e.completed,
+        e.cert_date,
+    )
+    programmes = replace(
+        programmes, enrolled=np.bincount(enrolments.programme, minlength=len(programmes)).astype(np.int64)
+    )
+    enrolment = np.full(len(p), -1, np.int64)
+    followed = p.enrolment >= 0
+    enrolment[followed] = _rows_of(enrolments.id, p.enrolment[followed], "referral's enrolment")
     placements = Placements(
-        id=np.array([r.id for r in placement_rows], np.int64),
-        worker=_rows_of(workers.id, [r.worker_id for r in placement_rows], "referral's worker"),
-        line=_rows_of(lines.id, [r.demand_line_id for r in placement_rows], "referral's demand line"),
-        enrolment=enrolment,
-        referred=np.array([r.referred_on.toordinal() for r in placement_rows], np.int64),
-        hired=np.array([bool(r.hired) for r in placement_rows], bool),
-        retained=np.array([bool(r.retained_6m) for r in placement_rows], bool),
+        p.id,
+        _rows_of(workers.id, p.worker, "referral's worker"),
+        _rows_of(lines.id, p.line, "referral's demand line"),
+        enrolment,
+        p.referred,
+        p.hired,
+        p.retained,
     )
-    return City(workers, lines, programmes, city_enrolments, placements, day)
+    return City(workers, lines, programmes, enrolments, placements, day)
+
+
+def _merge(old: Any, replaced: np.ndarray, new: Any) -> Any:
+    """The table `old` without the rows whose ids are `replaced`, with the rows of `new`, ordered by id."""
+    if not len(replaced) and not len(new):
+        return old
+    both = _concat(_take(old, np.flatnonzero(~np.isin(old.id, replaced))), new)
+    order = np.argsort(both.id, kind="stable")
+    return both if np.array_equal(order, np.arange(len(order))) else _take(both, order)
+
+
+def _take(table: Any, rows: np.ndarray) -> Any:
+    out = {}
+    for f in fields(table):
+        v = getattr(table, f.name)
+        out[f.name] = v.take(rows) if isinstance(v, Ragged) else v[rows]
+    return type(table)(**out)
+
+
+def _concat(a: Any, b: Any) -> Any:
+    out: dict[str, Any] = {}
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, Ragged):
+            out[f.name] = Ragged.concat(x, y)
+        elif sparse.issparse(x):
+            out[f.name] = sparse.vstack([x, y], format="csr")
+        else:
+            out[f.name] = np.concatenate([x, y])
+    return type(a)(**out)
 
 
 def _columns(table: Any, exclude: set[str] | frozenset[str] = frozenset()) -> list[Any]:

@@ -64,6 +64,23 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
+@contextmanager
+def snapshot_scope(url: str | None = None) -> Iterator[Session]:
+    """A read-only session in which every query sees one and the same state of the store: a repeatable-read
+    transaction on PostgreSQL, an explicit read transaction on SQLite (WAL keeps it apart from writers)."""
+    with engine(url).connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            conn.exec_driver_sql("BEGIN")
+        session = Session(bind=conn)
+        try:
+            yield session
+        finally:
+            session.close()
+            conn.rollback()
+
+
 def _sqlite_transactional(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     _sqlite_pragmas(dbapi_connection, _record)
     dbapi_connection.isolation_level = None  # the driver leaves BEGIN and COMMIT to SQLAlchemy

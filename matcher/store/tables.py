@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -254,6 +255,20 @@ class PlanJobRow(Base):
     error: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = _created()
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))  # the process running it, host:pid
+    heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp)  # that process's last sign of life
+
+
+class MatchingChangeRow(Base):
+    """One insert, update or delete of a row matching reads, written by a trigger in the same transaction;
+    serving processes read these to keep their matching view current (`matcher.model.live`)."""
+
+    __tablename__ = "matching_changes"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(20))
+    row_id: Mapped[int] = mapped_column(Integer)
+    tx: Mapped[int | None] = mapped_column(BigInteger)  # PostgreSQL: the writing transaction's id
+    at: Mapped[datetime] = _created()
 
 
 class ReferralRow(Base):

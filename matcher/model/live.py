@@ -1,0 +1,222 @@
+"""The matching view a process keeps current with the store, without a restart.
+
+Triggers (migration 0008) write one row to `matching_changes` for every insert, update and delete of a table
+matching reads, in the writing transaction, whatever wrote it (the API, an upload, an import, a script). A
+process loads the city once; then it reads the rows of the log it has not applied yet and the changed rows
+themselves in one consistent read of the store (`snapshot_scope`), merges them into a new city and
+recommender (`merge_city`, `Recommender.updated`) and swaps that in whole. Every call matches on one
+recommender, so on one state of the store.
+
+Which log rows are new: on PostgreSQL a row carries its transaction's id, and a read sees every transaction
+older than its snapshot's xmin; the next read looks only at rows of transactions from that xmin on (some
+again: a row applied twice changes nothing). On SQLite writers take turns, so ids follow commit order and
+the next read starts after the last id seen.
+
+Two things keep a view current: `current()`, which every matching call goes through, looks for log rows the
+view has not applied (one indexed query) and applies them first, so a call sees every change committed
+before it began; and in a serving process a thread polls every `MATCHER_REFRESH_SECONDS` (default 0.5), so
+that calls seldom wait for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, bindparam, text
+from sqlalchemy.orm import Session
+
+from matcher.calendar import today
+from matcher.config import settings
+from matcher.model.artifacts import load_model
+from matcher.model.recommend import MODELS_DIR, Recommender
+from matcher.model.snapshot import merge_city, read_city
+from matcher.store import engine, snapshot_scope
+
+log = logging.getLogger(__name__)
+
+FULL_RELOAD = 20_000
+"""More changed rows than this at once (a bulk import, a new sample city) read the whole city again."""
+KEEP_LOG = timedelta(days=1)
+"""Log rows older than this are deleted; a process polls far more often."""
+
+_XMIN = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_SINCE_TX = text("SELECT id, table_name, row_id, tx FROM matching_changes WHERE tx >= :c ORDER BY id")
+_SINCE_ID = text("SELECT id, table_name, row_id, tx FROM matching_changes WHERE id > :c ORDER BY id")
+_IDS_SINCE_TX = text("SELECT id FROM matching_changes WHERE tx >= :c")
+_MAX_ID = text("SELECT coalesce(max(id), 0) FROM matching_changes")
+
+
+@dataclass
+class MatchingView:
+    """The current recommender of one store and model, and where in the store's change log it stands."""
+
+    url: str | None
+    models_dir: Path
+    rec: Recommender = field(init=False)
+    cursor: int = field(init=False)  # PostgreSQL: the xmin of the last read; SQLite: the last id seen
+    seen: set[int] = field(init=False)  # PostgreSQL: ids applied of transactions from `cursor` on
+    refreshed_at: datetime = field(init=False)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _stop: threading.Event = field(init=False, default_factory=threading.Event)
+    _poller: threading.Thread | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        model, manifest = load_model(self.models_dir)
+        day = today(self.url).toordinal()
+        with snapshot_scope(self.url) as s:
+            cursor, rows = self._log(s, None)
+            city = read_city(s, day)
+        self.rec = Recommender(city, model, manifest)
+        self._advance(cursor, rows)
+
+    @property
+    def _engine(self) -> Engine:
+        return engine(self.url)
+
+    @property
+    def _postgres(self) -> bool:
+        return self._engine.dialect.name == "postgresql"
+
+    def _log(self, s: Session, since: int | None) -> tuple[int, list[Any]]:
+        """In the snapshot `s`, as its first statement: the new cursor and the log rows from `since` on
+        (None: the rows whose transactions the snapshot may not have seen whole)."""
+        if self._postgres:
+            cursor = int(s.scalar(_XMIN))  # type: ignore[arg-type]
+            return cursor, list(s.execute(_SINCE_TX, {"c": cursor if since is None else since}))
+        cursor = int(s.scalar(_MAX_ID))  # type: ignore[arg-type]
+        return cursor, [] if since is None else list(s.execute(_SINCE_ID, {"c": since}))
+
+    def _advance(self, cursor: int, rows: list[Any]) -> None:
+        self.cursor = cursor
+        self.seen = {r.id for r in rows if r.tx is not None and r.tx >= cursor} if self._postgres else set()
+        self.refreshed_at = datetime.now(UTC)
+
+    def behind(self) -> bool:
+        """Whether the store holds a committed change this view has not applied (one indexed query)."""
+        with self._engine.connect() as conn:
+            if self._postgres:
+                ids = conn.execute(_IDS_SINCE_TX, {"c": self.cursor}).scalars()
+                return not self.seen.issuperset(ids)
+            return int(conn.execute(_MAX_ID).scalar_one()) > self.cursor
+
+    def current(self) -> Recommender:
+        """The recommender holding every change committed before this call."""
+        if self.behind():
+            self.refresh()
+        return self.rec
+
+    def refresh(self) -> int:
+        """Apply the changes committed since the last read; how many log rows were new."""
+        with self._lock:
+            day = today(self.url).toordinal()
+            with snapshot_scope(self.url) as s:
+                cursor, rows = self._log(s, self.cursor)
+                new = [r for r in rows if r.id not in self.seen]
+                if new or day != self.rec.city.as_of:
+                    self.rec = self._applied(s, new, day)
+            self._advance(cursor, rows)
+            return len(new)
+
+    def _applied(self, s: Session, new: list[Any], day: int) -> Recommender:
+        old = self.rec
+        if len(new) > FULL_RELOAD or day != old.city.as_of:
+            log.info("matching view: reading the whole city again (%d changes, day %d)", len(new), day)
+            return Recommender(read_city(s, day), old.model, old.manifest)
+        changed: dict[str, set[int]] = defaultdict(set)
+        for r in new:
+            changed[r.table_name].add(int(r.row_id))
+        city = merge_city(old.city, s, changed, day)
+        workers = np.fromiter(changed.get("workers", ()), np.int64)
+        enrolments = np.fromiter(changed.get("enrolments", ()), np.int64)
+        if len(enrolments):  # a certificate earned in a class changes the worker's profile
+            owners = [
+                c.workers.id[c.enrolments.worker[np.isin(c.enrolments.id, enrolments)]]
+                for c in (old.city, city)
+            ]
+            workers = np.union1d(workers, np.concatenate(owners))
+        lines = np.union1d(
+            np.fromiter(changed.get("demand_lines", ()), np.int64),
+            city.lines.id[
+                np.isin(city.lines.enterprise_id, np.fromiter(changed.get("enterprises", ()), np.int64))
+            ],
+        )
+        return old.updated(city, workers, lines)
+
+    def start_polling(self, seconds: float | None = None) -> None:
+        """Poll the store in a thread of this process until `stop_polling`, and prune the log now and then."""
+        if self._poller is not None:
+            return
+        every = seconds if seconds is not None else settings().matcher_refresh_seconds
+        self._stop.clear()
+        self._poller = threading.Thread(target=self._poll, args=(every,), name="matching-view", daemon=True)
+        self._poller.start()
+
+    def stop_polling(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join()
+            self._poller = None
+
+    def _poll(self, every: float) -> None:
+        pruned = datetime.min.replace(tzinfo=UTC)
+        while not self._stop.wait(every):
+            try:
+                if self.behind():
+                    self.refresh()
+                if datetime.now(UTC) - pruned > timedelta(minutes=10):
+                    prune_log(self.url)
+                    pruned = datetime.now(UTC)
+            except Exception:  # a passing database error: the next round tries again
+                log.exception("matching view: refresh failed")
+
+
+def prune_log(url: str | None = None) -> int:
+    """Delete change-log rows older than `KEEP_LOG`; how many."""
+    with engine(url).begin() as conn:
+        result = conn.execute(
+            text("DELETE FROM matching_changes WHERE at < :t").bindparams(bindparam("t")),
+            {"t": datetime.now(UTC) - KEEP_LOG},
+        )
+        return int(result.rowcount or 0)
+
+
+def serve_matching(url: str | None = None) -> threading.Event:
+    """In a serving process: load the view in the background and keep it current every
+    `MATCHER_REFRESH_SECONDS` (none when 0) until the returned event is set."""
+    stop = threading.Event()
+    every = settings().matcher_refresh_seconds
+
+    def run() -> None:
+        try:
+            view = matching_view(url)
+            view.current().warm()
+        except FileNotFoundError as e:
+            log.warning("matching view: no trained model (%s); matching answers 503", e)
+            return
+        view.start_polling(every)
+        stop.wait()
+        view.stop_polling()
+
+    if every > 0:
+        threading.Thread(target=run, name="matching-view-load", daemon=True).start()
+    return stop
+
+
+_VIEWS: dict[tuple[str | None, str], MatchingView] = {}
+_VIEWS_LOCK = threading.Lock()
+
+
+def matching_view(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> MatchingView:
+    """The process's view of this store with this model directory, loaded on first use."""
+    key = (url, str(Path(models_dir).resolve()))
+    with _VIEWS_LOCK:
+        if key not in _VIEWS:
+            _VIEWS[key] = MatchingView(url, Path(models_dir))
+        return _VIEWS[key]
