@@ -9,9 +9,9 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.worksheet.worksheet import Worksheet
 
 from matcher.plan.options import plan_counties
+from matcher.printing import print_setup
 from matcher.reports import Period, progress_report
 
 FIGURES = {
@@ -50,18 +50,6 @@ def report21(url: str | None, period: Period, label: str) -> dict[str, Any]:
         "total": total,
         "targets": report["targets"],
     }
-
-
-def print_setup(ws: Worksheet, header_rows: str) -> None:
-    """A4 landscape, fit to one page wide, the header rows repeated on every page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = header_rows
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
 
 
 def write_report21_xlsx(report: dict[str, Any], path: str | Path) -> None:

@@ -214,11 +214,19 @@ def test_workbook_has_every_sheet_with_chinese_headers(plan: dict, tmp_path: Pat
         assert ws.freeze_panes == "A2"
         assert all(isinstance(c.value, str) and c.value for c in ws[1])
         assert ws.column_dimensions["A"].width >= 6
+        assert (ws.page_setup.orientation, ws.page_setup.paperSize, ws.print_title_rows) == (
+            "landscape",
+            9,
+            "$1:$1",
+        )
     assert wb["人员安排"].max_row == len(plan["workers"]) + 1
     assert wb["开班计划"].max_row == len(plan["classes"]) + 1
     assert wb["人员安排"]["A1"].value == "人员编号"
     assert wb["公平性"].max_row == len(plan["fairness"]["rows"]) + 1
     paying = [c.value for c in wb["人员安排"][1]].index("本人自付（元）")
+    assert all(
+        r[paying].number_format == "#,##0" for r in wb["人员安排"].iter_rows(min_row=2) if r[paying].value
+    )
     trainees = [w for w in plan["workers"] if w["assignment"] == "training"]
     assert sum(r[paying].value or 0 for r in wb["人员安排"].iter_rows(min_row=2)) == sum(
         w["cost"]["person_pays"] for w in trainees

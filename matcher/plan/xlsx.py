@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from matcher.fairness import DIMENSION_LABELS
+from matcher.printing import print_setup
 from matcher.text import sheet_cell
 
 MAX_WIDTH = 60
@@ -53,6 +54,8 @@ def _sheet(wb: Workbook, title: str, columns: Sequence[Column], records: Sequenc
         width = max([_text_width(header)] + [_text_width(row[j]) for row in rows[:5000]])
         ws.column_dimensions[get_column_letter(j + 1)].width = min(width + 2, MAX_WIDTH)
     ws.freeze_panes = "A2"
+    print_setup(ws)
+    money = [j for j, (header, _) in enumerate(columns) if "（元" in header]
     head = []
     for header, _ in columns:
         cell = WriteOnlyCell(ws, value=header)
@@ -60,8 +63,12 @@ def _sheet(wb: Workbook, title: str, columns: Sequence[Column], records: Sequenc
         cell.alignment = Alignment(horizontal="center", vertical="center")
         head.append(cell)
     ws.append(head)
-    for row in rows:  # text as text, never as a formula (matcher.text)
-        ws.append([sheet_cell(WriteOnlyCell(ws), v) for v in row])
+    for row in rows:  # text as text, never as a formula (matcher.text); money with thousands separators
+        cells = [sheet_cell(WriteOnlyCell(ws), v) for v in row]
+        for j in money:
+            if isinstance(row[j], int | float):
+                cells[j].number_format = "#,##0"
+        ws.append(cells)
 
 
 def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
