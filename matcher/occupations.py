@@ -5,6 +5,12 @@ Enterprises and survey sheets rarely use the classification's own names, so a ti
 leaf name, and (c) character n-gram TF-IDF similarity against every leaf name and alias: the best
 single name of a leaf, blended with how much of the title all its names together cover.
 Titles are normalised first (full-width → half-width, recruitment filler and headcounts dropped).
+
+A whole posting line (an ad, a 岗位描述) is read too: it is cut into segments at punctuation, place names,
+pay, headcounts and conditions (包吃住, 劳务派遣 …) are dropped, and each segment adds (d) the longest
+name or alias it contains, (e) a name or alias it sounds like (homophone typos such as 电悍工, compared in
+toneless pinyin) and (f) the occupation its industry and task words imply together
+(`data/occupation_context.csv`: 硅片 + 切片 → 晶片加工工).
 """
 
 from __future__ import annotations
@@ -26,7 +32,10 @@ from sklearn.preprocessing import normalize
 from matcher.reference import DATA_DIR, is_occupation, leaf_occupations, occupation
 
 ALIASES_PATH = DATA_DIR / "occupation_aliases.csv"
+CONTEXT_PATH = DATA_DIR / "occupation_context.csv"
 EVAL_PATH = DATA_DIR / "eval" / "occupation_titles.csv"
+LINES_EVAL_PATH = DATA_DIR / "eval" / "occupation_lines.csv"
+"""Whole posting lines: ads, 岗位描述, slang, homophone typos, abbreviations, lines implying an industry."""
 ALIAS_KINDS = ("colloquial", "gongzhong")
 DEFAULT_MIN_SCORE = 0.4
 """Below this top score a title is too far from every known name to be coded without a person."""
@@ -34,6 +43,13 @@ DEFAULT_MIN_SCORE = 0.4
 Tokens = Literal["char", "jieba"]
 TOKENS: Tokens = "char"
 """Tokenisation of the similarity index; char n-grams beat jieba words on the evaluation set."""
+
+CONTAINED_SCORE = 0.85
+"""Score of a name or alias found inside a segment of a line, rising to 0.99 as it covers the segment."""
+SOUNDS_LIKE_SCORE = 0.9
+"""Score of a name or alias a segment sounds exactly like (a homophone typo)."""
+CONTEXT_SCORE = 0.9
+"""Score of an occupation a line's industry and task words imply together."""
 
 COVERAGE_WEIGHT = 0.25
 """Share of a leaf's score from how much of the title its names cover, the rest from the best
@@ -229,6 +245,108 @@ def _index(tokens: Tokens = TOKENS) -> _Index:
     return _Index(vectorizer, rows, row_code, vocabulary, codes, float(vectorizer.idf_.max()))
 
 
+# --- whole lines ------------------------------------------------------------------------------
+
+_SEGMENT = re.compile(r"[，,。；;：:、！!？?\s（）()【】\[\]/|+＋]+")
+_LINE_NOISE = re.compile(
+    r"劳务派遣|劳务输出|包吃住|包食宿|包住|包吃|五险一金|五险|社保|计件工资?|日结|月结|多劳多得|长期有活|"
+    r"长白班|两班倒|倒班|做六休一|月休\d+天|早\d+晚\d+|返费|坐班|底薪|提成|工资面议|面议|有证优先|持证上岗|"
+    r"岗位描述|工作内容|岗位职责|岗位要求|任职要求|负责|要求|会看图纸|高中以上学历|有经验|"
+    r"[a-z]?\d+[a-z]?(?:驾照|证)|月综合收入|综合收入|月入|月薪|工资|日薪|年薪|急聘|急招|诚聘|招聘|招募|招"
+)
+_DIGITS = re.compile(r"\d+(?:\.\d+)?(?:元|k|千|万|名|人|个|天|小时|岁|%)?(?:/月|每月|以上|左右|\+)?|[-~～至]")
+
+
+@cache
+def _place_names() -> re.Pattern[str]:
+    """Region names (two characters or more, longest first) and their short forms, to drop from a line."""
+    from matcher.reference import regions
+
+    names = {r.name for r in regions().values() if len(r.name) >= 2}
+    short = {n[:-1] for n in names if n[-1] in "市县区镇乡" and len(n) >= 3}
+    words = sorted(
+        names | short | {"深圳", "东莞", "昆山", "义乌", "万达", "曲靖经开区", "经开区"},
+        key=len,
+        reverse=True,
+    )
+    return re.compile("|".join(re.escape(w) for w in words))
+
+
+def line_segments(text: str) -> list[str]:
+    """The parts of a posting line that may name the job: segments without places, pay, counts or conditions."""
+    light = unicodedata.normalize("NFKC", text).lower()
+    out = []
+    for piece in _SEGMENT.split(light):
+        piece = _LINE_NOISE.sub(" ", piece)
+        piece = _place_names().sub(" ", piece)
+        piece = _DIGITS.sub(" ", piece)
+        for part in piece.split():
+            core = normalise_title(part)
+            if len(core) >= 2 and core not in out:
+                out.append(core)
+    return out
+
+
+@cache
+def _forms_by_length() -> tuple[tuple[str, str], ...]:
+    """Every normalised name and alias with its code, longest first."""
+    return tuple(sorted(_exact_codes().items(), key=lambda kv: -len(kv[0])))
+
+
+def _toneless(text: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(text))
+
+
+@cache
+def _sounds() -> dict[str, str]:
+    """Toneless pinyin of every name and alias → code (a sound two codes share is left out)."""
+    table: dict[str, str] = {}
+    clash: set[str] = set()
+    for form, code in _exact_codes().items():
+        key = _toneless(form)
+        if table.setdefault(key, code) != code:
+            clash.add(key)
+    return {k: v for k, v in table.items() if k not in clash}
+
+
+@cache
+def _context() -> tuple[tuple[str, str, str], ...]:
+    with open(CONTEXT_PATH, encoding="utf-8", newline="") as f:
+        rows = tuple((r["industry"], r["task"], r["code"]) for r in csv.DictReader(f))
+    for industry, task, code in rows:
+        if not is_occupation(code):
+            raise ValueError(f"{CONTEXT_PATH.name}: {industry}+{task}: {code!r} is not a leaf occupation")
+    return rows
+
+
+def _line_hits(text: str) -> dict[str, float]:
+    """Codes a whole line points to, with their scores: contained names, homophones, industry and task."""
+    hits: dict[str, float] = {}
+
+    def hit(code: str, score: float) -> None:
+        hits[code] = max(hits.get(code, 0.0), score)
+
+    light = _light(text)
+    for industry, task, code in _context():
+        if industry in light and task in light:
+            hit(code, CONTEXT_SCORE)
+    segments = line_segments(text)
+    # A name inside a clean title (护工 in 敬老院护工) is for the similarity index to weigh, not a hit.
+    is_line = segments != [normalise_title(text)]
+    for segment in segments:
+        for form, code in _forms_by_length() if is_line else ():
+            if len(form) >= 2 and form in segment:
+                hit(code, CONTAINED_SCORE + (0.99 - CONTAINED_SCORE) * len(form) / len(segment))
+                break
+        else:
+            code = _sounds().get(_toneless(segment))
+            if code is not None:
+                hit(code, SOUNDS_LIKE_SCORE)
+    return hits
+
+
 def _scores(text: str, tokens: Tokens) -> np.ndarray:
     """Score of every leaf (in code order) for a raw title.
 
@@ -246,6 +364,9 @@ def _scores(text: str, tokens: Tokens) -> np.ndarray:
     scores = ((1 - COVERAGE_WEIGHT) * best + COVERAGE_WEIGHT * coverage).max(axis=1)
     # An exact name or alias outranks every similarity; all others stay strictly below it.
     scores = np.clip(scores, 0.0, 0.99)
+    for code, score in _line_hits(text).items():
+        i = index.codes.index(code)
+        scores[i] = max(scores[i], score)
     exact = _exact_codes()
     hit = exact.get(light) or exact.get(core)
     if hit is not None:
@@ -305,9 +426,9 @@ def evaluation_titles() -> tuple[tuple[str, str], ...]:
     return read_evaluation(EVAL_PATH)
 
 
-def evaluate_coder(tokens: Tokens = TOKENS) -> dict[str, float | int | str]:
-    """Top-1 and top-5 accuracy of the coder on the evaluation set, for either tokenisation."""
-    pairs = evaluation_titles()
+def evaluate_coder(tokens: Tokens = TOKENS, path: Path | None = None) -> dict[str, float | int | str]:
+    """Top-1 and top-5 accuracy of the coder on an evaluation set (default: the titles), for either tokenisation."""
+    pairs = evaluation_titles() if path is None else read_evaluation(path)
     top1 = top5 = 0
     for title, gold in pairs:
         ranked = [m.code for m in _rank(title, 5, tokens)]

@@ -239,3 +239,13 @@ def test_char_ngrams_beat_jieba_words():
 def test_unknown_tokenisation_is_rejected():
     with pytest.raises(ValueError, match="tokens"):
         oc.evaluate_coder("bigram")  # type: ignore[arg-type]
+
+
+def test_the_coder_reads_whole_posting_lines():
+    """Ads, 岗位描述, slang, homophone typos, abbreviations and industry words (data/eval/occupation_lines.csv)."""
+    result = oc.evaluate_coder(path=oc.LINES_EVAL_PATH)
+    assert result["count"] >= 100
+    assert result["top1"] >= 0.9 and result["top5"] >= 0.95, result
+    assert oc.code_occupation("电悍工", 1)[0].code == "6-18-02-04"  # sounds like 电焊工
+    assert oc.code_occupation("硅片厂切片", 1)[0].code == "6-25-02-04"  # the industry implies 晶片加工工
+    assert oc.line_segments("麒麟区某煤化工急招电焊工5名，月薪6000-8000元，包吃住") == ["某煤化工", "电焊工"]
