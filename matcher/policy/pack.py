@@ -177,9 +177,17 @@ class Pack:
 
 
 def available_packs() -> list[str]:
-    """Names of the subsidy packs in ``data/policy/`` (the TOML files with subsidy items)."""
-    return sorted(
-        p.stem for p in POLICY_DIR.glob("*.toml") if "item" in tomllib.loads(p.read_text(encoding="utf-8"))
+    """Names of the subsidy packs in ``data/policy/`` (the TOML files with subsidy items); each file is read
+    once per version, not at every pathway that asks."""
+    return list(_packs(tuple(sorted((str(p), p.stat().st_mtime_ns) for p in POLICY_DIR.glob("*.toml")))))
+
+
+@cache
+def _packs(files: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    return tuple(
+        Path(path).stem
+        for path, _ in files
+        if "item" in tomllib.loads(Path(path).read_text(encoding="utf-8"))
     )
 
 
