@@ -5,16 +5,19 @@ A1:XFD1048576, which a dense reader fills out to 17 billion cells. `check_file` 
 file's first bytes (an .xls renamed .xlsx is still read as .xls), then bounds what reading it will cost:
 the zip's entries and each entry's unpacked size, the rows, columns and cells every worksheet claims
 (its dimension) or uses (its cells' references), scanned in chunks against a deadline; a CSV's lines; an
-.xls's size. Declared sizes are never trusted: the zip's own sizes are checked while unpacking.
+.xls's records (olefile opens its Workbook stream; the BIFF records are walked without a reader). Declared sizes are never trusted: the zip's own sizes are checked while unpacking.
 """
 
 from __future__ import annotations
 
 import re
+import struct
 import time
 import zipfile
 from pathlib import Path
 from typing import Literal
+
+import olefile
 
 from matcher.ledger.report import LedgerError, RowError
 
@@ -26,7 +29,7 @@ MAX_ZIP_ENTRIES = 100  # a ledger workbook has about 10
 MAX_UNZIPPED_BYTES = 256 << 20  # all entries of a workbook unpacked
 MAX_ROWS = 200_000
 MAX_COLUMNS = 256  # a ledger has about 30; a sheet may claim 16,384
-MAX_CELLS = 6_000_000  # rows × columns of the area a sheet spans, which a reader holds whole
+MAX_CELLS = 4_000_000  # rows × columns of the area a sheet spans, which a reader holds whole
 CHECK_SECONDS = 30.0
 CHUNK = 1 << 20
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -88,6 +91,7 @@ def check_file(path: Path) -> Format:
     with open(path, "rb") as f:
         head = f.read(8)
     if head.startswith(OLE):
+        _check_xls(path, time.monotonic() + CHECK_SECONDS)
         return "xls"
     if head.startswith(ZIP):
         return _check_zip(path, time.monotonic() + CHECK_SECONDS)
@@ -128,6 +132,59 @@ def _check_zip(path: Path, deadline: float) -> Format:
     raise _unreadable(path, "是压缩包，但不是 Excel 工作簿")
 
 
+# BIFF8 records that place a cell or a row (row number first, then the column), and those that span columns
+_CELL_RECORDS = frozenset({0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0204, 0x0205})
+_SPAN_RECORDS = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: row, first column, …, last column
+ROW_RECORD, DIMENSIONS_RECORD, BOF_RECORD = 0x0208, 0x0200, 0x0809
+
+
+def _check_xls(path: Path, deadline: float) -> None:
+    """An .xls workbook's sheets: the rows, columns and area each claims (DIMENSIONS) or uses (its cell and
+    row records), walked record by record in its Workbook stream."""
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+            if name is None:
+                raise _unreadable(path, "是 Office 文件，但不是 Excel 工作簿")
+            if ole.get_size(name) > MAX_FILE_BYTES:
+                raise _too_costly(path, f"工作簿内容超过 {MAX_FILE_BYTES >> 20} MiB；请分成几个文件导入")
+            stream = ole.openstream(name).read()
+    except OSError as e:
+        raise _unreadable(path, f"文件已损坏（{e}）") from None
+    rows = columns = 0
+    at = 0
+    while at + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, at)
+        body = stream[at + 4 : at + 4 + size]
+        at += 4 + size
+        if kind == BOF_RECORD:
+            rows = columns = 0
+            if time.monotonic() > deadline:
+                raise _too_costly(path, f"检查工作簿用时超过 {CHECK_SECONDS:.0f} 秒；请分成几个文件导入")
+        elif kind in _CELL_RECORDS and size >= 4:
+            row, column = struct.unpack_from("<HH", body)
+            rows, columns = max(rows, row + 1), max(columns, column + 1)
+        elif kind in _SPAN_RECORDS and size >= 6:
+            rows = max(rows, struct.unpack_from("<H", body)[0] + 1)
+            columns = max(columns, struct.unpack_from("<H", body, size - 2)[0] + 1)
+        elif kind == ROW_RECORD and size >= 2:
+            rows = max(rows, struct.unpack_from("<H", body)[0] + 1)
+        elif kind == DIMENSIONS_RECORD and size >= 12:
+            _, last_row, _, last_column = struct.unpack_from("<IIHH", body)
+            rows, columns = max(rows, last_row), max(columns, last_column)
+        else:
+            continue
+        if rows > MAX_ROWS + 1 or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
+            raise _too_costly(path, _extent_message("工作簿中的一个工作表", rows, columns))
+
+
+def _extent_message(name: str, rows: int, columns: int) -> str:
+    return (
+        f"{name}声明或使用了 {rows:,} 行、{columns:,} 列，台账最多 {MAX_ROWS:,} 行、{MAX_COLUMNS} 列"
+        f"（共 {MAX_CELLS:,} 个单元格）；请在 Excel 中删去多余的行和列（或把数据复制到新工作簿）后再导入"
+    )
+
+
 def _unpacked_message(unpacked: int) -> str:
     return (
         f"工作簿解压后超过 {unpacked >> 20:,} MiB，上限 {MAX_UNZIPPED_BYTES >> 20} MiB；"
@@ -161,11 +218,6 @@ def _scan(
                 rows = max(rows, int(number))
             rows = max([rows, *(int(n) for n in ROW_REF.findall(text))])
             if rows > MAX_ROWS + 1 or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
-                raise _too_costly(
-                    path,
-                    f"工作表 {name} 声明或使用了 {rows:,} 行、{columns:,} 列，台账最多 {MAX_ROWS:,} 行、"
-                    f"{MAX_COLUMNS} 列（共 {MAX_CELLS:,} 个单元格）；请在 Excel 中删去多余的行和列"
-                    "（或把数据复制到新工作簿）后再导入",
-                )
+                raise _too_costly(path, _extent_message(f"工作表 {name} ", rows, columns))
             tail = text[-256:]
     return unpacked

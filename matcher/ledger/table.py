@@ -15,11 +15,13 @@ import difflib
 import io
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
+from itertools import chain, islice
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 from openpyxl.styles import Font
@@ -128,29 +130,35 @@ def _workbook(path: Path, layout: Layout) -> Sheet:
     first = book.sheet_names[0] if book.sheet_names else ""
     try:
         names = [n for n in book.sheet_names if "说明" not in n][:MAX_SHEETS] or book.sheet_names[:1]
-        best: tuple[int, str, list[list[Raw]], dict[tuple[int, int], tuple[int, int]]] | None = None
+        best: tuple[int, str, dict[tuple[int, int], tuple[int, int]]] | None = None
         for name in names:
-            try:
-                sheet = book.get_sheet_by_name(name)
-                rows = list(_calamine_rows(sheet))
-            except CalamineError as e:
-                raise FileRefused(
-                    path, f"工作表「{name}」无法读取（{e}）；请另存为 .xlsx 后再导入", too_large=False
-                ) from None
+            sheet = _calamine_sheet(path, book, name)
             merged = {
                 (r, c): (r0, c0)
                 for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()
                 for r in range(r0, min(r1, r0 + 3) + 1)
                 for c in range(c0, c1 + 1)
             }
-            score = max((_score(row, layout.names) for row in rows[:HEADER_SCAN_ROWS]), default=0)
+            head = islice(_calamine_rows(sheet), HEADER_SCAN_ROWS)
+            score = max((_score(row, layout.names) for row in head), default=0)
             if best is None or score > best[0]:
-                best = (score, name, rows, merged)
+                best = (score, name, merged)
+            del sheet
+        if best is None:
+            raise FileRefused(path, "工作簿中没有工作表；请使用模板", too_large=False)
+        _, name, merged = best
+        return _shape(name, _calamine_rows(_calamine_sheet(path, book, name)), merged, layout, first)
     finally:
         book.close()
-    assert best is not None
-    _, name, rows, merged = best
-    return _shape(name, rows, merged, layout, first)
+
+
+def _calamine_sheet(path: Path, book: CalamineWorkbook, name: str) -> Any:
+    try:
+        return book.get_sheet_by_name(name)
+    except CalamineError as e:
+        raise FileRefused(
+            path, f"工作表「{name}」无法读取（{e}）；请另存为 .xlsx 后再导入", too_large=False
+        ) from None
 
 
 def _calamine_rows(sheet: object) -> Iterator[list[Raw]]:
@@ -206,13 +214,15 @@ def _is_total(values: Sequence[Raw]) -> bool:
 
 def _shape(
     name: str,
-    rows: list[list[Raw]],
+    stream: Iterable[list[Raw]],
     merged: dict[tuple[int, int], tuple[int, int]],
     layout: Layout,
     first: str | None,
 ) -> Sheet:
-    """Find the header, name the columns, keep the data rows."""
+    """Find the header, name the columns, keep the data rows (read once, as they come)."""
     names = layout.names
+    stream = iter(stream)
+    rows = list(islice(stream, HEADER_SCAN_ROWS + 1))
     scores = [_score(row, names) for row in rows[:HEADER_SCAN_ROWS]]
     top = max(range(len(scores)), key=lambda i: (scores[i], -i), default=0)
     if not scores or scores[top] < 2:
@@ -269,7 +279,7 @@ def _shape(
     sheet.problems += [
         RowError(top + 1, c, f"缺少这一必填列；请在第 {top + 1} 行表头中加上「{c}」列") for c in missing
     ]
-    _rows(sheet, rows[start:], start, columns, header)
+    _rows(sheet, chain(rows[start:], stream), start, columns, header)
     return sheet
 
 
