@@ -124,3 +124,20 @@ def test_the_view_equals_the_store_read_again_after_many_changes(city: str) -> N
     for wid in live.city.workers.id[::97].tolist():
         assert live.recommend(wid, 5) == again.recommend(wid, 5)
     assert (live._all_worker_vectors() != again._all_worker_vectors()).nnz == 0
+
+
+def test_calls_answered_together_get_the_answers_they_would_get_alone(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from matcher.model.recommend import Recommender, _Ask
+    from tests.test_model_city import small_city, small_models
+
+    url = small_city(tmp_path_factory)
+    rec = Recommender.load(url, small_models(tmp_path_factory, url))
+    asks = [(int(w), k) for w in rec.city.workers.id[::41][:40] for k in (3, 10)]
+    alone = [rec.recommend(w, k) for w, k in asks]
+    batch = [_Ask(int(rec.city.worker_rows([w])[0]), w, k) for w, k in asks]
+    rec._answer(batch)  # one batch per k, as a busy service would
+    assert [a.result for a in batch] == alone
+    with ThreadPoolExecutor(16) as pool:
+        assert list(pool.map(lambda a: rec.recommend(*a), asks)) == alone
