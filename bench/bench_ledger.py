@@ -13,11 +13,9 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import openpyxl
-import xlwt
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,16 +70,6 @@ def demand_ledger(path: Path, rows: int) -> Path:
     return path
 
 
-def xls_far_corner(path: Path) -> Path:
-    """An .xls with a header and one cell at the sheet's far corner (row 65,536, column IV)."""
-    book = xlwt.Workbook(encoding="utf-8")
-    sheet = book.add_sheet("台账")
-    sheet.write(0, 0, "统一社会信用代码")
-    sheet.write(65535, 255, 1)
-    book.save(str(path))
-    return path
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
@@ -101,7 +89,7 @@ def main() -> None:
             f"largest allowed (190,000 rows, {largest.stat().st_size / 2**20:.1f} MiB)": largest,
             "sheet claiming A1:XFD1048576 (.xlsx)": corpus.whole_sheet_claim(folder / "claim.xlsx"),
             "zip bomb (300 MiB unpacked)": corpus.zip_bomb(folder / "bomb.xlsx"),
-            "cell at the far corner (.xls)": xls_far_corner(folder / "corner.xls"),
+            "cell at the far corner (.xls)": corpus.xls_far_corner(folder / "corner.xls"),
         }
         print("hostile and largest files (each in a fresh process):")
         for name, path in cases.items():

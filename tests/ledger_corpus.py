@@ -214,3 +214,13 @@ def zip_bomb(path: Path, mib: int = 300) -> Path:
             for _ in range(mib):
                 f.write(chunk)
     return path
+
+
+def xls_far_corner(path: Path) -> Path:
+    """An .xls with a header and one cell at the sheet's far corner (row 65,536, column IV)."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("台账")
+    sheet.write(0, 0, "统一社会信用代码")
+    sheet.write(65535, 255, 1)
+    book.save(str(path))
+    return path

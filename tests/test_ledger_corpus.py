@@ -151,7 +151,11 @@ def test_low_confidence_titles_are_refused_with_candidates_and_the_codes_chosen_
 
 
 def test_hostile_files_are_refused_before_they_are_read(db_url, tmp_path):
-    for path in (corpus.whole_sheet_claim(tmp_path / "w.xlsx"), corpus.zip_bomb(tmp_path / "b.xlsx")):
+    for path in (
+        corpus.whole_sheet_claim(tmp_path / "w.xlsx"),
+        corpus.zip_bomb(tmp_path / "b.xlsx"),
+        corpus.xls_far_corner(tmp_path / "c.xls"),
+    ):
         with pytest.raises(FileRefused) as info:
             import_ledger("demand", path, db_url)
         assert info.value.too_large
