@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from matcher.ledger import Kind, LedgerError, columns, demand, export_ledger, import_ledger
+from matcher.ledger import Kind, LedgerError, columns, demand, export_ledger, import_ledger, write_template
 from matcher.ledger.cells import (
     read_bool,
     read_code_text,
@@ -430,3 +430,24 @@ def test_workers_ethnicity_column_is_optional_read_by_name_or_code_and_shown_by_
         import_ledger("workers", write_csv(tmp_path / "bad.csv", bad), db_url)
     assert any(row == 2 and header == "民族" for row, header in faults(info.value))
     assert "民族" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_templates_guide_whoever_fills_them_in(kind, tmp_path):
+    path = tmp_path / f"{kind}.xlsx"
+    write_template(kind, TEMPLATES / f"{kind}.csv", path)
+    book = openpyxl.load_workbook(path)
+    assert openpyxl.load_workbook(TEMPLATES / f"{kind}.xlsx").sheetnames == book.sheetnames
+    guide, sheet = book["填表说明"], book.worksheets[1]
+    assert "填表说明" in guide["A1"].value and book.active == sheet
+    assert sheet.freeze_panes == "A2" and book["选项"].sheet_state == "hidden"
+    header = [str(c.value).rstrip("*") for c in sheet[1]]
+    assert header == columns(kind)
+    coded = {str(sheet.cell(1, 1 + header.index(h)).column_letter) for h in header}
+    lists = {
+        str(rule.sqref).split(":")[0].rstrip("0123456789") for rule in sheet.data_validations.dataValidation
+    }
+    assert lists and lists <= coded
+    key = {"demand": "统一社会信用代码", "workers": "身份证号", "programmes": "项目编号"}[kind]
+    assert sheet.cell(2, 1 + header.index(key)).number_format == "@"
+    assert sheet.max_row >= 2  # example rows

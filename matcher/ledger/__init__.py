@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
-from matcher.ledger import demand, programmes, workers
+from matcher.ledger import demand, programmes, templates, workers
 from matcher.ledger.guard import FileRefused
 from matcher.ledger.report import Coded, Counts, ImportReport, LedgerError, RowError
 from matcher.ledger.schema import layout, noted
@@ -28,6 +28,7 @@ __all__ = [
     "Kind",
     "import_ledger",
     "export_ledger",
+    "write_template",
     "columns",
 ]
 
@@ -82,6 +83,19 @@ def import_ledger(
         notes=(*sheet.notes, *noted(plan.notes)),
         coded=tuple(getattr(plan, "coded", ())),
     )
+
+
+def write_template(kind: Kind, source: str | Path, path: str | Path) -> None:
+    """Write the .xlsx template of a ledger kind, its example rows taken from the CSV template `source`."""
+    import csv
+
+    module = _kind(kind)
+    with open(source, encoding="utf-8-sig", newline="") as f:
+        header, *rows = csv.reader(f)
+    columns = [c for c in module.COLUMNS if c.part != "check"]
+    if header != [c.header for c in columns]:
+        raise ValueError(f"{source}: the header is not the {kind} ledger's")
+    templates.write_template(Path(path), module.TITLE, columns, rows)
 
 
 def export_ledger(kind: Kind, path: str | Path, url: str | None = None) -> int:

@@ -340,6 +340,10 @@ class Labels:
     def show(self, value: Any) -> str:
         return self._shown[value]
 
+    def labels(self) -> list[str]:
+        """The label of each value, as written on export and offered in a template's drop-down."""
+        return list(self._shown.values())
+
 
 def _squash(text: str) -> str:
     return re.sub(r"[\s、，,()（）/／]", "", text).lower()
