@@ -12,7 +12,7 @@ to decide hiring, and a model that ranks on it would reproduce the discriminatio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -127,18 +127,22 @@ class FeatureSpace:
 
     city: City
     vectorizer: ProfileVectorizer
-    line_vectors: sparse.csr_matrix | None = None  # given when known (a later state of the same store)
+    known_line_vectors: InitVar[sparse.csr_matrix | None] = None  # a later state of the same store's
+    line_vectors: sparse.csr_matrix = field(init=False)
     weights: np.ndarray = field(init=False)
     text_mask: np.ndarray = field(init=False)
     line_industry: np.ndarray = field(init=False)  # GB/T 4754 section as a category code, -1 unknown
     line_size: np.ndarray = field(init=False)  # enterprise size 0 micro … 3 large, -1 unknown
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, known_line_vectors: sparse.csr_matrix | None) -> None:
         ln = self.city.lines
         self.line_industry = np.array([INDUSTRY_CODES.get(v, -1) for v in ln.industry.tolist()], np.float32)
         self.line_size = np.array([SIZES.get(v, -1) for v in ln.size.tolist()], np.float32)
-        if self.line_vectors is None:
-            self.line_vectors = self.vectorizer.transform(line_profiles(self.city)).tocsr()
+        self.line_vectors = (
+            known_line_vectors
+            if known_line_vectors is not None
+            else self.vectorizer.transform(line_profiles(self.city)).tocsr()
+        )
         self.weights = self.vectorizer.column_weights()
         self.text_mask = np.zeros(self.vectorizer.n_features_out_, np.float32)
         self.text_mask[self.vectorizer.blocks_["text"]] = 1.0
