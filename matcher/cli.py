@@ -109,7 +109,7 @@ def import_(
     try:
         report = import_ledger(kind, file)  # type: ignore[arg-type]
     except LedgerError as e:
-        _fail(f"{file}: nothing was imported.\n{e}")
+        _fail(f"{file}：未导入任何记录。\n{e}")
     typer.echo(str(report))
 
 
@@ -119,12 +119,15 @@ def export(
     file: Annotated[Path, typer.Argument(dir_okay=False, help=".xlsx or .csv to write")],
 ) -> None:
     """Write a ledger back to a file."""
-    from matcher.ledger import export_ledger
+    from matcher.ledger import LedgerError, export_ledger
 
     if kind not in ("demand", "workers", "programmes"):
         _fail(f"kind must be demand, workers or programmes, got {kind!r}")
-    n = export_ledger(kind, file)  # type: ignore[arg-type]
-    typer.echo(f"wrote {n} rows to {file}")
+    try:
+        n = export_ledger(kind, file)  # type: ignore[arg-type]
+    except LedgerError as e:
+        _fail(str(e))
+    typer.echo(f"已写出 {n} 行到 {file}")
 
 
 @app.command()
