@@ -308,28 +308,29 @@ class Labels:
         self.key, self.what = key, what
         self._shown = {value: names[0] for value, names in labels.items()}
         self._read = {_squash(name): value for value, names in labels.items() for name in names}
-        self._said: dict[str, tuple[str, str]] = {}
+        self._said: dict[str, tuple[str, str]] | None = None
 
-    @property
-    def _words(self) -> dict[str, Any]:
-        if not self._said:
+    def _vocabulary(self) -> dict[str, tuple[str, str]]:
+        """Add the table's words to the labels once; the words left out or refused, with their notes."""
+        if self._said is None:
+            said: dict[str, tuple[str, str]] = {}
             by_label = {_squash(label): value for value, label in self._shown.items()}
             for written, means, why in vocabulary().get(self.key, ()):
                 if means in ("-", "!"):
-                    self._said[_squash(written)] = (means, why)
+                    said[_squash(written)] = (means, why)
                 elif _squash(means) in by_label:
                     self._read.setdefault(_squash(written), by_label[_squash(means)])
                 else:
                     raise ValueError(f"vocabulary.csv: {means!r} is not a label of {self.key}")
-            self._said.setdefault("", ("", ""))
-        return self._read
+            self._said = said
+        return self._said
 
     def read(self, raw: Raw) -> Any:
         key = _squash(unicodedata.normalize("NFKC", read_text(raw)))
-        words = self._words
-        if key in words:
-            return words[key]
-        means, why = self._said.get(key, ("", ""))
+        said = self._vocabulary()
+        if key in self._read:
+            return self._read[key]
+        means, why = said.get(key, ("", ""))
         if means == "-":
             note(f"{self.what}「{_clean(str(raw))}」未导入：{why}")
             return None
