@@ -3,6 +3,7 @@ serving process (the change log of migration 0008 and `matcher.model.live`)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sqlalchemy import select, update
 
@@ -141,3 +142,21 @@ def test_calls_answered_together_get_the_answers_they_would_get_alone(tmp_path_f
     assert [a.result for a in batch] == alone
     with ThreadPoolExecutor(16) as pool:
         assert list(pool.map(lambda a: rec.recommend(*a), asks)) == alone
+
+
+def test_the_region_prefilter_admits_exactly_whom_feasibility_admits(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    from matcher.model.candidates import build_line_index, feasibility, in_reach, worker_states
+    from matcher.model.recommend import Recommender
+    from tests.test_model_city import small_city, small_models
+
+    url = small_city(tmp_path_factory)
+    rec = Recommender.load(url, small_models(tmp_path_factory, url))
+    city, vec, everyone = rec.city, rec.model.vectorizer, np.arange(len(rec.city.workers))
+    outside = [int(r) for r in rec.away.rows[:5]]
+    for line in [int(r) for r in rec.local.rows[::25]] + outside:
+        index = build_line_index(city, vec, np.array([line]), city.as_of)
+        batch = worker_states(city, vec, index, everyone, city.as_of)
+        accepted = (batch.intents @ index.chain_t)[:, 0] > 0
+        region = batch.outside_province if index.outside_province[0] else accepted
+        assert np.array_equal(in_reach(city, everyone, line), region)
+        assert not (feasibility(batch, index)[0][:, 0] & ~region).any()

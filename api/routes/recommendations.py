@@ -67,10 +67,10 @@ def candidates(
             status.HTTP_409_CONFLICT, f"岗位 {line_id} 已关闭（状态：{line.status}），没有候选人"
         )
     consented = WorkerRow.consent_to_share.is_(True)
-    pool = session.scalars(select(WorkerRow.id).where(consented)).all()
     session.commit()  # hand the connection back while the model works
     try:
-        result = recommender(request.app.state.database_url).candidates(line_id, k, pool)
+        # the matching view holds every consent given or withdrawn before this request
+        result = recommender(request.app.state.database_url).candidates(line_id, k, consenting=True)
     except FileNotFoundError as e:
         raise _no_model(e) from None
     except NotInSnapshot:
@@ -86,7 +86,7 @@ def candidates(
     reads: dict[int, list[str]] = {}
     for c in result.candidates:
         row = rows.get(c.worker_id)
-        if row is None:  # consent withdrawn since the pool was read
+        if row is None:  # consent withdrawn since the candidates were chosen
             continue
         candidate = Candidate(
             rank=len(items) + 1,

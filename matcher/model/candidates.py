@@ -23,7 +23,6 @@ products and boolean masks over (batch × lines); batches go through `joblib.Par
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -167,14 +166,6 @@ def _pruned(m: sparse.spmatrix) -> sparse.csr_matrix:
     return out
 
 
-@cache
-def home_regions(county: str) -> tuple[str, ...]:
-    """The regions counted as a worker's own county: the county-level unit, and for the development
-    zone also 麒麟区, which contains it."""
-    r = ref.region(county)
-    return (county, r.parent_code) if r.kind == "zone" and r.parent_code else (county,)
-
-
 def held_items(city: City, rows: np.ndarray, as_of: int) -> np.ndarray:
     """(rows × items) 0/1: special-operation items each worker holds a certificate for before `as_of`."""
     cr = city.credentials
@@ -198,10 +189,12 @@ def worker_states(
     w = city.workers
     rows = np.asarray(rows, dtype=np.int64)
     q, k = w.intent_region.expand(rows)
-    homes = [(i, code) for i, county in enumerate(w.county[rows].tolist()) for code in home_regions(county)]
-    q = np.concatenate([q, np.array([i for i, _ in homes], np.int64)])
-    codes = w.intent_region["code"][k].tolist() + [code for _, code in homes]
-    cols = np.array([index.region_ids.get(c, -1) for c in codes], np.int64)
+    # the index's column of each region of the city's region ids (regions on no line of the city: -1)
+    column = np.full(len(city.region_index) + 1, -1, np.int64)
+    for code, col in index.region_ids.items():
+        column[city.region_index[code]] = col
+    q = np.concatenate([q, np.repeat(np.arange(len(rows)), 2)])
+    cols = column[np.concatenate([city.intent_region_id[k], city.home_region_id[rows].ravel()])]
     keep = cols >= 0
     intents = np.zeros((len(rows), len(index.region_ids)), np.float32)
     intents[q[keep], cols[keep]] = 1.0
@@ -215,6 +208,19 @@ def worker_states(
         intents=intents,
         held=held_items(city, rows, as_of),
     )
+
+
+def in_reach(city: City, rows: np.ndarray, line: int) -> np.ndarray:
+    """Which workers of `rows` the region rule of `feasibility` admits for the line `line`, without building
+    their states: a line outside Yunnan, those willing to work outside the province; any other, those whose
+    own county or a region they named lies on the line's region chain."""
+    w = city.workers
+    if city.lines.province[line] != ref.YUNNAN_CODE:
+        return w.outside_province[rows]
+    chain = city.line_chain[line][city.line_chain[line] >= 0]
+    named = np.zeros(len(w), bool)
+    named[w.intent_region.owner()[np.isin(city.intent_region_id, chain)]] = True
+    return np.isin(city.home_region_id[rows], chain).any(axis=1) | named[rows]
 
 
 def feasibility(batch: WorkerBatch, index: LineIndex) -> tuple[np.ndarray, np.ndarray]:

@@ -15,11 +15,12 @@ from pydantic import ValidationError
 
 from matcher import labour
 from matcher import reference as ref
-from matcher.model.candidates import home_regions, obtainable_items
+from matcher.model.candidates import obtainable_items
 from matcher.model.scoring import FEATURES
 from matcher.model.snapshot import (
     GROUPS,
     City,
+    home_regions,
     occupation_codes,
     place,
     special_operation_codes,

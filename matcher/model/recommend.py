@@ -26,6 +26,7 @@ from matcher.model.candidates import (
     Candidates,
     LineIndex,
     build_line_index,
+    in_reach,
     retrieve_batch,
     worker_states,
 )
@@ -256,8 +257,11 @@ class Recommender:
     def _version(self) -> dict[str, Any]:
         return {"sha256": self.manifest.get("sha256"), "trained_at": self.manifest.get("trained_at")}
 
-    def candidates(self, line_id: int, k: int = 10, pool: Iterable[int] | None = None) -> LineCandidates:
-        """The `k` workers of `pool` (worker ids; everyone when None) best suited to the open line `line_id`.
+    def candidates(
+        self, line_id: int, k: int = 10, pool: Iterable[int] | None = None, consenting: bool = False
+    ) -> LineCandidates:
+        """The `k` workers of `pool` (worker ids; everyone when None), only those who consented to be shown
+        when `consenting`, best suited to the open line `line_id`.
 
         The workers for whom the line is feasible are ranked by retrieval similarity and the best
         `max(200, 20 k)` scored by the model; one who lacks a certificate the line requires, but can obtain
@@ -266,7 +270,7 @@ class Recommender:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         with self._lock, one_native_thread():
-            return self._candidates(line_id, k, pool)
+            return self._candidates(line_id, k, pool, consenting)
 
     def warm(self) -> None:
         """Compute now what the first call for candidates would (every worker's vector)."""
@@ -281,13 +285,18 @@ class Recommender:
             self._worker_vectors = self.model.vectorizer.transform(profiles).tocsr()
         return self._worker_vectors
 
-    def _candidates(self, line_id: int, k: int, pool: Iterable[int] | None) -> LineCandidates:
+    def _candidates(
+        self, line_id: int, k: int, pool: Iterable[int] | None, consenting: bool
+    ) -> LineCandidates:
         city, as_of = self.city, self.city.as_of
         line = int(city.line_rows([line_id])[0])
         if not (city.lines.open[line] and city.lines.end[line] >= as_of):
             raise LineNotOpen(f"岗位 {line_id} 在{_day(as_of)}不在招（已关闭或已过截止日期），没有候选人")
         everyone = np.arange(len(city.workers))
         rows = everyone if pool is None else everyone[np.isin(city.workers.id, np.fromiter(pool, np.int64))]
+        if consenting:
+            rows = rows[city.workers.consent[rows]]
+        rows = rows[in_reach(city, rows, line)]  # the others are out of the line's region
         index = build_line_index(city, self.model.vectorizer, np.array([line]), as_of)
         batch = worker_states(
             city, self.model.vectorizer, index, rows, as_of, self._all_worker_vectors()[rows]

@@ -208,6 +208,14 @@ def _ymd(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return y, m, dd
 
 
+@cache
+def home_regions(county: str) -> tuple[str, ...]:
+    """The regions counted as a worker's own county: the county-level unit, and for the development
+    zone also 麒麟区, which contains it."""
+    r = ref.region(county)
+    return (county, r.parent_code) if r.kind == "zone" and r.parent_code else (county,)
+
+
 # --- ragged tables ------------------------------------------------------------------------------
 
 
@@ -295,6 +303,7 @@ class Workers:
     groups: sparse.csr_matrix  # (n, len(GROUPS)) 0/1
     min_wage: np.ndarray
     outside_province: np.ndarray
+    consent: np.ndarray  # consented to be shown to enterprises as a candidate
     intent_occ: Ragged  # occ, order
     intent_region: Ragged  # code (object)
     certs: Ragged  # occ, rank, so, issued
@@ -425,6 +434,8 @@ class City:
     trainings: Ragged = field(init=False)
     line_chain: np.ndarray = field(init=False)
     intent_region_id: np.ndarray = field(init=False)
+    region_index: dict[str, int] = field(init=False)  # the region ids of `line_chain`
+    home_region_id: np.ndarray = field(init=False)  # (workers × 2) ids of a worker's own county's regions
     required_dense: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -456,6 +467,13 @@ class City:
         self.intent_region_id = np.array(
             [ids.get(c, -1) for c in self.workers.intent_region["code"].tolist()], np.int32
         )
+        self.region_index = ids
+        counties, which = np.unique(self.workers.county.astype(str), return_inverse=True)
+        homes = np.full((len(counties), 2), -1, np.int32)
+        for i, county in enumerate(counties.tolist()):
+            for j, code in enumerate(home_regions(county)):
+                homes[i, j] = ids.get(code, -1)
+        self.home_region_id = homes[which.ravel()]
         self.required_dense = np.zeros((len(self.lines), len(special_operation_codes()) + 1), bool)
         self.required_dense[:, :-1] = self.lines.required.toarray() > 0
 
@@ -575,6 +593,7 @@ def load_workers(rows: Sequence[Any]) -> Workers:
         groups=groups,
         min_wage=min_wage,
         outside_province=outside,
+        consent=np.array([bool(r.consent_to_share) for r in rows], bool),
         intent_occ=Ragged.build(n, io_w, {"occ": io_c, "order": io_o}, {"occ": np.int32, "order": np.int8}),
         intent_region=Ragged.build(n, ir_w, {"code": ir_c}, {"code": object}),
         certs=Ragged.build(
