@@ -1,18 +1,20 @@
-"""Load benchmark of the served API: one worker's recommendations over HTTP under concurrent clients.
+"""Load benchmark of the served API: one worker's recommendations (or one line's candidates, `--route
+candidates`) over HTTP under concurrent clients.
 
-Usage: `python bench/bench_api.py [--clients 50] [--requests 2000] [--single-requests 200] [--sample 500]
-[--server-workers 1] [--json PATH]`.
+Usage: `python bench/bench_api.py [--route recommendations|candidates] [--clients 50] [--requests 2000]
+[--single-requests 200] [--sample 500] [--server-workers 1] [--json PATH]`.
 
 The app (`api.app:create_app`) is served by uvicorn in its own process on a free loopback port, over the
 store at `DATABASE_URL` (default var/matcher.db, the sample city of `make city`). A bureau principal named
 `bench_api` is created for the run and deactivated at its end. Closed-loop clients (httpx, asyncio) ask
-`GET /v1/workers/{id}/recommendations?k=10` for a seeded sample of workers, each sending its next request
+`GET /v1/workers/{id}/recommendations?k=10` for a seeded sample of workers (or
+`GET /v1/demand-lines/{id}/candidates?k=10` for a sample of the open lines), each sending its next request
 as soon as the previous one answers: once with `--clients` clients, once with a single client to show the
 per-request overhead alone. Warm-up requests (the first loads the city and the model) are not timed.
 Like production, every served request authenticates its token, checks the worker and commits one audit row.
 
-Baseline, measured in the same run: `matcher.model.recommend.recommend_for_worker` called in this process,
-warm and sequentially, over the same workers. The ratios served / in-process show what the service adds:
+Baseline, measured in the same run: `matcher.model.recommend.recommend_for_worker` (or the recommender's
+`candidates` of the consenting workers) called in this process, warm and sequentially, over the same ids. The ratios served / in-process show what the service adds:
 HTTP, JSON, the database round trips and, with many clients, queueing. Aim: p99 under 100 ms at
 `--clients` clients (reported, not asserted). Server CPU is the server processes' CPU seconds over the
 run's wall seconds (1.0 = one core busy throughout); a request that fails or answers other than 200 is
@@ -40,11 +42,14 @@ from sqlalchemy import select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from matcher.calendar import today  # noqa: E402
 from matcher.config import PROJECT_DIR, settings  # noqa: E402
-from matcher.model.recommend import recommend_for_worker  # noqa: E402
+from matcher.model.recommend import recommend_for_worker, recommender  # noqa: E402
 from matcher.principals import create_principal  # noqa: E402
 from matcher.store import session_scope  # noqa: E402
-from matcher.store.tables import PrincipalRow, WorkerRow  # noqa: E402
+from matcher.store.tables import DemandLineRow, PrincipalRow, WorkerRow  # noqa: E402
+
+PATHS = {"recommendations": "/v1/workers/{}/recommendations", "candidates": "/v1/demand-lines/{}/candidates"}
 
 AIM_P99_MS = 100.0
 TICK = os.sysconf("SC_CLK_TCK")
@@ -110,7 +115,7 @@ def rss_mb(pid: int) -> float:
 
 
 async def closed_loop(
-    client: httpx.AsyncClient, ids: list[int], clients: int, n: int, k: int, label: str = ""
+    client: httpx.AsyncClient, path: str, ids: list[int], clients: int, n: int, k: int, label: str = ""
 ) -> tuple[list[float], dict[str, int]]:
     """`n` requests from `clients` closed-loop clients: latencies in seconds and errors by kind."""
     latencies: list[float] = []
@@ -124,7 +129,7 @@ async def closed_loop(
             issued += 1
             t = time.perf_counter()
             try:
-                r = await client.get(f"/v1/workers/{wid}/recommendations", params={"k": k})
+                r = await client.get(path.format(wid), params={"k": k})
                 kind = None if r.status_code == 200 else f"HTTP {r.status_code}"
             except httpx.HTTPError as e:
                 kind = type(e).__name__
@@ -145,7 +150,15 @@ async def closed_loop(
 
 
 async def served_run(
-    base: str, token: str, ids: list[int], clients: int, n: int, k: int, cold_s: float, pids: list[int]
+    base: str,
+    token: str,
+    path: str,
+    ids: list[int],
+    clients: int,
+    n: int,
+    k: int,
+    cold_s: float,
+    pids: list[int],
 ) -> dict[str, Any]:
     """Warm the connections (until no request is half as slow as a cold one), then time `n` requests."""
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -153,13 +166,13 @@ async def served_run(
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=120) as client:
         warm_errors: dict[str, int] = {}
         for _ in range(10):
-            warm, errors = await closed_loop(client, ids[::-1], clients, max(20, 2 * clients), k)
+            warm, errors = await closed_loop(client, path, ids[::-1], clients, max(20, 2 * clients), k)
             warm_errors.update({e: warm_errors.get(e, 0) + c for e, c in errors.items()})
             if max(warm) < cold_s / 2:
                 break
         label = f"{clients} client{'s' * (clients > 1)}"
         cpu, client_cpu, t = cpu_seconds(pids), time.process_time(), time.perf_counter()
-        latencies, errors = await closed_loop(client, ids, clients, n, k, label)
+        latencies, errors = await closed_loop(client, path, ids, clients, n, k, label)
         wall = time.perf_counter() - t
         server_cpu, client_cpu = cpu_seconds(pids) - cpu, time.process_time() - client_cpu
     return {
@@ -186,15 +199,22 @@ def figures(latencies: list[float], wall: float) -> dict[str, Any]:
     }
 
 
-def in_process(ids: list[int], url: str, k: int) -> dict[str, Any]:
-    """`recommend_for_worker` over the sample, sequentially, warm."""
-    for wid in ids[:10]:
-        recommend_for_worker(wid, url, k=k)
+def in_process(route: str, ids: list[int], url: str, k: int) -> dict[str, Any]:
+    """`recommend_for_worker` (or the consenting candidates) over the sample, sequentially, warm."""
+
+    def call(i: int) -> None:
+        if route == "candidates":
+            recommender(url).candidates(i, k, consenting=True)
+        else:
+            recommend_for_worker(i, url, k=k)
+
+    for i in ids[:10]:
+        call(i)
     latencies = []
     t0 = time.perf_counter()
-    for wid in ids:
+    for i in ids:
         t = time.perf_counter()
-        recommend_for_worker(wid, url, k=k)
+        call(i)
         latencies.append(time.perf_counter() - t)
     return figures(latencies, time.perf_counter() - t0)
 
@@ -204,6 +224,7 @@ def in_process(ids: list[int], url: str, k: int) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--route", choices=sorted(PATHS), default="recommendations")
     ap.add_argument("--clients", type=int, default=50, help="concurrent closed-loop clients")
     ap.add_argument("--requests", type=int, default=2000, help="timed requests at --clients clients")
     ap.add_argument("--single-requests", type=int, default=200, help="timed requests at 1 client (0: skip)")
@@ -218,7 +239,11 @@ def main() -> None:
     started = time.perf_counter()
 
     with session_scope(url) as s:
-        all_ids = list(s.scalars(select(WorkerRow.id).order_by(WorkerRow.id)))
+        if args.route == "candidates":
+            live = (DemandLineRow.status == "open") & (DemandLineRow.end_date >= today(url))
+            all_ids = list(s.scalars(select(DemandLineRow.id).where(live).order_by(DemandLineRow.id)))
+        else:
+            all_ids = list(s.scalars(select(WorkerRow.id).order_by(WorkerRow.id)))
         if not all_ids:
             sys.exit(f"no workers in {url}: build the sample city first (`make city`)")
         principal, token = create_principal(s, "bureau", name="bench_api")
@@ -234,15 +259,15 @@ def main() -> None:
             flush=True,
         )
         t = time.perf_counter()
-        recommend_for_worker(ids[0], url, k=args.k)
+        in_process(args.route, ids[:1], url, args.k)
         print(f"in-process recommender loaded in {time.perf_counter() - t:.1f} s", flush=True)
         wait_healthy(base, server, args.start_timeout)
-        base_figs = in_process(ids, url, args.k)
+        base_figs = in_process(args.route, ids, url, args.k)
         print(f"in-process baseline: {len(ids)} calls in {base_figs['wall_s']:.1f} s", flush=True)
 
         t = time.perf_counter()
         cold = httpx.get(
-            f"{base}/v1/workers/{ids[0]}/recommendations",
+            base + PATHS[args.route].format(ids[0]),
             params={"k": args.k},
             headers={"Authorization": f"Bearer {token}"},
             timeout=300,
@@ -256,7 +281,9 @@ def main() -> None:
         for clients, n in ((args.clients, args.requests), (1, args.single_requests)):
             name = f"served, {clients} client{'s' * (clients > 1)}"
             if n > 0 and name not in runs:
-                runs[name] = asyncio.run(served_run(base, token, ids, clients, n, args.k, cold_s, pids))
+                runs[name] = asyncio.run(
+                    served_run(base, token, PATHS[args.route], ids, clients, n, args.k, cold_s, pids)
+                )
         memory = {pid: rss_mb(pid) for pid in server_pids(server.pid)}
     finally:
         server.terminate()
@@ -266,7 +293,7 @@ def main() -> None:
             server.kill()
         with session_scope(url) as s:
             s.execute(update(PrincipalRow).where(PrincipalRow.id == principal.id).values(active=False))
-    runs["in-process recommend_for_worker"] = base_figs
+    runs[f"in-process {args.route}"] = base_figs
     report(args, runs, memory, cold_s, time.perf_counter() - started)
     sys.exit(1 if any(r.get("errors") or r.get("warmup_errors") for r in runs.values()) else 0)
 
@@ -279,7 +306,7 @@ def report(
     total_s: float,
 ) -> None:
     print(
-        f"\nAPI benchmark — GET /v1/workers/{{id}}/recommendations?k={args.k}, {args.sample} sampled workers, "
+        f"\nAPI benchmark — GET {PATHS[args.route].format('{id}')}?k={args.k}, {args.sample} sampled ids, "
         f"{args.server_workers} uvicorn worker(s) "
         f"({', '.join(f'{mb:.0f} MB' for mb in memory.values())} resident), "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}\n"
@@ -294,7 +321,7 @@ def report(
             f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['per_s']:>9.1f}{''.join(cpu)}"
         )
     print("-" * 117)
-    base = runs["in-process recommend_for_worker"]
+    base = runs[f"in-process {args.route}"]
     ratios = {}
     for name, r in runs.items():
         if name.startswith("served"):
@@ -318,7 +345,7 @@ def report(
     print(f"first served request {cold_s:.1f} s; benchmark took {total_s:.0f} s")
     if args.json:
         out = {
-            "route": f"/v1/workers/{{id}}/recommendations?k={args.k}",
+            "route": f"{PATHS[args.route].format('{id}')}?k={args.k}",
             "clients": args.clients,
             "server_workers": args.server_workers,
             "server_rss_mb": list(memory.values()),
