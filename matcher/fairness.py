@@ -306,5 +306,5 @@ def city_fairness(city: City, rows: np.ndarray, outcomes: Mapping[str, np.ndarra
         },
         members,
         outcomes,
-        labels=GROUP_LABELS,
+        labels={**GROUP_LABELS, **{g.code: g.name for g in ref.ethnic_groups().values()}},
     )
