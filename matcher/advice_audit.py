@@ -159,7 +159,7 @@ def audit(
                 _law(f, city, wr, day, int(city.lines.hazards[lr]), int(city.lines.occ[lr]), "candidate")
                 if c.flags.certificates != "held":
                     f.add("candidate_lacks_certificate", f"line {int(city.lines.id[lr])}")
-    plan = plan_city(PlanOptions(), url=url, models_dir=models_dir)
+    plan = plan_city(PlanOptions.model_validate({}), url=url, models_dir=models_dir)
     placed = np.zeros(n, bool)
     trained = np.zeros(n, bool)
     subsidised = np.zeros(n, bool)

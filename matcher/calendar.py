@@ -19,8 +19,9 @@ TODAY_FACT = "today"
 
 def today(url: str | None = None) -> date:
     """The day the engine advises for on the store at `url` (default `DATABASE_URL`)."""
-    if settings().matcher_today:
-        return settings().matcher_today
+    fixed = settings().matcher_today
+    if fixed is not None:
+        return fixed
     with session_scope(url) as s:
         stored = s.scalar(select(StoreFactRow.value).where(StoreFactRow.key == TODAY_FACT))
     return date.fromisoformat(stored) if stored else date.today()

@@ -240,26 +240,28 @@ def plan(
 
     from matcher.plan import PlanOptions, run_plan, write_plan_xlsx
 
-    weights: dict[str, str] | None = None if priority_weight is None else {}
+    weights: dict[str, str] = {}
     for pair in priority_weight or []:
         group, sep, value = pair.partition("=")
         if not sep:
-            _fail(f"--priority-weight takes GROUP=WEIGHT, got {pair!r}")
-        weights[group] = value  # type: ignore[index]
+            _fail(f"--priority-weight 的写法是 人群=权重，例如 poverty_registered=2，收到的是 {pair!r}")
+        weights[group] = value
     try:
-        options = PlanOptions(
-            budget=budget,
-            min_class_size=min_class_size,
-            priority_weights=weights,
-            stable=stable,
-            counties=county,
+        options = PlanOptions.model_validate(
+            {
+                "budget": budget,
+                "min_class_size": min_class_size,
+                "priority_weights": weights if priority_weight is not None else None,
+                "stable": stable,
+                "counties": county,
+            }
         )
         result = run_plan(options, progress=not as_json)
     except (ValidationError, ValueError, FileNotFoundError) as e:
         _fail(str(e))
     if out:
         write_plan_xlsx(result, out)
-        typer.echo(f"wrote {out}", err=True)
+        typer.echo(f"已写出 {out}", err=True)
     if as_json:
         _print_json(result)
     else:
