@@ -38,8 +38,13 @@ def create_once(
     body: Any,
     create: Callable[[], Any],
     status_code: int = status.HTTP_201_CREATED,
+    replay: Callable[[Any], Any] | None = None,
 ) -> JSONResponse:
     """Run `create` and commit, or replay the stored result of the same key; 422 if the key's body differs.
+
+    With `replay`, only the created object's id is kept with the key, and a replay answers `replay(id)`
+    (which reads the object again, checking that it is still visible, and commits any audit it writes):
+    an answer showing personal data is never stored.
 
     A create that loses a race to a concurrent one (a unique key violated at commit) is run again once,
     so that it replays the winner's result or answers its own 409 ("exists"), never a 500.
@@ -58,9 +63,14 @@ def create_once(
                     status.HTTP_422_UNPROCESSABLE_CONTENT,
                     "Idempotency-Key：此键已用于另一个请求体；新请求请用新的键",
                 )
-            return JSONResponse(
-                stored.response["body"], status_code=stored.status_code, headers={"Idempotent-Replay": "true"}
-            )
+            if replay is None:
+                body = stored.response["body"]
+            else:
+                # a row written before only the id was kept holds the whole answer: take its id alone
+                created = stored.response.get("id", stored.response.get("body", {}).get("id"))
+                body = jsonable_encoder(replay(created))
+                session.commit()
+            return JSONResponse(body, status_code=stored.status_code, headers={"Idempotent-Replay": "true"})
         try:
             if key is not None:
                 session.add(
@@ -75,7 +85,8 @@ def create_once(
                 session.flush()
             result = jsonable_encoder(create())
             if key is not None:
-                session.get_one(IdempotencyRow, (principal.id, key)).response = {"body": result}
+                kept = {"body": result} if replay is None else {"id": result["id"]}
+                session.get_one(IdempotencyRow, (principal.id, key)).response = kept
             session.commit()
             return JSONResponse(result, status_code=status_code)
         except IntegrityError:

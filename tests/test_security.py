@@ -431,3 +431,126 @@ def test_a_failed_migration_leaves_no_half_made_schema(tmp_path: Path) -> None:
         assert "plan_jobs" in inspect(engine(url)).get_table_names()
         with session_scope(url) as s:
             assert s.scalar(text("SELECT version_num FROM alembic_version")) == head_revision()
+
+
+# -- uploads and replays that reached past the principal's scope -------------------------------------
+
+
+def _worker_sheet(**values: str) -> bytes:
+    """A survey sheet of one worker: the template's second row with `values` written over it."""
+    with open(PROJECT / "data" / "templates" / "workers.csv", encoding="utf-8-sig", newline="") as f:
+        header, _, row, *_ = csv.reader(f)
+    cells = {**dict(zip(header, row, strict=True)), **values}
+    out = io.StringIO()
+    csv.writer(out).writerows([header, [cells[h] for h in header]])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _worker_state(url: str) -> list[tuple[Any, ...]]:
+    with session_scope(url) as s:
+        rows = s.scalars(select(WorkerRow).order_by(WorkerRow.id)).all()
+        return [(w.id, w.county, w.name, w.residence_region, w.groups, w.consent_to_share) for w in rows]
+
+
+def test_a_counselor_upload_cannot_take_over_a_worker_of_another_county(db_url: str) -> None:
+    c, bureau = client(db_url), token(db_url, "bureau")
+    qilin = token(db_url, "counselor", county="530302")
+    xuanwei_number = id_number(region="530381", seq=481)
+    made = c.post(
+        "/v1/workers",
+        json={
+            **worker_body(residence="530381", hukou_region="530381", consent_to_share=False),
+            "id_number": xuanwei_number,
+        },
+        headers=bureau,
+    )
+    assert made.status_code == 201, made.text
+    before = _worker_state(db_url)
+    # the attack: a row with the 宣威市 worker's ID number, living in 麒麟区, consenting, in a file with a
+    # new worker of the counselor's own county
+    sheet = _worker_sheet(身份证号=xuanwei_number, 姓名="冒名者", 常住地="麒麟区", 重点群体="", 同意推荐="是")
+    own = _worker_sheet(身份证号=id_number(seq=482), 常住地="麒麟区").decode("utf-8-sig").splitlines()[1]
+    content = sheet + (own + "\r\n").encode()
+    answer = c.post("/v1/workers/upload", files={"file": ("w.csv", content)}, headers=qilin)
+    assert answer.status_code == 422, answer.text
+    (problem,) = answer.json()["detail"]
+    assert problem["row"] == 2 and problem["field"] == "身份证号"
+    # the same answer as the API's create of a colliding registration, and no ID number echoed
+    create = c.post(
+        "/v1/workers",
+        json={**worker_body(), "id_number": xuanwei_number},
+        headers=qilin,
+    )
+    assert create.status_code == 409
+    assert create.json()["detail"] == f"id_number：{problem['message']}"
+    assert xuanwei_number not in answer.text
+    assert _worker_state(db_url) == before  # the whole file refused: neither row written
+    # a worker of the counselor's own county is still updated by an upload
+    again = _worker_sheet(身份证号=id_number(seq=482), 常住地="麒麟区")
+    assert c.post("/v1/workers/upload", files={"file": ("w.csv", again)}, headers=qilin).status_code == 200
+    changed = _worker_sheet(身份证号=id_number(seq=482), 常住地="麒麟区", 姓名="李改名")
+    answer = c.post("/v1/workers/upload", files={"file": ("w.csv", changed)}, headers=qilin)
+    assert answer.status_code == 200 and answer.json()["counts"]["workers"]["updated"] == 1, answer.text
+
+
+def _demand_sheet(url: str, folder: Path, **changes: str) -> bytes:
+    path = folder / "demand.csv"
+    export_ledger("demand", path, url)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        header, *rows = csv.reader(f)
+    for row in rows:
+        for name, value in changes.items():
+            row[header.index(name)] = value
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def test_an_upload_cannot_change_a_closed_demand_line(db_url: str, tmp_path: Path) -> None:
+    c, bureau = client(db_url), token(db_url, "bureau")
+    code = c.post("/v1/enterprises", json=enterprise_body(1), headers=bureau).json()["credit_code"]
+    line = c.post("/v1/demand-lines", json=line_body(code, "L1"), headers=bureau).json()
+    assert c.post(f"/v1/demand-lines/{line['id']}/close", headers=bureau).status_code == 200
+    assert c.patch(f"/v1/demand-lines/{line['id']}", json={"headcount": 9}, headers=bureau).status_code == 409
+    # the closed line exported and uploaded again as it is changes nothing and is not refused
+    unchanged = _demand_sheet(db_url, tmp_path)
+    answer = c.post("/v1/demand-lines/upload", files={"file": ("d.csv", unchanged)}, headers=bureau)
+    assert answer.status_code == 200 and answer.json()["counts"]["demand_lines"]["updated"] == 0
+    # the attack: the same line with another headcount
+    changed = _demand_sheet(db_url, tmp_path, 招聘人数="9")
+    answer = c.post("/v1/demand-lines/upload", files={"file": ("d.csv", changed)}, headers=bureau)
+    assert answer.status_code == 422, answer.text
+    (problem,) = answer.json()["detail"]
+    assert problem["row"] == 2 and problem["field"] == "岗位编号"
+    assert "已关闭" in problem["message"] and "新的岗位编号" in problem["message"]
+    stored = c.get(f"/v1/demand-lines/{line['id']}", headers=bureau).json()
+    assert stored == {**line, "status": "closed"}
+
+
+def test_a_replayed_worker_registration_is_read_again_audited_and_not_stored(db_url: str) -> None:
+    from matcher.store.tables import AuditRow, IdempotencyRow
+
+    c, qilin = client(db_url), token(db_url, "counselor", county="530302")
+    body = worker_body(seq=483)
+    headers = {**qilin, "Idempotency-Key": "register-483"}
+    made = c.post("/v1/workers", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    with session_scope(db_url) as s:
+        (kept,) = s.scalars(select(IdempotencyRow)).all()
+        assert kept.response == {"id": made.json()["id"]}  # no name, groups, hukou or birth date
+        audits = s.scalar(select(func.count()).select_from(AuditRow))
+    replay = c.post("/v1/workers", json=body, headers=headers)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replay"] == "true"
+    assert replay.json() == made.json()
+    with session_scope(db_url) as s:
+        last = s.scalars(select(AuditRow).order_by(AuditRow.id.desc())).first()
+        assert s.scalar(select(func.count()).select_from(AuditRow)) == audits + 1
+        assert last is not None and last.worker_id == made.json()["id"] and last.role == "counselor"
+    # the attack: the worker moves to another county, and the counselor replays the registration
+    bureau = token(db_url, "bureau")
+    moved = c.patch(f"/v1/workers/{made.json()['id']}", json={"residence_region": "530381"}, headers=bureau)
+    assert moved.status_code == 200, moved.text
+    assert c.get(f"/v1/workers/{made.json()['id']}", headers=qilin).status_code == 404
+    gone = c.post("/v1/workers", json=body, headers=headers)
+    assert gone.status_code == 404
+    assert body["name"] not in gone.text and "groups" not in gone.text

@@ -127,7 +127,12 @@ def create_worker(
         session.flush()
         return shown(session, principal, [row], Purpose.registration)[0]
 
-    return create_once(session, principal, key, body, create)
+    def replay(worker_id: int) -> WorkerPublic:
+        return shown(
+            session, principal, [visible_worker(session, principal, worker_id)], Purpose.registration
+        )[0]
+
+    return create_once(session, principal, key, body, create, replay=replay)
 
 
 @router.get("/workers", response_model=PageOf[WorkerPublic])

@@ -71,7 +71,7 @@ def import_ledger(
         if enterprise is not None:
             errors += demand.outside_enterprise(sheet, enterprise)
         if county is not None:
-            errors += workers.outside_county(sheet, county)
+            errors += workers.outside_county(sheet, county, session)
         if errors:
             raise LedgerError(str(path), errors, sheet=sheet.name)
         counts = module.write(plan, session)

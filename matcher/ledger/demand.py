@@ -38,7 +38,7 @@ from matcher.ledger.cells import (
 from matcher.ledger.report import Coded, Counts, RowError
 from matcher.ledger.schema import Column, Fields, Parents, check_headers, column, read_row, validate
 from matcher.ledger.table import Sheet
-from matcher.records import save_demand_line, save_enterprise
+from matcher.records import demand_line_values, save_demand_line, save_enterprise
 from matcher.store.tables import DemandLineRow, EnterpriseRow
 
 TITLE = "企业用工需求台账"
@@ -122,10 +122,33 @@ def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
                 (REF, f"与第 {keys[key]} 行的{CODE}和{REF}相同；同一岗位只填一行（招聘人数合在一行）")
             )
         if line is not None:
+            faults += _closed(session, line)
             plan.lines.append(line)
         errors += [RowError(row, header, message) for header, message in faults]
     errors += plan.enterprises.resolve(session, EnterpriseRow.credit_code, NAME)
     return plan, errors
+
+
+def _closed(session: Session, line: DemandLine) -> list[tuple[str, str]]:
+    """A row that would change a closed line is refused, as a PATCH of it is; the line as stored passes
+    (an exported ledger imports again unchanged)."""
+    stored = session.scalar(
+        select(DemandLineRow)
+        .join(EnterpriseRow)
+        .where(EnterpriseRow.credit_code == line.enterprise_code, DemandLineRow.line_ref == line.line_ref)
+    )
+    if stored is None or stored.status == "open":
+        return []
+    values = demand_line_values(line, stored.enterprise_id)
+    if all(getattr(stored, name) == value for name, value in values.items()):
+        return []
+    return [
+        (
+            REF,
+            f"岗位需求 {line.line_ref}（编号 {stored.id}）已关闭，不能再修改；"
+            f"请删去这一行，或换一个新的{REF}登记为新岗位",
+        )
+    ]
 
 
 CONFIDENT = 0.6

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from matcher import reference as ref
 from matcher.domain import CertificateType, WorkerProfile
-from matcher.ids import parse_id_number
+from matcher.ids import hash_id_number, parse_id_number
 from matcher.ledger.cells import (
     CERTIFICATE,
     EDUCATION,
@@ -277,16 +277,29 @@ def _dig(row: WorkerRow, path: tuple[str, ...]) -> Any:
     return value
 
 
-def outside_county(sheet: Sheet, county: str) -> list[RowError]:
-    """Rows of workers living outside `county` (a counselor uploads the workers of their county)."""
+REGISTERED = "此身份证号的人员已登记；请查询并修改已有记录"
+"""The answer to a row matching a worker of another county: the API's own for a colliding registration."""
+
+
+def outside_county(sheet: Sheet, county: str, session: Session) -> list[RowError]:
+    """Rows of workers living outside `county`, or matching a worker registered in another county (a
+    counselor uploads and updates the workers of their county only)."""
     out = []
     for row, cells in sheet.rows:
         try:
             residence = read_region(cells.get(RESIDENCE))
         except ValueError:
+            pass  # already reported by check()
+        else:
+            if ref.county_of(residence) != county:
+                out.append(
+                    RowError(row, RESIDENCE, f"就业指导员只能上传本县（{county}）常住的劳动者；请删去这一行")
+                )
+        try:
+            number = parse_id_number(read_id_number(cells.get(ID)))[0]
+        except ValueError:
             continue  # already reported by check()
-        if ref.county_of(residence) != county:
-            out.append(
-                RowError(row, RESIDENCE, f"就业指导员只能上传本县（{county}）常住的劳动者；请删去这一行")
-            )
+        stored = session.scalar(select(WorkerRow.county).where(WorkerRow.id_hash == hash_id_number(number)))
+        if stored is not None and stored != county:
+            out.append(RowError(row, ID, REGISTERED))
     return out
