@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
-from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
@@ -231,19 +230,6 @@ def classes(request: Request, session: SessionDep, principal: Enterprise) -> HTM
     return render(request, "enterprise/classes.html", items=items)
 
 
-def _sheet_name(upload: UploadFile) -> str:
-    """The name of the sheet a ledger is read from (the first), or the CSV file's name."""
-    name = upload.filename or ""
-    if not name.lower().endswith(".xlsx"):
-        return name
-    upload.file.seek(0)
-    workbook = load_workbook(upload.file, read_only=True)
-    try:
-        return str(workbook.sheetnames[0])
-    finally:
-        workbook.close()
-
-
 @router.get("/upload", response_class=HTMLResponse)
 def upload_form(request: Request, principal: Uploader) -> HTMLResponse:
     return render(request, "enterprise/upload.html", result=None, problems=None, message=None)
@@ -263,8 +249,8 @@ def upload(
         if e.status_code != 422:
             raise
         if isinstance(e.detail, list):
-            sheet = _sheet_name(file)
-            problems = [{**p, "sheet": sheet} for p in e.detail]
+            # each problem names its sheet as the importer found it; a CSV has none but its file
+            problems = [{**p, "sheet": p.get("sheet") or file.filename or ""} for p in e.detail]
             return render(
                 request, "enterprise/upload.html", 422, result=None, problems=problems, message=None
             )
