@@ -46,7 +46,7 @@ DIMENSION_LABELS = {
 SEX_LABELS = {"F": "女", "M": "男"}
 OUTCOME_LABELS = {
     "recommended": "获推荐",
-    "placed": "已就业",
+    "placed": "安排就业",
     "trained": "参加培训",
     "subsidised": "获补贴",
     "hit": "首选岗位留任",
