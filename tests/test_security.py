@@ -52,6 +52,7 @@ from tests.api_helpers import (
     token,
     worker_body,
 )
+from tests.ledger_corpus import whole_sheet_claim
 
 PROJECT = Path(__file__).resolve().parent.parent
 HOSTILE_TEXTS = ['=HYPERLINK("http://x.test","点我")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
@@ -316,29 +317,11 @@ def _zip_bomb(path: Path) -> None:
             f.write(chunk)
 
 
-def _claims_whole_sheet(path: Path) -> None:
-    """A valid workbook with one cell, whose sheet claims A1:XFD1048576 and has a cell at its far corner."""
-    book = openpyxl.Workbook()
-    book.active["A1"] = "统一社会信用代码"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b'<dimension ref="A1"/>', b'<dimension ref="A1:XFD1048576"/>')
-                data = data.replace(
-                    b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
-                )
-                assert b"XFD1048576" in data
-            dst.writestr(item, data)
-
-
 def test_hostile_uploads_answer_413_and_the_service_stays_up(db_url: str, tmp_path: Path) -> None:
     c, bureau = client(db_url), token(db_url, "bureau")
     bomb, whole = tmp_path / "bomb.xlsx", tmp_path / "whole.xlsx"
     _zip_bomb(bomb)
-    _claims_whole_sheet(whole)
+    whole_sheet_claim(whole)
     assert bomb.stat().st_size < 20 << 20 and whole.stat().st_size < 20_000
     for path, said in ((bomb, "解压后"), (whole, "16,384 列")):
         started = time.monotonic()
