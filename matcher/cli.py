@@ -62,6 +62,9 @@ def synth(
     if_empty: Annotated[
         bool, typer.Option(help="do nothing when the database already holds workers")
     ] = False,
+    copy: Annotated[
+        bool, typer.Option(help="write by COPY FROM STDIN (PostgreSQL only; a province of a million workers)")
+    ] = False,
 ) -> None:
     """Build the sample city of Qujing into the database."""
     from matcher.store import migrate as run
@@ -73,7 +76,7 @@ def synth(
         typer.echo("the database already holds a city; nothing to do")
         return
     try:
-        counts = build_city(n_workers=workers, seed=seed, replace=replace)
+        counts = build_city(n_workers=workers, seed=seed, replace=replace, copy=copy)
     except ValueError as e:
         _fail(str(e))
     _print_json(counts)
