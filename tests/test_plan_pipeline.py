@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 
 from matcher.model import train_model
 from matcher.model.artifacts import ArtifactError, load_model
 from matcher.model.explain import subsidy_outlook
 from matcher.model.snapshot import load_city
-from matcher.plan import PlanOptions, plan_city, solve_lagrangian, solve_milp, violations, write_plan_xlsx
+from matcher.plan import PlanOptions, plan_city, solve_lagrangian, solve_milp, violations
 from matcher.plan.inputs import build_inputs, gather_arcs, planning_city, scope_rows
 from matcher.plan.network import SideConstraints
 from matcher.policy import decide, decide_json
@@ -194,47 +193,6 @@ def test_milp_and_lagrangian_agree_on_a_county_plan(city: tuple[str, Path]) -> N
         assert violations(net, side, sol.direct, sol.train, sol.serve) == []
     assert lagr.objective <= exact.objective + 1e-6 <= lagr.bound + 2e-6
     assert exact.objective - lagr.objective <= lagr.gap * lagr.bound + 1e-6
-
-
-def test_workbook_has_every_sheet_with_chinese_headers(plan: dict, tmp_path: Path) -> None:
-    out = tmp_path / "plan.xlsx"
-    write_plan_xlsx(plan, out)
-    wb = load_workbook(out)
-    assert wb.sheetnames == [
-        "总览",
-        "开班计划",
-        "直接就业",
-        "定向输送",
-        "人员安排",
-        "未满足需求",
-        "补贴",
-        "公平性",
-    ]
-    for ws in wb.worksheets:
-        assert ws.freeze_panes == "A2"
-        assert all(isinstance(c.value, str) and c.value for c in ws[1])
-        assert ws.column_dimensions["A"].width >= 6
-        assert (ws.page_setup.orientation, ws.page_setup.paperSize, ws.print_title_rows) == (
-            "landscape",
-            9,
-            "$1:$1",
-        )
-    assert wb["人员安排"].max_row == len(plan["workers"]) + 1
-    assert wb["开班计划"].max_row == len(plan["classes"]) + 1
-    assert wb["人员安排"]["A1"].value == "人员编号"
-    assert wb["公平性"].max_row == len(plan["fairness"]["rows"]) + 1
-    paying = [c.value for c in wb["人员安排"][1]].index("本人自付（元）")
-    assert all(
-        r[paying].number_format == "#,##0" for r in wb["人员安排"].iter_rows(min_row=2) if r[paying].value
-    )
-    trainees = [w for w in plan["workers"] if w["assignment"] == "training"]
-    assert sum(r[paying].value or 0 for r in wb["人员安排"].iter_rows(min_row=2)) == sum(
-        w["cost"]["person_pays"] for w in trainees
-    )
-    with pytest.raises(ValueError, match="'classes'"):
-        write_plan_xlsx({k: v for k, v in plan.items() if k != "classes"}, tmp_path / "bad.xlsx")
-    with pytest.raises(ValueError, match=".xlsx"):
-        write_plan_xlsx(plan, tmp_path / "plan.csv")
 
 
 def test_plan_refuses_a_scope_above_max_workers_and_a_missing_model(

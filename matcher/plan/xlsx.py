@@ -1,4 +1,6 @@
-"""The plan as a workbook for the bureau: one sheet per part, Chinese headers, frozen header rows."""
+"""The plan as a workbook a bureau can hand up: a cover sheet (总览) in plain Chinese, a summary by county and a
+sheet per county, a sheet per part of the plan, each table with its 合计 row and money in yuan, the solver's
+figures on a technical sheet (技术说明), every sheet set to print on A4 landscape with its header repeated."""
 
 from __future__ import annotations
 
@@ -13,12 +15,17 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from matcher.fairness import DIMENSION_LABELS
+from matcher.policy.pack import PackError, load_pack
 from matcher.printing import print_setup
 from matcher.text import sheet_cell
 
 MAX_WIDTH = 60
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TOTAL_FONT = Font(bold=True)
+TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+MONEY_FORMAT = '"¥"#,##0.00'
+COUNT_FORMAT = "#,##0"
 ASSIGNMENT = {"direct": "市内直接就业", "outbound": "定向输送", "training": "培训后就业"}
 MODES = {"order_based": "订单培训", "targeted": "定向培训", "project_based": "项目制培训"}
 PAYEES = {"person": "本人", "enterprise": "企业", "institution": "培训机构"}
@@ -28,6 +35,25 @@ CERTIFICATES = {
     "special_ability": "专项职业能力证书",
     "special_operation": "特种作业操作证书",
     "training_completion": "培训合格证书",
+}
+SOLVERS = {
+    "lagrangian": "拉格朗日松弛（乘子搜索）",
+    "milp": "混合整数规划（HiGHS）",
+    "min-cost flow": "最小费用流",
+    "stable": "稳定匹配",
+}
+BOUNDS = {
+    "lagrangian dual": "拉格朗日对偶界",
+    "pure flow (integral LP)": "纯网络流（线性规划解即整数解）",
+    "lp": "线性规划松弛",
+}
+STAGES = {
+    "load": "读取数据",
+    "candidates": "候选弧",
+    "policy": "政策判定",
+    "solve": "求解",
+    "report": "整理结果",
+    "stable": "稳定匹配",
 }
 
 Column = tuple[str, Callable[[dict[str, Any]], Any]]
@@ -47,32 +73,97 @@ def _region(entry: dict[str, Any] | None) -> str:
     return "" if not entry else f"{entry['name']}（{entry['code']}）"
 
 
-def _sheet(wb: Workbook, title: str, columns: Sequence[Column], records: Sequence[dict[str, Any]]) -> None:
+def _is_money(label: Any) -> bool:
+    return "（元" in str(label)
+
+
+def _cell(ws: Any, value: Any, kind: str) -> WriteOnlyCell:
+    """A body cell: text as text, never as a formula (matcher.text); money in yuan, counts with separators,
+    identifiers as plain digits."""
+    cell = sheet_cell(WriteOnlyCell(ws), value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        formats = {"money": MONEY_FORMAT, "id": "0"}
+        cell.number_format = formats.get(kind, COUNT_FORMAT if isinstance(value, int) else "0.00##")
+    return cell
+
+
+def _kind(label: Any) -> str:
+    """How a column or a row labelled `label` shows its numbers."""
+    return "money" if _is_money(label) else "id" if str(label).endswith("编号") else "number"
+
+
+def _field(name: str) -> Column:
+    """A column reading the record's value under its own header."""
+    return name, lambda r: r[name]
+
+
+def _sheet(
+    wb: Workbook,
+    title: str,
+    columns: Sequence[Column],
+    records: Sequence[dict[str, Any]],
+    totals: Sequence[str] = (),
+) -> None:
+    """A table sheet: a header row repeated on every printed page, a row per record and, when `totals` names
+    columns, a 合计 row holding their sums."""
     ws = wb.create_sheet(title)
     rows = [[get(r) for _, get in columns] for r in records]
-    for j, (header, _) in enumerate(columns):
+    headers = [header for header, _ in columns]
+    if totals:
+        unknown = set(totals) - set(headers)
+        if unknown:
+            raise ValueError(f"合计列不在表「{title}」中：{'、'.join(sorted(unknown))}")
+        total: list[Any] = ["合计", *([None] * (len(headers) - 1))]
+        for j, header in enumerate(headers):
+            if header in totals:
+                summed = sum(row[j] for row in rows if isinstance(row[j], int | float))
+                total[j] = round(summed, 2) if isinstance(summed, float) else summed
+    for j, header in enumerate(headers):
         width = max([_text_width(header)] + [_text_width(row[j]) for row in rows[:5000]])
-        ws.column_dimensions[get_column_letter(j + 1)].width = min(width + 2, MAX_WIDTH)
+        ws.column_dimensions[get_column_letter(j + 1)].width = min(width + 4, MAX_WIDTH)
     ws.freeze_panes = "A2"
     print_setup(ws)
-    money = [j for j, (header, _) in enumerate(columns) if "（元" in header]
     head = []
-    for header, _ in columns:
+    for header in headers:
         cell = WriteOnlyCell(ws, value=header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         head.append(cell)
     ws.append(head)
-    for row in rows:  # text as text, never as a formula (matcher.text); money with thousands separators
-        cells = [sheet_cell(WriteOnlyCell(ws), v) for v in row]
-        for j in money:
-            if isinstance(row[j], int | float):
-                cells[j].number_format = "#,##0"
+    kinds = [_kind(h) for h in headers]
+    for row in rows:
+        # on a sheet of two columns (项目, 数值) the row's label says how its value shows
+        by_row = len(headers) == 2 and _kind(row[0]) == "money"
+        ws.append([_cell(ws, v, "money" if by_row else kinds[j]) for j, v in enumerate(row)])
+    if totals:
+        cells = [_cell(ws, v, kinds[j]) for j, v in enumerate(total)]
+        for cell in cells:
+            cell.font, cell.fill = TOTAL_FONT, TOTAL_FILL
         ws.append(cells)
 
 
+def _pack_name(pack_id: str) -> str:
+    try:
+        pack = load_pack(pack_id)
+    except PackError:
+        return pack_id
+    return f"{pack.title}（{pack.document}）"
+
+
+def _weights(totals: dict[str, Any]) -> str:
+    labels = {g: v["label"] for g, v in totals["priority_groups"].items()}
+    weights = totals.get("priority_weights") or {}
+    return "、".join(
+        f"{labels.get(g, g)} {w['weight']:g}（第{w['article']}条）"
+        if w.get("article")
+        else f"{labels.get(g, g)} {w['weight']:g}"
+        for g, w in weights.items()
+    )
+
+
 def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
-    t, s, pol = result["totals"], result["solution"], result["policy"]
+    """The cover sheet: the plan's figures in plain Chinese, no solver terms."""
+    t, pol = result["totals"], result["policy"]
     rows: list[tuple[str, Any]] = [
         ("计划日期", result["as_of"]),
         ("范围：人数", t["workers_in_scope"]),
@@ -95,20 +186,15 @@ def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
         ("补贴预算（元）", t["budget"]["budget"] if t["budget"] else "不限"),
         ("预算使用（元）", t["budget"]["used"] if t["budget"] else t["subsidies"]),
         ("未满足需求人数", t["unmet_headcount"]),
-        ("求解方法", s["method"]),
-        ("目标值", s["objective"]),
-        ("上界", s["bound"]),
-        ("上界来源", s["bound_method"]),
-        ("最优性差距", f"{s['gap']:.4%}"),
-        ("政策包", pol["pack"]),
+        ("政策依据", _pack_name(pol["pack"])),
+        ("重点人群优先权重", _weights(t)),
         ("政策说明", pol["note"] or ""),
     ]
     if "stable" in result:
         st = result["stable"]
         rows += [
-            ("稳定匹配：最优方案预计稳定就业", st["optimum_expected_retained"]),
-            ("稳定匹配：本方案预计稳定就业", st["stable_expected_retained"]),
-            ("稳定匹配的代价（人）", st["expected_retained_cost"]),
+            ("按个人意愿排序的稳定方案：预计稳定就业", st["stable_expected_retained"]),
+            ("不按意愿排序时可多稳定就业（人）", st["expected_retained_cost"]),
         ]
     for g in t["priority_groups"].values():
         if g["in_scope"]:
@@ -140,8 +226,46 @@ def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
                     f"现在{target['now']:.1%}，实施本计划后{target['with_plan']:.1%}",
                 )
             )
+    rows.append(("说明", "求解方法、最优性差距和用时见「技术说明」表"))
+    return [{"k": k, "v": v} for k, v in rows]
+
+
+def _technical(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The technical sheet: how the plan was solved and how long it took, for the bureau's IT staff."""
+    s, pol = result["solution"], result["policy"]
+    rows: list[tuple[str, Any]] = [
+        ("求解方法", SOLVERS.get(s["method"], s["method"])),
+        ("目标值（加权预计稳定就业）", s["objective"]),
+        ("目标值上界", s["bound"]),
+        ("上界来源", BOUNDS.get(s["bound_method"], s["bound_method"])),
+        ("最优性差距（与上界相比最多还差）", f"{s['gap']:.4%}"),
+        ("迭代次数", s.get("iterations", "")),
+        ("政策判定的人员—培训组合（对）", pol.get("pairs_decided", "")),
+        ("政策引擎调用次数", pol.get("engine_calls", "")),
+        ("政策包编号", pol["pack"]),
+        ("留任率（预计就业的换算）", result["totals"].get("retention_rate_used", "")),
+    ]
+    if "stable" in result:
+        st = result["stable"]
+        rows += [
+            ("稳定匹配：最优方案目标值", st["optimum_objective"]),
+            ("稳定匹配：本方案目标值", st["stable_objective"]),
+            ("稳定匹配：最优方案预计稳定就业", st["optimum_expected_retained"]),
+            ("稳定匹配的代价（人）", st["expected_retained_cost"]),
+        ]
+    model = result.get("model") or {}
+    if model:
+        rows += [
+            ("评分模型训练时间", model.get("trained_at") or ""),
+            ("评分模型校验值（SHA-256）", model.get("sha256") or ""),
+        ]
     for stage in result.get("timings", []):
-        rows.append((f"用时：{stage['stage']}（秒）", stage["seconds"]))
+        name = STAGES.get(stage["stage"], stage["stage"])
+        rows.append((f"用时：{name}（秒）", stage["seconds"]))
+        if "peak_rss_mb" in stage:
+            rows.append((f"内存峰值：{name}（MiB）", stage["peak_rss_mb"]))
+    for note in s.get("notes", []):
+        rows.append(("求解器记录（原文）", note))
     return [{"k": k, "v": v} for k, v in rows]
 
 
@@ -154,6 +278,111 @@ def _orders(c: dict[str, Any]) -> str:
 
 def _reasons(w: dict[str, Any]) -> str:
     return "；".join(("（不利）" if r["effect"] == "-" else "") + r["text"] for r in w["reasons"])
+
+
+def _by_county(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each county's part of the plan: its residents' placements and trainings, the classes held in it and
+    their money, keyed by county code in code order."""
+    counties: dict[str, dict[str, Any]] = {}
+
+    def county(entry: dict[str, Any]) -> dict[str, Any]:
+        return counties.setdefault(
+            entry["code"],
+            {"county": entry, "units": {}, **dict.fromkeys(COUNTY_FIGURES, 0)},
+        )
+
+    classes = {(c["programme"]["code"], c["start_date"]): c for c in result["classes"]}
+    for c in result["classes"]:
+        here = county(c["county"])
+        here["本县开班数"] += 1
+        here["本县开班人数"] += c["size"]
+    for w in result["workers"]:
+        here = county(w["county"])
+        here["安排人数"] += 1
+        here[ASSIGNMENT[w["assignment"]]] += 1
+        line = w["line"] or {}
+        if w["assignment"] == "training":
+            c = classes.get((w["class"]["programme_code"], w["class"]["start_date"]))
+            key = ("training", w["class"]["programme_code"], w["class"]["start_date"])
+            unit = {
+                "安排方式": ASSIGNMENT["training"],
+                "岗位或培训项目": w["class"]["programme_name"],
+                "企业或培训机构": c["institution"]["name"] if c else "",
+                "工作地或开班地": _region(c["county"]) if c else "",
+                "培训后岗位": f"{line.get('title', '')}（{line['enterprise']['name']}）" if line else "",
+            }
+        else:
+            key = (w["assignment"], str(line.get("line_id", "")), "")
+            unit = {
+                "安排方式": ASSIGNMENT[w["assignment"]],
+                "岗位或培训项目": line.get("title", ""),
+                "企业或培训机构": line["enterprise"]["name"] if line else "",
+                "工作地或开班地": _region(line.get("work_region")),
+                "培训后岗位": "",
+            }
+        row = here["units"].setdefault(key, {**unit, "人数": 0, **dict.fromkeys(COUNTY_MONEY)})
+        row["人数"] += 1
+        if "cost" in w:
+            paid = {
+                "培训费用（元）": w["cost"]["cost"],
+                "补贴（元）": w["subsidy"]["total"],
+                "学员自付（元）": w["cost"]["person_pays"],
+                "企业承担（元）": w["cost"]["enterprise_pays"],
+            }
+            for name, amount in paid.items():
+                row[name] = (row[name] or 0) + amount
+                here[name] += amount
+    return dict(sorted(counties.items()))
+
+
+COUNTY_MONEY = ("培训费用（元）", "补贴（元）", "学员自付（元）", "企业承担（元）")
+COUNTY_FIGURES = (
+    "安排人数",
+    ASSIGNMENT["direct"],
+    ASSIGNMENT["outbound"],
+    ASSIGNMENT["training"],
+    "本县开班数",
+    "本县开班人数",
+    *COUNTY_MONEY,
+)
+UNIT_COLUMNS = (
+    "安排方式",
+    "岗位或培训项目",
+    "企业或培训机构",
+    "工作地或开班地",
+    "培训后岗位",
+    "人数",
+    *COUNTY_MONEY,
+)
+
+
+def _county_sheets(wb: Workbook, result: dict[str, Any]) -> None:
+    """分县汇总 (a row per county and the city's total) and a sheet per county: what its residents are placed
+    on or trained in, grouped by job or class, with the money of their training."""
+    counties = _by_county(result)
+    _sheet(
+        wb,
+        "分县汇总",
+        (
+            ("县（市、区）", lambda r: _region(r["county"])),
+            *(_field(name) for name in COUNTY_FIGURES),
+        ),
+        list(counties.values()),
+        totals=COUNTY_FIGURES,
+    )
+    for part in counties.values():
+        order = list(ASSIGNMENT.values())
+        units = sorted(
+            part["units"].values(),
+            key=lambda u: (order.index(u["安排方式"]), -u["人数"], u["岗位或培训项目"]),
+        )
+        _sheet(
+            wb,
+            part["county"]["name"][:31],
+            tuple(_field(name) for name in UNIT_COLUMNS),
+            units,
+            totals=("人数", *COUNTY_MONEY),
+        )
 
 
 LINE_COLUMNS: tuple[Column, ...] = (
@@ -187,13 +416,14 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
         "fairness",
     ):
         if key not in result:
-            raise ValueError(f"the plan has no {key!r}: write_plan_xlsx takes the dict run_plan returns")
+            raise ValueError(f"计划结果缺少「{key}」：请传入 run_plan 返回的完整结果")
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"the plan workbook must be an .xlsx file, got {path.name}")
+        raise ValueError(f"计划工作簿须是 .xlsx 文件，收到的是 {path.name}：请把文件名改为以 .xlsx 结尾")
     labels = {g: v["label"] for g, v in result["totals"]["priority_groups"].items()}
     wb = Workbook(write_only=True)
     _sheet(wb, "总览", (("项目", lambda r: r["k"]), ("数值", lambda r: r["v"])), _summary(result))
+    _county_sheets(wb, result)
     _sheet(
         wb,
         "开班计划",
@@ -224,9 +454,20 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
             ("预计稳定就业", lambda c: c["expected_retained"]),
         ),
         result["classes"],
+        totals=(
+            "开班人数",
+            "座位数",
+            "费用合计（元）",
+            "补贴合计（元）",
+            "学员自付合计（元）",
+            "企业承担合计（元）",
+            "预计结业人数",
+            "预计稳定就业",
+        ),
     )
-    _sheet(wb, "直接就业", LINE_COLUMNS, result["placements"]["direct"])
-    _sheet(wb, "定向输送", LINE_COLUMNS, result["placements"]["outbound"])
+    line_totals = ("需求人数", "直接安排", "培训后输送", "预计稳定就业")
+    _sheet(wb, "直接就业", LINE_COLUMNS, result["placements"]["direct"], totals=line_totals)
+    _sheet(wb, "定向输送", LINE_COLUMNS, result["placements"]["outbound"], totals=line_totals)
     _sheet(
         wb,
         "人员安排",
@@ -250,6 +491,7 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
             ("理由", _reasons),
         ),
         result["workers"],
+        totals=("补贴（元）", "本人自付（元）", "企业承担（元）"),
     )
     _sheet(
         wb,
@@ -264,6 +506,7 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
             ("未满足", lambda u: u["unmet"]),
         ),
         result["unmet_demand"],
+        totals=("需求人数", "计划安排", "未满足"),
     )
     _sheet(
         wb,
@@ -272,11 +515,12 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
             ("条款", lambda s: f"（{s['article']}）"),
             ("补贴项目", lambda s: s["name"]),
             ("领取方", lambda s: PAYEES.get(s["payee"], s["payee"])),
-            ("预拨（含在其他项目内）", lambda s: _yes(s["advance"])),
-            ("人数", lambda s: s["persons"]),
-            ("金额（元）", lambda s: s["amount"]),
+            ("人次", lambda s: s["persons"]),
+            ("金额（元）", lambda s: None if s["advance"] else s["amount"]),
+            ("其中预拨（已含在其他项目内，元）", lambda s: s["amount"] if s["advance"] else None),
         ),
         result["subsidies_by_article"],
+        totals=("人次", "金额（元）"),
     )
     fairness = result["fairness"]
     outcome = fairness["outcome_labels"]
@@ -299,5 +543,6 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
         ),
         fairness["rows"],
     )
+    _sheet(wb, "技术说明", (("项目", lambda r: r["k"]), ("数值", lambda r: r["v"])), _technical(result))
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
