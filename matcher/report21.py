@@ -35,7 +35,9 @@ def report21(url: str | None, period: Period, label: str) -> dict[str, Any]:
     """One period's figures by county (all ten county-level units, zeros included) and their total."""
     report = progress_report(url, period=period)
     names = plan_counties()
-    rows = {code: {"code": code, "name": name, **dict.fromkeys(FIGURES, 0)} for code, name in names.items()}
+    rows: dict[str, dict[str, Any]] = {
+        code: {"code": code, "name": name, **dict.fromkeys(FIGURES, 0)} for code, name in names.items()
+    }
     for f in report["figures"]:
         if f["period"] == label and f["county"] in rows:
             for key in FIGURES:
