@@ -237,6 +237,12 @@ def plan(
     ] = None,
     stable: Annotated[bool, typer.Option(help="respect workers' own rankings (deferred acceptance)")] = False,
     county: Annotated[list[str] | None, typer.Option(help="plan only these counties")] = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler address (tcp://HOST:8786) or local:N for candidates; default MATCHER_DASK"
+        ),
+    ] = None,
 ) -> None:
     """Plan the city's classes and placements under the budget, with subsidies by article and targets."""
     from pydantic import ValidationError
@@ -259,7 +265,7 @@ def plan(
                 "counties": county,
             }
         )
-        result = run_plan(options, progress=not as_json)
+        result = run_plan(options, progress=not as_json, dask=dask)
     except (ValidationError, ValueError, FileNotFoundError) as e:
         _fail(str(e))
     if out:

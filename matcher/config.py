@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     day the engine advises for (default: the store's own, see `matcher.calendar`); `MATCHER_MODELS_DIR` is
     where `matcher train` saves the model and everything else loads it (default: the project's models/);
     `MATCHER_REFRESH_SECONDS` is how often a serving process reads the store's changes into its matching view
-    (0: only when a request asks)."""
+    (0: only when a request asks); `MATCHER_DASK` is the Dask cluster plans spread their candidates over (a
+    scheduler's address, or `local:N`; see `matcher.distributed`)."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
     matcher_today: date | None = None
     matcher_models_dir: Path = PROJECT_DIR / "models"
     matcher_refresh_seconds: float = 0.5
+    matcher_dask: str | None = None
 
 
 @cache

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import JSON, Text, cast, select
 
+from matcher.distributed import on_dask
+from matcher.model import train_model
+from matcher.plan import PlanOptions
+from matcher.plan.pipeline import plan_city
 from matcher.store import engine
 from matcher.store.tables import Base, StoreFactRow
 from matcher.synth import build_city
@@ -42,3 +48,29 @@ def test_bulk_copy_writes_the_same_store_as_inserts(db_url: str) -> None:
     copied = _content(db_url)
     assert copied == inserted
     assert len(copied["workers"]) == 300 and copied["placements"] and copied["demand_lines"]
+
+
+@pytest.fixture(scope="module")
+def small_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A city of 300 workers and a model trained on it."""
+    base = tmp_path_factory.mktemp("province")
+    url, models = f"sqlite:///{base / 'city.db'}", base / "models"
+    build_city(300, seed=5, url=url, progress=False)
+    train_model(url, out_dir=models)
+    yield url, models
+    engine(url).dispose()
+
+
+def test_a_plan_on_a_dask_cluster_is_the_plan_of_one_process(small_city: tuple[str, Path]) -> None:
+    url, models = small_city
+    options = PlanOptions.model_validate({"budget": 50_000, "min_class_size": 2})
+    alone = plan_city(options, url=url, models_dir=models)
+    with on_dask("local:2") as cluster:
+        assert cluster is not None
+        spread = plan_city(options, url=url, models_dir=models)
+        memory = cluster.memory()
+    assert memory["workers"] == 2 and all(mb > 0 for mb in memory["peak_rss_mb"].values())
+    assert spread["scope"] == alone["scope"] and alone["scope"]["arcs"]["direct"] > 0
+    assert spread["workers"] == alone["workers"] and alone["workers"]
+    assert spread["classes"] == alone["classes"]
+    assert spread["solution"]["objective"] == pytest.approx(alone["solution"]["objective"])

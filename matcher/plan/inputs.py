@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed
 from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
@@ -155,13 +155,15 @@ def gather_arcs(
 
     Pathways are sought for each worker's first `pathway_pairs` candidate pairs with a gap: scoring a
     pathway costs a pair's features and two predictions for every programme that closes the gap.
-    Batches run in `threads` threads (the trees' predictions and most array work release the GIL).
+    Batches go through `joblib.Parallel`: in `threads` threads (the trees' predictions and most array work
+    release the GIL), or on a Dask cluster inside `matcher.distributed.on_dask`.
     """
     index = build_line_index(city, model.vectorizer, lines, city.as_of)
     spans = [workers[i : i + BATCH_WORKERS] for i in range(0, len(workers), BATCH_WORKERS)]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        jobs = pool.map(lambda rows: _batch_arcs(city, model, space, index, rows, k, pathway_pairs), spans)
-        parts = list(tqdm(jobs, total=len(spans), desc="candidates", unit="batch", disable=not progress))
+    jobs = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(
+        delayed(_batch_arcs)(city, model, space, index, rows, k, pathway_pairs) for rows in spans
+    )
+    parts = list(tqdm(jobs, total=len(spans), desc="candidates", unit="batch", disable=not progress))
     fields = [f.name for f in dataclasses.fields(Arcs)]
     out = {name: np.concatenate([part[name] for part in parts]) if parts else np.zeros(0) for name in fields}
     for name in (

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
+from matcher.distributed import on_dask
 from matcher.model.artifacts import load_model
 from matcher.model.recommend import MODELS_DIR
 from matcher.model.snapshot import City, load_city
@@ -151,7 +152,14 @@ def run_plan(
     url: str | None = None,
     progress: bool = False,
     before_stage: Callable[[str], None] | None = None,
+    dask: str | None = None,
 ) -> dict[str, Any]:
     """The city plan as a JSON-ready dict, with the model saved in the project's `models/` directory;
-    `before_stage` is called with each stage's name before it starts (and may raise to stop the plan)."""
-    return plan_city(options, url=url, progress=progress, before_stage=before_stage)
+    `before_stage` is called with each stage's name before it starts (and may raise to stop the plan).
+    Candidates and scores run on the Dask cluster at `dask` (default `MATCHER_DASK`) when one is named; the
+    plan then tells each Dask worker's peak memory under `dask`."""
+    with on_dask(dask) as cluster:
+        result = plan_city(options, url=url, progress=progress, before_stage=before_stage)
+        if cluster is not None:
+            result["dask"] = cluster.memory()
+    return result
