@@ -105,6 +105,15 @@ class TrainingMode(StrEnum):
     self_selected = "self_selected"  # 自主选择培训
 
 
+class InstitutionKind(StrEnum):
+    """The kinds of training institution (article 十五); the value is the word the ledgers use."""
+
+    technician_school = "技工院校"
+    vocational_school = "职业院校"
+    private_school = "社会培训机构"
+    enterprise_centre = "企业培训中心"
+
+
 class EnterpriseSize(StrEnum):
     micro = "micro"
     small = "small"
@@ -121,6 +130,42 @@ class HighRiskSector(StrEnum):
     construction = "construction"  # 建筑施工
     road_transport = "road_transport"  # 道路运输
     hazardous_goods = "hazardous_goods"  # 危险品生产经营储存
+
+
+LABELS: dict[StrEnum, str] = {
+    PriorityGroup.poverty_registered: "建档立卡贫困劳动力",
+    PriorityGroup.relocated: "易地扶贫搬迁劳动力",
+    PriorityGroup.two_after: "两后生",
+    PriorityGroup.veteran: "退役军人",
+    PriorityGroup.disabled: "残疾人",
+    PriorityGroup.zero_employment_family: "零就业家庭成员",
+    PriorityGroup.dibao: "低保家庭成员",
+    PriorityGroup.de_capacity_unemployed: "去产能失业人员",
+    PriorityGroup.rural_transfer: "农村转移就业劳动力",
+    PriorityGroup.transferred_worker: "转岗职工",
+    PriorityGroup.graduate_unemployed: "离校未就业高校毕业生",
+    CertificateType.qualification: "职业资格证书",
+    CertificateType.skill_level: "职业技能等级证书",
+    CertificateType.special_ability: "专项职业能力证书",
+    CertificateType.special_operation: "特种作业操作证书",
+    CertificateType.training_completion: "培训合格证书",
+    TrainingMode.order_based: "订单培训",
+    TrainingMode.targeted: "定向培训",
+    TrainingMode.project_based: "项目制培训",
+    TrainingMode.apprenticeship: "企业新型学徒制",
+    TrainingMode.pre_job: "岗前培训",
+    TrainingMode.on_job_safety: "在岗安全技能培训",
+    TrainingMode.job_transfer: "转岗转业培训",
+    TrainingMode.entrepreneurship: "创业培训",
+    TrainingMode.self_selected: "自主选择培训",
+    **{kind: kind.value for kind in InstitutionKind},
+}
+"""The Chinese label of each value of the vocabularies above: what pages, workbooks, ledgers and reasons show."""
+
+
+def labels_of(vocabulary: type[StrEnum]) -> dict[str, str]:
+    """One vocabulary's labels, code to label (e.g. `labels_of(PriorityGroup)["dibao"]` is 低保家庭成员)."""
+    return {value.value: LABELS[value] for value in vocabulary}
 
 
 INDUSTRIES = {
@@ -446,18 +491,10 @@ class WorkerProfile(Strict):
 class TrainingInstitution(Strict):
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=2, max_length=100)
-    kind: str = Field(description="技工院校, 职业院校, 社会培训机构 or 企业培训中心")
+    kind: InstitutionKind
     region: RegionCode
     total_seats: int = Field(gt=0, le=100_000, description="trainees it can take in a year")
     tendered: bool = Field(False, description="selected by public tender (article 十五, 十七)")
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        kinds = ("技工院校", "职业院校", "社会培训机构", "企业培训中心")
-        if v not in kinds:
-            raise ValueError(f"institution kind must be one of {', '.join(kinds)}, got {v!r}")
-        return v
 
     _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from matcher.model.snapshot import City
 
 from matcher import reference as ref
+from matcher.domain import PriorityGroup, labels_of
 
 AGE_BANDS = ((16, 24), (25, 34), (35, 44), (45, 54), (55, 64))
 AGE_BAND_LABELS = tuple(f"{lo}–{hi}岁" for lo, hi in AGE_BANDS)
@@ -286,7 +287,6 @@ def fairness_report(
 def city_fairness(city: City, rows: np.ndarray, outcomes: Mapping[str, np.ndarray]) -> FairnessReport:
     """The fairness table of `outcomes` (one entry per worker of `rows`) by sex, age band, ethnicity,
     county and priority group, ages taken on the city's day."""
-    from matcher.model.explain import GROUP_LABELS
     from matcher.model.snapshot import GROUPS, years_between
 
     w = city.workers
@@ -306,5 +306,5 @@ def city_fairness(city: City, rows: np.ndarray, outcomes: Mapping[str, np.ndarra
         },
         members,
         outcomes,
-        labels={**GROUP_LABELS, **{g.code: g.name for g in ref.ethnic_groups().values()}},
+        labels={**labels_of(PriorityGroup), **{g.code: g.name for g in ref.ethnic_groups().values()}},
     )

@@ -1,26 +1,36 @@
 """Every validator of the domain model, with good and bad values."""
 
 from datetime import date
+from enum import StrEnum
 
 import pytest
 from pydantic import ValidationError
 
 from matcher.domain import (
+    CertificateType,
     DemandLine,
     Enrolment,
     Enterprise,
     HeldCertificate,
+    InstitutionKind,
     Intentions,
     Placement,
+    PriorityGroup,
     PriorTraining,
     SubsidyClaim,
     TrainingInstitution,
+    TrainingMode,
     TrainingProgramme,
     WorkerProfile,
     WorkSpell,
     discrimination_reasons,
+    labels_of,
 )
 from matcher.ids import id_check_digit, uscc_check_char
+from matcher.ledger.cells import CERTIFICATE, GROUP, MODE
+from matcher.model.scoring import INSTITUTION_KINDS, MODES
+from matcher.policy.case import CERTIFICATES, TRAINING_KINDS
+from matcher.policy.case import GROUPS as CASE_GROUPS
 
 CODE = "91530300MA6K1234X" + uscc_check_char("91530300MA6K1234X")
 ID = "53030219900101123" + id_check_digit("53030219900101123")
@@ -336,3 +346,25 @@ def test_enrolment_placement_claim():
             year=2022,
             county="530302",
         )
+
+
+@pytest.mark.parametrize("vocabulary", [PriorityGroup, CertificateType, TrainingMode, InstitutionKind])
+def test_every_value_of_a_vocabulary_has_one_label_the_ledger_reads_back(vocabulary: type[StrEnum]) -> None:
+    labels = labels_of(vocabulary)
+    assert list(labels) == [v.value for v in vocabulary]
+    assert len(set(labels.values())) == len(labels)
+    ledger = {PriorityGroup: GROUP, CertificateType: CERTIFICATE, TrainingMode: MODE}.get(vocabulary)
+    for value, label in labels.items():
+        assert label and not label.isascii()
+        if ledger is not None:
+            assert ledger.show(vocabulary(value)) == label
+            assert ledger.read(label) == value
+
+
+def test_the_subsidy_case_takes_the_domain_vocabularies_and_work_for_training() -> None:
+    assert set(TRAINING_KINDS) == {m.value for m in TrainingMode} | {"work_for_training"}
+    assert set(CASE_GROUPS) == {g.value for g in PriorityGroup}
+    assert set(CERTIFICATES) == {c.value for c in CertificateType}
+    assert set(MODES) == set(TrainingMode) and list(INSTITUTION_KINDS) == list(InstitutionKind)
+    with pytest.raises(ValidationError):
+        TrainingInstitution(**{**INSTITUTION, "kind": "培训学校"})

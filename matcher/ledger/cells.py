@@ -16,12 +16,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
 from matcher import reference as ref
 from matcher.domain import (
     INDUSTRIES,
+    LABELS,
     CertificateType,
     Education,
     EmploymentStatus,
@@ -325,6 +327,11 @@ class Labels:
             self._said = said
         return self._said
 
+    @classmethod
+    def of(cls, key: str, what: str, values: type[StrEnum], aliases: dict[Any, Sequence[str]]) -> Labels:
+        """A vocabulary's labels (`matcher.domain.LABELS`, the one written on export), each with its aliases."""
+        return cls(key, what, {v: (LABELS[v], *aliases.get(v, ())) for v in values})
+
     def read(self, raw: Raw) -> Any:
         key = _squash(unicodedata.normalize("NFKC", read_text(raw)))
         said = self._vocabulary()
@@ -407,47 +414,40 @@ EMPLOYMENT = Labels(
         EmploymentStatus.not_in_labour_force: ("未参与劳动", "丧失劳动能力", "退休"),
     },
 )
-GROUP = Labels(
+GROUP = Labels.of(
     "group",
     "重点群体",
+    PriorityGroup,
     {
-        PriorityGroup.poverty_registered: ("建档立卡贫困劳动力", "建档立卡", "建档立卡贫困户"),
-        PriorityGroup.relocated: ("易地扶贫搬迁劳动力", "易地扶贫搬迁", "易地搬迁"),
-        PriorityGroup.two_after: ("两后生",),
-        PriorityGroup.veteran: ("退役军人",),
-        PriorityGroup.disabled: ("残疾人",),
+        PriorityGroup.poverty_registered: ("建档立卡", "建档立卡贫困户"),
+        PriorityGroup.relocated: ("易地扶贫搬迁", "易地搬迁"),
         PriorityGroup.zero_employment_family: ("零就业家庭",),
         PriorityGroup.dibao: ("低保", "低保家庭", "低保对象"),
-        PriorityGroup.de_capacity_unemployed: ("去产能失业人员", "去产能"),
-        PriorityGroup.rural_transfer: ("农村转移就业劳动力", "农村转移劳动力"),
-        PriorityGroup.transferred_worker: ("转岗职工",),
-        PriorityGroup.graduate_unemployed: ("离校未就业高校毕业生", "高校毕业生"),
+        PriorityGroup.de_capacity_unemployed: ("去产能",),
+        PriorityGroup.rural_transfer: ("农村转移劳动力",),
+        PriorityGroup.graduate_unemployed: ("高校毕业生",),
     },
 )
-MODE = Labels(
+MODE = Labels.of(
     "mode",
     "培训模式",
+    TrainingMode,
     {
-        TrainingMode.order_based: ("订单培训", "订单式培训"),
-        TrainingMode.targeted: ("定向培训", "定岗培训", "定向定岗培训"),
-        TrainingMode.project_based: ("项目制培训",),
-        TrainingMode.apprenticeship: ("企业新型学徒制", "新型学徒制"),
-        TrainingMode.pre_job: ("岗前培训",),
-        TrainingMode.on_job_safety: ("在岗安全技能培训", "安全技能培训"),
-        TrainingMode.job_transfer: ("转岗转业培训",),
-        TrainingMode.entrepreneurship: ("创业培训",),
-        TrainingMode.self_selected: ("自主选择培训",),
+        TrainingMode.order_based: ("订单式培训",),
+        TrainingMode.targeted: ("定岗培训", "定向定岗培训"),
+        TrainingMode.apprenticeship: ("新型学徒制",),
+        TrainingMode.on_job_safety: ("安全技能培训",),
     },
 )
-CERTIFICATE = Labels(
+CERTIFICATE = Labels.of(
     "certificate",
     "证书类型",
+    CertificateType,
     {
-        CertificateType.qualification: ("职业资格证书", "职业资格证"),
-        CertificateType.skill_level: ("职业技能等级证书", "技能等级证书"),
-        CertificateType.special_ability: ("专项职业能力证书",),
-        CertificateType.special_operation: ("特种作业操作证书", "特种作业操作证", "特种作业证"),
-        CertificateType.training_completion: ("培训合格证书", "培训合格证"),
+        CertificateType.qualification: ("职业资格证",),
+        CertificateType.skill_level: ("技能等级证书",),
+        CertificateType.special_operation: ("特种作业操作证", "特种作业证"),
+        CertificateType.training_completion: ("培训合格证",),
     },
 )
 

@@ -127,6 +127,7 @@ MESSAGES = {
     "greater_than_equal": "须不小于 {ge}",
     "less_than": "须小于 {lt}",
     "less_than_equal": "须不大于 {le}",
+    "enum": "须为 {expected} 之一；请改正",
 }
 TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), text)
@@ -144,7 +145,6 @@ TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"曲靖以外的工作地点须写到市或县（定向输送，第七条），\1 不行；请填写所在的市或县",
         ),
         (r"^(\S+) is set but (\S+) is not '(\S+)'$", r"填了\1，但\2不是“\3”；请删去\1或改正\2"),
-        (r"^institution kind must be one of (.*), got", r"机构类型须为 \1 之一；请改正"),
         (
             r"special_operation is given exactly when",
             "证书类型为特种作业操作证书时须填特种作业项目，否则不填；请改正",

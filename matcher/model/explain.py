@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from matcher import labour
 from matcher import reference as ref
+from matcher.domain import CertificateType, PriorityGroup, labels_of
 from matcher.model.candidates import obtainable_items
 from matcher.model.scoring import FEATURES
 from matcher.model.snapshot import (
@@ -29,26 +30,8 @@ from matcher.policy import CaseError, decide
 from matcher.policy.cases import CityCases, organiser
 from matcher.policy.money import cost_shares
 
-GROUP_LABELS = {
-    "poverty_registered": "建档立卡贫困劳动力",
-    "relocated": "易地扶贫搬迁劳动力",
-    "two_after": "“两后生”",
-    "veteran": "退役军人",
-    "disabled": "残疾人",
-    "zero_employment_family": "零就业家庭成员",
-    "dibao": "低保家庭成员",
-    "de_capacity_unemployed": "去产能失业人员",
-    "rural_transfer": "农村转移就业劳动力",
-    "transferred_worker": "转岗职工",
-    "graduate_unemployed": "离校未就业高校毕业生",
-}
-CERTIFICATE_LABELS = {
-    "qualification": "职业资格证书",
-    "skill_level": "职业技能等级证书",
-    "special_ability": "专项职业能力证书",
-    "special_operation": "特种作业操作证",
-    "training_completion": "培训合格证书",
-}
+GROUP_LABELS = labels_of(PriorityGroup)
+CERTIFICATE_LABELS = labels_of(CertificateType)
 FAR_KM = 50
 """Beyond this distance inside Qujing a commute or move counts against a line."""
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher import labour, skill_entry
+from matcher.domain import InstitutionKind, TrainingMode
 from matcher.model.candidates import available_programmes, held_items
 from matcher.model.scoring import FEATURES, NEAR, FeatureSpace, MatchModel
 from matcher.model.snapshot import (
@@ -39,11 +40,16 @@ from matcher.model.snapshot import (
 )
 
 _F = {name: i for i, name in enumerate(FEATURES)}
-STAFF_MODES = ("apprenticeship", "pre_job", "on_job_safety", "job_transfer")
+STAFF_MODES = (
+    TrainingMode.apprenticeship,
+    TrainingMode.pre_job,
+    TrainingMode.on_job_safety,
+    TrainingMode.job_transfer,
+)
 """Trainings an employer runs for its own staff (article 十六)."""
-CURRENT_STAFF_MODES = ("on_job_safety", "job_transfer")
+CURRENT_STAFF_MODES = (TrainingMode.on_job_safety, TrainingMode.job_transfer)
 """… of which these are for people already on its staff, never for a job-seeker."""
-ENTERPRISE_CENTRE = "企业培训中心"
+ENTERPRISE_CENTRE = InstitutionKind.enterprise_centre
 DAYS_PER_YEAR = 365.25
 REACH_KM = 100.0
 """Travel at which a class outside the worker's county counts half: a daily commute becomes a stay."""
@@ -141,7 +147,7 @@ def closing_programmes(
     ok_occ = ~g["occupation"][pairs][:, None] | (same_occ & at_level)
     in_time = pr.end[progs][None, :] < ln.end[lrow][:, None]
     mode = pr.mode[progs]
-    staff_only = np.isin(mode, (*STAFF_MODES, "order_based")) | (
+    staff_only = np.isin(mode, (*STAFF_MODES, TrainingMode.order_based)) | (
         pr.institution_kind[progs] == ENTERPRISE_CENTRE
     )
     own_line = pr.enterprise_id[progs][None, :] == ln.enterprise_id[lrow][:, None]

@@ -21,7 +21,14 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 
-from matcher.domain import EDUCATION_RANK, INDUSTRIES, Education
+from matcher.domain import (
+    EDUCATION_RANK,
+    INDUSTRIES,
+    CertificateType,
+    Education,
+    InstitutionKind,
+    TrainingMode,
+)
 from matcher.model.features import ProfileVectorizer, line_profiles, worker_profiles
 from matcher.model.snapshot import (
     GROUPS,
@@ -420,25 +427,10 @@ def fit_calibrated(
 
 # --- completing a training ----------------------------------------------------------------------
 
-MODES = (
-    "order_based",
-    "targeted",
-    "project_based",
-    "apprenticeship",
-    "pre_job",
-    "on_job_safety",
-    "job_transfer",
-    "entrepreneurship",
-    "self_selected",
-)
-CERTIFICATE_KINDS = (
-    "qualification",
-    "skill_level",
-    "special_ability",
-    "special_operation",
-    "training_completion",
-)
-INSTITUTION_KINDS = ("技工院校", "职业院校", "社会培训机构", "企业培训中心")
+# The saved models code these vocabularies by position: new values go at the end of their enum.
+MODES: tuple[str, ...] = tuple(TrainingMode)
+CERTIFICATE_KINDS: tuple[str, ...] = tuple(CertificateType)
+INSTITUTION_KINDS: tuple[str, ...] = tuple(InstitutionKind)
 
 COMPLETION_FEATURES: tuple[str, ...] = (
     "mode",

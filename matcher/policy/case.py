@@ -25,49 +25,22 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from matcher.domain import CertificateType, EmploymentStatus, HukouType, PriorityGroup, Sex, TrainingMode
 from matcher.reference import is_occupation, is_region, region
 
-Sex = Literal["M", "F"]
-HukouType = Literal["rural", "urban"]
-EmploymentStatus = Literal["employed", "unemployed", "student", "self_employed", "not_in_labour_force"]
-Group = Literal[
-    "poverty_registered",
-    "relocated",
-    "two_after",
-    "veteran",
-    "disabled",
-    "zero_employment_family",
-    "dibao",
-    "de_capacity_unemployed",
-    "rural_transfer",
-    "transferred_worker",
-    "graduate_unemployed",
-]
-TrainingKind = Literal[
-    "self_selected",
-    "order_based",
-    "targeted",
-    "project_based",
-    "apprenticeship",
-    "pre_job",
-    "on_job_safety",
-    "job_transfer",
-    "entrepreneurship",
-    "work_for_training",
-]
-Certificate = Literal[
-    "qualification", "skill_level", "special_ability", "special_operation", "training_completion"
-]
+WorkForTraining = Literal["work_for_training"]
+"""以工代训 (十九): an employer takes the person on and is paid on wages; not a catalogue mode."""
+TrainingKind = TrainingMode | WorkForTraining
 Organiser = Literal["self", "enterprise", "public_tender", "institution"]
 Advancer = Literal["person", "enterprise", "institution"]
 Level = Annotated[int, Field(ge=1, le=5)]
 
-GROUPS: tuple[str, ...] = get_args(Group)
-TRAINING_KINDS: tuple[str, ...] = get_args(TrainingKind)
-CERTIFICATES: tuple[str, ...] = get_args(Certificate)
+GROUPS: tuple[str, ...] = tuple(g.value for g in PriorityGroup)
+TRAINING_KINDS: tuple[str, ...] = (*(m.value for m in TrainingMode), *get_args(WorkForTraining))
+CERTIFICATES: tuple[str, ...] = tuple(c.value for c in CertificateType)
 ORGANISERS: tuple[str, ...] = get_args(Organiser)
 ADVANCERS: tuple[str, ...] = get_args(Advancer)
-EMPLOYMENT_STATUSES: tuple[str, ...] = get_args(EmploymentStatus)
+EMPLOYMENT_STATUSES: tuple[str, ...] = tuple(s.value for s in EmploymentStatus)
 
 MIN_AGE, MAX_AGE = 14, 100
 """Plausibility bounds on a trainee's age; an age outside them is a data-entry error, not a policy matter."""
@@ -95,7 +68,7 @@ def _occupation_code(code: str) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
 class Person(_Model):
@@ -110,7 +83,7 @@ class Person(_Model):
     employment_status: EmploymentStatus
     registered_unemployed_since: date | None = None
     receives_pension: bool
-    groups: tuple[Group, ...] = ()
+    groups: tuple[PriorityGroup, ...] = ()
 
     _codes = field_validator("hukou_region", "residence_region", "job_seek_region")(_region_code)
 
@@ -119,7 +92,7 @@ class Person(_Model):
         if self.registered_unemployed_since is not None and self.employment_status != "unemployed":
             raise ValueError(
                 f"registered_unemployed_since is {self.registered_unemployed_since} but employment_status is "
-                f"{self.employment_status!r}; an unemployment registration ends with employment, so give "
+                f"'{self.employment_status}'; an unemployment registration ends with employment, so give "
                 "employment_status 'unemployed' or leave registered_unemployed_since null"
             )
         return self
@@ -132,7 +105,7 @@ class Training(_Model):
     project_id: Annotated[str, Field(min_length=1)]
     occupation_code: str
     level: Level | None = None
-    certificate: Certificate | None = None
+    certificate: CertificateType | None = None
     start_date: date
     end_date: date
     days: Annotated[int, Field(ge=1)] | None = None

@@ -14,6 +14,7 @@ from functools import cache
 import numpy as np
 
 from matcher import reference as ref
+from matcher.domain import InstitutionKind
 from matcher.synth import places
 from matcher.synth.demand import job_mix
 from matcher.synth.employers import SIZES, Employers
@@ -30,8 +31,11 @@ from matcher.synth.params import (
 )
 from matcher.synth.sampling import allocate, day_of, stream, to_dates, top_k
 
-KINDS = ("技工院校", "职业院校", "社会培训机构", "企业培训中心")
-_KIND_SUFFIX = {"技工院校": "技工学校", "职业院校": "职业技术学校", "社会培训机构": "职业培训学校"}
+_KIND_SUFFIX = {
+    InstitutionKind.technician_school: "技工学校",
+    InstitutionKind.vocational_school: "职业技术学校",
+    InstitutionKind.private_school: "职业培训学校",
+}
 
 
 @dataclass(frozen=True)
@@ -258,9 +262,9 @@ def build_institutions(employers: Employers, seed: int) -> Institutions:
     us = places.units()
     pop = np.array([u.population for u in us])
     kind, unit, ent = [], [], []
-    for k in KINDS:
+    for k in InstitutionKind:
         n = int(p["kinds"][k])
-        if k == "企业培训中心":
+        if k == InstitutionKind.enterprise_centre:
             keys = list(sectors())
             # enterprises of the high-risk and industrial sectors; medium and large ones far more often
             in_sector = (employers.unit >= 0) & np.isin(
@@ -270,23 +274,23 @@ def build_institutions(employers: Employers, seed: int) -> Institutions:
                 employers.size >= SIZES.index("medium"), p["centre_large_weight"], 1.0
             )
             for e in top_k(rng, weight, n).tolist():
-                kind.append(k)
+                kind.append(k.value)
                 unit.append(int(employers.unit[e]))
                 ent.append(e)
         else:
             for u in rng.choice(len(us), size=n, p=pop / pop.sum()):
-                kind.append(k)
+                kind.append(k.value)
                 unit.append(int(u))
                 ent.append(-1)
     first, second = params()["enterprises"]["trade_first"], params()["enterprises"]["trade_second"]
     names, codes = [], []
-    for i, (k, u, e) in enumerate(zip(kind, unit, ent)):
+    for i, (which, u, e) in enumerate(zip(kind, unit, ent)):
         if e >= 0:
             names.append(f"{employers.name[e]}职工培训中心")
         else:
             trade = first[int(rng.integers(len(first)))] + second[int(rng.integers(len(second)))]
             place = "曲靖" if us[u].code == ref.ETDZ_CODE else us[u].name
-            names.append(f"{place}{trade}{_KIND_SUFFIX[k]}")
+            names.append(f"{place}{trade}{_KIND_SUFFIX[InstitutionKind(which)]}")
         codes.append(f"PX{us[u].registry_code}{i + 1:03d}")
     lo = np.array([p["seats"][k][0] for k in kind])
     hi = np.array([p["seats"][k][1] for k in kind])
@@ -408,7 +412,7 @@ def build_programmes(employers: Employers, inst: Institutions, seed: int) -> Pro
         name=rec["name"],
         since=since[np.array(rec["job"])],
         staff=np.array(
-            [m in staff_modes or inst.kind[i] == "企业培训中心" for m, i in zip(rec["mode"], rec["inst"])]
+            [m in staff_modes or inst.kind[i] == InstitutionKind.enterprise_centre for m, i in zip(rec["mode"], rec["inst"])]
         ),
     )
 
