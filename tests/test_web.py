@@ -169,6 +169,7 @@ def test_counselor_finds_a_worker_refers_them_and_records_the_outcome(
     data = pdf.read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
     assert data.startswith(b"%PDF") and pages == 1, f"the letter prints on {pages} pages"
+    assert not axe_problems(page)
     page.emulate_media(media="screen")
     page.get_by_role("link", name="回到人员页面").click()
     page.get_by_label(f"推荐 {reference} 的结果").select_option("hired")
@@ -306,6 +307,7 @@ def test_planner_follows_progress_runs_and_compares_plans_and_prints_reports(pag
     assert "不小于 1" in page.locator(".field.invalid .error").inner_text()
     first = _run_plan(page, "300000", "10")
     assert page.locator("#fairness tbody tr").count() > 0
+    assert not axe_problems(page)
     workbook = page.request.get(f"/plans/{first}/xlsx")
     assert workbook.status == 200 and workbook.body()[:2] == b"PK"
     second = _run_plan(page, "100000", "20")
@@ -315,6 +317,7 @@ def test_planner_follows_progress_runs_and_compares_plans_and_prints_reports(pag
     page.get_by_role("button", name="比较两个计划").click()
     table = page.locator("#compare").inner_text()
     assert "300,000" in table and "100,000" in table
+    assert not axe_problems(page)
 
     page.goto("/reports/21?period=quarter")
     rows = page.locator("#report21 tbody tr")
@@ -322,3 +325,48 @@ def test_planner_follows_progress_runs_and_compares_plans_and_prints_reports(pag
     label = page.locator("#r-label option").last.get_attribute("value")
     book = page.request.get(f"/reports/21.xlsx?period=quarter&label={label}")
     assert book.status == 200 and book.body()[:2] == b"PK"
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
+MAIN_PAGES = {
+    "counselor": ["/workers", "/workers?status=unemployed", "/workers/new"],
+    "enterprise": ["/enterprise", "/lines/new", "/enterprise/classes", "/upload"],
+    "bureau": ["/dashboard", "/plans", "/reports/21?period=quarter"],
+}
+
+
+def axe_problems(page: Any) -> list[str]:
+    """The serious and critical violations axe-core finds on the page (WCAG 2.1 A and AA rules)."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+            'best-practice']})).violations
+            .filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id} (${v.impact}): ${v.help}; ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))"""
+    )
+    return list(found)
+
+
+@pytest.mark.parametrize("role", list(MAIN_PAGES))
+def test_main_pages_pass_the_accessibility_check_on_a_desktop_and_a_phone(
+    page: Any, city: dict, role: str
+) -> None:
+    sign_in(page, city["tokens"][role])
+    pages = list(MAIN_PAGES[role])
+    if role == "counselor":  # a worker's page with its advice
+        page.goto("/workers")
+        pages.append(page.locator("table.list tbody tr a").first.get_attribute("href"))
+    if role == "enterprise":  # a line's candidates
+        page.goto("/enterprise")
+        pages.append(page.locator("a", has_text="候选人").first.get_attribute("href"))
+    problems = []
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        for path in pages:
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            problems += [f"{path} at {size['width']} px: {p}" for p in axe_problems(page)]
+    assert not problems, "\n".join(problems)
+    # the check sees what it should: a field without a label is a critical violation
+    page.evaluate("document.querySelector('main').append(document.createElement('input'))")
+    assert any(p.startswith("label (critical)") for p in axe_problems(page))
