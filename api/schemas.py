@@ -199,11 +199,64 @@ class ProgressReport(BaseModel):
     figures: list[PeriodFigures]
 
 
+class HeldQualification(BaseModel):
+    kind: str
+    occupation_code: str | None = None
+    level: int | None = None
+    special_operation: str | None = None
+
+
+class Experience(BaseModel):
+    occupation_code: str
+    years: float = Field(description="years worked in the occupation up to today, to the half year")
+
+
+class CandidateProfile(BaseModel):
+    """What recruiting needs to know of a candidate: no identity, sex, township, dates or employers."""
+
+    county: str | None = Field(description="county of residence")
+    education: str
+    certificates: list[HeldQualification]
+    experience: list[Experience]
+    wanted_occupations: list[str]
+    min_wage: int
+
+    @classmethod
+    def of(cls, row: Any, today: date) -> CandidateProfile:
+        years: dict[str, float] = {}
+        for spell in row.work_history:
+            end = min(date.fromisoformat(spell["end"]) if spell.get("end") else today, today)
+            days = (end - date.fromisoformat(spell["start"])).days
+            years[spell["occupation_code"]] = years.get(spell["occupation_code"], 0.0) + max(days, 0) / 365.25
+        held = {
+            (c["kind"], c.get("occupation_code"), c.get("level"), c.get("special_operation"))
+            for c in row.certificates
+        }
+        return cls(
+            county=row.county,
+            education=row.education,
+            certificates=[
+                HeldQualification(kind=k, occupation_code=o, level=lv, special_operation=op)
+                for k, o, lv, op in sorted(held, key=str)
+            ],
+            experience=[
+                Experience(occupation_code=o, years=round(y * 2) / 2)
+                for o, y in sorted(years.items(), key=lambda kv: -kv[1])
+            ],
+            wanted_occupations=list(row.intentions.get("occupations", [])),
+            min_wage=int(row.intentions.get("min_wage", 0)),
+        )
+
+
 class Candidate(BaseModel):
-    """A worker proposed for a demand line. Reasons naming a priority group are kept apart, as sensitive."""
+    """A worker proposed for a demand line. An enterprise knows the person by `ref`, a reference valid for
+    this line only, and by `profile`; the bureau sees the record too. Reasons naming a priority group are
+    kept apart, as sensitive."""
 
     rank: int
-    worker: WorkerPublic
+    ref: str = Field(description="the candidate's reference on this line (to shortlist or ask a referral)")
+    profile: CandidateProfile
+    worker: Annotated[WorkerPublic | None, Identity] = None
     score: float = Field(description="the model's probability of being hired and staying six months")
     needs_training: bool = Field(
         description="lacks a level or certificate the line asks for; `programme` brings it"

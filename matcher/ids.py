@@ -70,3 +70,32 @@ def parse_credit_code(text: str) -> str:
     if s[17] != uscc_check_char(s[:17]):
         raise ValueError("the unified social credit code's check character is wrong (GB 32100)")
     return s
+
+
+_REF_ROUNDS = 4
+
+
+def _ref_round(line_id: int, step: int, half: int) -> int:
+    msg = f"candidate:{line_id}:{step}:{half}".encode()
+    return int.from_bytes(hmac.new(pii_key(), msg, hashlib.sha256).digest()[:4], "big")
+
+
+def candidate_ref(line_id: int, worker_id: int) -> str:
+    """The name an enterprise knows a candidate by on one line: the worker id under a keyed permutation
+    (a Feistel network), so the same person has unrelated references on two lines."""
+    if not 0 <= worker_id < 1 << 64:
+        raise ValueError(f"worker id out of range: {worker_id}")
+    left, right = worker_id >> 32, worker_id & 0xFFFFFFFF
+    for step in range(_REF_ROUNDS):
+        left, right = right, left ^ _ref_round(line_id, step, right)
+    return f"{left:08x}{right:08x}"
+
+
+def worker_of_ref(line_id: int, ref: str) -> int | None:
+    """The worker id behind a candidate reference on this line, or None when `ref` is not one."""
+    if len(ref) != 16 or any(c not in "0123456789abcdef" for c in ref):
+        return None
+    left, right = int(ref[:8], 16), int(ref[8:], 16)
+    for step in reversed(range(_REF_ROUNDS)):
+        left, right = right ^ _ref_round(line_id, step, left), left
+    return (left << 32) | right

@@ -62,7 +62,7 @@ def redact(record: BaseModel, role: str) -> tuple[BaseModel, list[str]]:
             changes[name] = None
     for name in type(record).model_fields:
         value = getattr(record, name)
-        if isinstance(value, BaseModel):
+        if isinstance(value, BaseModel) and name not in changes:
             inner, inner_kept = redact(value, role)
             changes[name] = inner
             kept += [f"{name}.{k}" for k in inner_kept]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from matcher.ids import candidate_ref, worker_of_ref
 from matcher.privacy import ID_NUMBER
 from matcher.store import session_scope
-from matcher.store.tables import AuditRow, DemandLineRow, EnterpriseRow, WorkerRow
+from matcher.store.tables import AuditRow, DemandLineRow, EnterpriseRow, ProgrammeRow, WorkerRow
 from tests.api_helpers import client, token
 from tests.test_model_city import small_city
 
@@ -100,23 +101,31 @@ def test_candidates_masked_consenting_and_audited(city):  # type: ignore[no-unty
     shown = body["candidates"]
     assert shown and [x["rank"] for x in shown] == list(range(1, len(shown) + 1))
     assert [x["score"] for x in shown] == sorted((x["score"] for x in shown), reverse=True)
+    ids = [worker_of_ref(line_id, x["ref"]) for x in shown]
     for x in shown:
-        w = x["worker"]
-        assert w["consent_to_share"] and w["name"] is None and w["id_masked"] is None
-        assert w["groups"] is None and w["hukou_type"] is None and x["priority_reasons"] is None
+        # what recruiting needs, and nothing that names, sexes, locates or dates the person
+        assert x["worker"] is None and x["priority_reasons"] is None
+        assert set(x["profile"]) == {
+            "county", "education", "certificates", "experience", "wanted_occupations", "min_wage"
+        }
+        assert all("issued_on" not in cert for cert in x["profile"]["certificates"])
         assert all(reason["code"] != "priority_group" for reason in x["reasons"])
-        assert x["flags"]["feasible"]
+        assert x["flags"]["feasible"] and x["flags"]["subsidy"] is None
     with session_scope(url) as s:
+        assert all(s.get_one(WorkerRow, i).consent_to_share for i in ids)
         audit = s.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(len(shown))).all()
-        assert {a.worker_id for a in audit} == {x["worker"]["id"] for x in shown}
+        assert {a.worker_id for a in audit} == set(ids)
         assert {(a.role, a.purpose) for a in audit} == {("enterprise", "recruitment")}
         # a worker who withdraws consent is not shown again
-        s.get_one(WorkerRow, shown[0]["worker"]["id"]).consent_to_share = False
+        s.get_one(WorkerRow, ids[0]).consent_to_share = False
     again = c.get(f"/v1/demand-lines/{line_id}/candidates?k=8", headers=mine).json()["candidates"]
-    assert shown[0]["worker"]["id"] not in {x["worker"]["id"] for x in again}
+    assert ids[0] not in {worker_of_ref(line_id, x["ref"]) for x in again}
+    # the same person has an unrelated reference on another line
+    assert candidate_ref(line_id + 1, ids[1]) != shown[1]["ref"]
 
     bureau = c.get(f"/v1/demand-lines/{line_id}/candidates?k=3", headers=token(url, "bureau")).json()
     assert all(x["worker"]["name"] for x in bureau["candidates"])
+    assert all(worker_of_ref(line_id, x["ref"]) == x["worker"]["id"] for x in bureau["candidates"])
     assert (
         c.get(
             f"/v1/demand-lines/{line_id}/candidates", headers=token(url, "counselor", county=county)
@@ -131,7 +140,7 @@ def test_candidates_masked_consenting_and_audited(city):  # type: ignore[no-unty
     closed = c.get(f"/v1/demand-lines/{line_id}/candidates", headers=mine)
     with session_scope(url) as s:
         s.get_one(DemandLineRow, line_id).status = "open"
-        s.get_one(WorkerRow, shown[0]["worker"]["id"]).consent_to_share = True
+        s.get_one(WorkerRow, ids[0]).consent_to_share = True
     assert closed.status_code == 409 and "closed" in closed.json()["detail"]
 
 
@@ -156,3 +165,35 @@ def test_no_response_to_an_enterprise_or_counselor_holds_an_id_number(city):  # 
         for path in paths:
             r = c.get(path, headers=headers)
             assert not ID_NUMBER.search(r.text), (path, r.status_code)
+
+
+def test_an_enterprise_sees_open_classes_and_its_own_orders_only(city):  # type: ignore[no-untyped-def]
+    url = city[0]
+    with session_scope(url) as s:
+        orders = dict(
+            s.execute(
+                select(ProgrammeRow.id, EnterpriseRow.credit_code)
+                .join(EnterpriseRow, EnterpriseRow.id == ProgrammeRow.enterprise_id)
+            ).all()
+        )
+        total = s.scalar(select(func.count()).select_from(ProgrammeRow))
+    assert len(set(orders.values())) >= 2  # two enterprises ordered classes
+    c = client(url)
+    firm = next(iter(orders.values()))
+
+
+    def catalogue(headers: dict[str, str]) -> list[int]:
+        ids: list[int] = []
+        while not ids or len(ids) % 100 == 0:
+            page = c.get(f"/v1/programmes?limit=100&offset={len(ids)}", headers=headers).json()["items"]
+            if not page:
+                break
+            ids += [p["id"] for p in page]
+        return ids
+
+    seen = set(catalogue(token(url, "enterprise", enterprise=firm)))
+    theirs = {pid for pid, code in orders.items() if code != firm}
+    assert not seen & theirs
+    assert {pid for pid, code in orders.items() if code == firm} <= seen
+    assert len(seen) == total - len(theirs)
+    assert len(catalogue(token(url, "bureau"))) == total

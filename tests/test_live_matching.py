@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select, update
 
+from matcher.ids import worker_of_ref
 from matcher.model.live import matching_view
 from matcher.model.recommend import recommender
 from matcher.store import session_scope
@@ -96,11 +97,11 @@ def test_a_closed_line_and_a_withdrawn_consent_vanish_from_every_answer(city: st
     line_id, code = _line_with_candidates(city)
     firm = token(city, "enterprise", enterprise=code)
     first = c.get(f"/v1/demand-lines/{line_id}/candidates?k=5", headers=firm).json()["candidates"]
-    gone = first[0]["worker"]["id"]
+    gone = worker_of_ref(line_id, first[0]["ref"])
     with session_scope(city) as s:
         s.execute(update(WorkerRow).where(WorkerRow.id == gone).values(consent_to_share=False))
     again = c.get(f"/v1/demand-lines/{line_id}/candidates?k=5", headers=firm).json()["candidates"]
-    assert gone not in {x["worker"]["id"] for x in again}
+    assert gone not in {worker_of_ref(line_id, x["ref"]) for x in again}
     assert gone not in {
         x.worker_id for x in recommender(city).candidates(line_id, 50, _consenting(city)).candidates
     }

@@ -57,6 +57,13 @@ def counties() -> dict[str, str]:
     return plan_counties()
 
 
+def occupation(code: str | None) -> str:
+    """An occupation's name with its code, e.g. 叉车司机（6-30-05-01）."""
+    if not code or not ref.is_occupation(code):
+        return code or ""
+    return f"{ref.occupation(code).name}（{code}）"
+
+
 def townships(county: str | None) -> dict[str, str]:
     """The towns and streets of a county (all of Qujing's when `county` is None), code to name."""
     out = {}
@@ -84,6 +91,7 @@ def install(env) -> None:  # type: ignore[no-untyped-def]
     for name, table in FILTERS.items():
         env.filters[name] = lambda code, table=table: table.get(code, code or "")
     env.filters["place"] = place
+    env.filters["occupation"] = occupation
     env.filters["yuan"] = lambda v: "" if v is None else f"{v:,.0f}"
     env.filters["pct"] = lambda v, digits=1: "" if v is None else f"{v * 100:.{digits}f}%"
     env.filters["level"] = lambda v: LEVELS.get(v, "不限") if v else "不限"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from api.deps import Bureau, CurrentPrincipal, IdempotencyKey, PageDep, SessionDep, page_rows
 from api.idempotency import create_once
@@ -63,8 +63,12 @@ def list_programmes(
         str | None, Query(max_length=16, description="county code of the training site")
     ] = None,
 ) -> PageOf[ProgrammePublic]:
-    """The catalogue, optionally for one county."""
+    """The catalogue, optionally for one county. An enterprise sees the open classes and its own orders,
+    not which other enterprises ordered classes."""
     where = [ProgrammeRow.region == county] if county else []
+    if principal.role == "enterprise":
+        mine = ProgrammeRow.enterprise_id == principal.enterprise_id
+        where.append(or_(ProgrammeRow.enterprise_id.is_(None), mine))
     total, rows = page_rows(session, ProgrammeRow, where, [ProgrammeRow.code], page)
     return PageOf(
         total=total,

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from api.deps import BureauOrCounselor, BureauOrEnterprise, ObjectId, SessionDep
 from api.routes.enterprises import visible_line
 from api.routes.workers import visible_worker
-from api.schemas import Candidate, Candidates, Recommendations, WorkerPublic
+from api.schemas import Candidate, CandidateProfile, Candidates, Recommendations, WorkerPublic
 from matcher.audit import record_reads
+from matcher.ids import candidate_ref
 from matcher.model import recommend_for_worker
 from matcher.model.recommend import LineNotOpen, recommender
 from matcher.model.snapshot import NotInSnapshot
@@ -90,6 +91,8 @@ def candidates(
             continue
         candidate = Candidate(
             rank=len(items) + 1,
+            ref=candidate_ref(line_id, row.id),
+            profile=CandidateProfile.of(row, result.as_of),
             worker=WorkerPublic.model_validate(row),
             score=c.score,
             needs_training=c.flags.needs_training,

@@ -6,9 +6,11 @@ The recommender fills them; the API serves them as they are and the CLI prints t
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
+
+from matcher.privacy import Personal
 
 
 class Coded(BaseModel):
@@ -78,7 +80,8 @@ class Flags(BaseModel):
     outside_province: bool
     feasible: bool
     needs_training: bool
-    subsidy: SubsidyOutlook | None = None
+    # the items and denials follow from the person's groups and past subsidies: sensitive
+    subsidy: Annotated[SubsidyOutlook | None, Personal("sensitive")] = None
 
 
 class LineSummary(BaseModel):

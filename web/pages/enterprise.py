@@ -20,6 +20,7 @@ from api.routes import recommendations as rec_routes
 from api.routes import uploads as upload_routes
 from api.schemas import DemandLineUpdate
 from matcher.domain import DemandLine
+from matcher.ids import candidate_ref, worker_of_ref
 from matcher.occupations import code_occupation
 from matcher.store.tables import EnrolmentRow, InstitutionRow, PlacementRow, ProgrammeRow, ShortlistRow
 from web import labels
@@ -157,8 +158,8 @@ def candidates(line_id: int, request: Request, session: SessionDep, principal: E
         line=line,
         result=result,
         refusal=refusal,
-        shortlist=listed,
-        shortlisted={s.worker_id for s in listed},
+        shortlist=[(candidate_ref(line_id, s.worker_id), s) for s in listed],
+        shortlisted={candidate_ref(line_id, s.worker_id) for s in listed},
     )
 
 
@@ -168,11 +169,12 @@ def shortlist(
     request: Request,
     session: SessionDep,
     principal: Enterprise,
-    worker_id: Annotated[int, Form(ge=1)],
+    ref: Annotated[str, Form(max_length=16)],
 ) -> RedirectResponse:
     """Shortlist one of the candidates the engine shows for this line (no other worker can be named)."""
     shown = rec_routes.candidates(line_id, request, session, principal, k=CANDIDATES)
-    if worker_id not in {c.worker.id for c in shown.candidates}:
+    worker_id = worker_of_ref(line_id, ref)
+    if ref not in {c.ref for c in shown.candidates} or worker_id is None:
         raise HTTPException(409, "只能把本岗位的候选人加入备选名单；请从候选人列表中选择")
     if worker_id not in {s.worker_id for s in _shortlist(session, line_id)}:
         session.add(ShortlistRow(demand_line_id=line_id, worker_id=worker_id, principal_id=principal.id))
