@@ -125,8 +125,8 @@ class PlanRunner:
             try:
                 self.fail_interrupted()
                 job_id = self.claim()
-            except Exception:  # a passing database error: the next round tries again
-                log.exception("plan queue: claiming failed")
+            except Exception as e:  # a passing database error: the next round tries again
+                log.warning("plan queue: claiming failed (%s); trying again", type(e).__name__)
                 job_id = None
             if job_id is None:
                 self._wake.wait(POLL_SECONDS)
