@@ -6,17 +6,22 @@ from __future__ import annotations
 import copy
 import json
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from matcher.config import PROJECT_DIR
 from matcher.model.artifacts import ARTIFACT, MANIFEST, ArtifactError, load_model
-from matcher.model.scoring import FEATURES, FeatureSpace, pair_features, score_pairs
+from matcher.model.scoring import FEATURE_GROUPS, FEATURES, FeatureSpace, _pairs, pair_features, score_pairs
 from matcher.model.snapshot import Ragged, load_city
-from matcher.model.training import history
+from matcher.model.training import data_fingerprint, history
 from tests.test_model_city import small_city, small_models
 
 CUTOFF = date(2020, 7, 1).toordinal()
+SCORES = Path(__file__).parent / "fixtures" / "model" / "small_city_scores.json"
+"""Pairs of the small city and the scores the model in models/ gave them, written before the feature code
+was reorganised."""
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +133,53 @@ def test_a_corrupted_artifact_is_refused_with_a_clear_message(trained, tmp_path)
     (tmp_path / MANIFEST).unlink()
     with pytest.raises(ArtifactError, match="no manifest; train a model first"):
         load_model(tmp_path)
+
+
+def test_every_feature_column_is_filled_on_a_small_city(trained):  # type: ignore[no-untyped-def]
+    """No column stays unknown for every pair: a forgotten column would train on a constant."""
+    _, city, model, _, _ = trained
+    hist = history(city)
+    space = model.space(city)
+    for X in (
+        pair_features(space, hist.worker, hist.line, hist.day, hist.programme),
+        pair_features(space, hist.worker, hist.line, hist.day, hist.programme, assume_completed=True),
+    ):
+        empty = [name for name, column in zip(FEATURES, X.T) if np.isnan(column).all()]
+        assert not empty
+        assert X.shape == (len(hist), len(FEATURES))
+
+
+def test_each_feature_is_filled_by_exactly_one_group(trained):  # type: ignore[no-untyped-def]
+    _, city, model, _, _ = trained
+    one = (np.array([0]), np.array([0]), np.array([city.as_of]))
+    pairs = _pairs(model.space(city), *one, programme=None, assume_completed=False, similarity=None)
+    names = [name for group in FEATURE_GROUPS for name in group(pairs)]
+    assert len(names) == len(set(names))
+    assert sorted([*names, "occ_dist_best"]) == sorted(FEATURES)
+
+
+def test_the_saved_model_gives_the_scores_it_gave_before(trained):  # type: ignore[no-untyped-def]
+    """The model in models/ scores pairs of the small city as it did when the fixture was written: the
+    features are computed and ordered as the model was trained on them."""
+    url, city, _, _, _ = trained
+    want = json.loads(SCORES.read_text(encoding="utf-8"))
+    assert data_fingerprint(city)["sha256"] == want["city_sha256"], (
+        "the sample city changed: rewrite the fixture"
+    )
+    model, _ = load_model(PROJECT_DIR / "models")
+    worker_row = {int(i): r for r, i in enumerate(city.workers.id)}
+    line_row = {int(i): r for r, i in enumerate(city.lines.id)}
+    programme_row = {int(i): r for r, i in enumerate(city.programmes.id)}
+    w = np.array([worker_row[i] for i in want["worker_id"]])
+    ln = np.array([line_row[i] for i in want["line_id"]])
+    day = np.array(want["day"])
+
+    def rows(ids: list[int | None]) -> np.ndarray:
+        return np.array([-1 if i is None else programme_row[i] for i in ids])
+
+    space = model.space(city)
+    np.testing.assert_allclose(
+        model.score(space, w, ln, day, rows(want["programme_id"])), want["score"], rtol=1e-9
+    )
+    completed = model.score(space, w, ln, day, rows(want["proposed_programme_id"]), assume_completed=True)
+    np.testing.assert_allclose(completed, want["score_completed"], rtol=1e-9)

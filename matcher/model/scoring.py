@@ -12,6 +12,7 @@ to decide hiring, and a model that ranks on it would reproduce the discriminatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 
 import numpy as np
@@ -189,50 +190,91 @@ def _count_before(r: Ragged, column: str, owners: np.ndarray, day: np.ndarray) -
     return np.bincount(q[r[column][k] < day[q]], minlength=len(owners))
 
 
-def pair_features(
+Columns = dict[str, np.ndarray]
+"""Feature columns by name, as one group of `pair_features` computes them."""
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The pairs being featurized, with what several feature groups read."""
+
+    space: FeatureSpace
+    worker: np.ndarray
+    line: np.ndarray
+    day: np.ndarray
+    assume_completed: bool
+    similarity: tuple[np.ndarray, np.ndarray] | None
+    line_occ: np.ndarray
+    major: np.ndarray  # the line's occupation 大类
+    has_prog: np.ndarray
+    p_dist: np.ndarray  # the programme's occupation distance to the line (NO_OCC without one)
+    p_rank: np.ndarray
+    p_so: np.ndarray
+    p_awards: np.ndarray  # the programme awards a special-operation item the line requires
+
+    @property
+    def city(self) -> City:
+        return self.space.city
+
+
+def _pairs(
     space: FeatureSpace,
     worker: np.ndarray,
     line: np.ndarray,
     day: np.ndarray,
-    programme: np.ndarray | None = None,
-    assume_completed: bool = False,
-    similarity: tuple[np.ndarray, np.ndarray] | None = None,
-) -> np.ndarray:
-    """(pairs × FEATURES) float32 matrix; NaN where a value is unknown (no minimum wage, no intention).
-
-    `programme` (line-aligned, -1 none) marks the training the pair follows; with `assume_completed`
-    its certificate counts as held. `similarity` may pass (text cosine, retrieval similarity) already
-    computed by retrieval for the same day.
-    """
+    programme: np.ndarray | None,
+    assume_completed: bool,
+    similarity: tuple[np.ndarray, np.ndarray] | None,
+) -> _Pairs:
     city = space.city
-    w, ln, pr = city.workers, city.lines, city.programmes
+    pr = city.programmes
     worker = np.asarray(worker, dtype=np.int64)
     line = np.asarray(line, dtype=np.int64)
     day = np.broadcast_to(np.asarray(day, dtype=np.int64), worker.shape).copy()
-    n = len(worker)
-    prog = np.full(n, -1, np.int64) if programme is None else np.asarray(programme, dtype=np.int64)
-    X = np.full((n, len(FEATURES)), np.nan, dtype=np.float32)
-    line_occ = ln.occ[line]
+    prog = np.full(len(worker), -1, np.int64) if programme is None else np.asarray(programme, dtype=np.int64)
+    line_occ = city.lines.occ[line]
+    has_prog = prog >= 0
+    some = np.maximum(prog, 0)
+    p_so = np.where(has_prog, pr.so[some], -1)
+    return _Pairs(
+        space=space,
+        worker=worker,
+        line=line,
+        day=day,
+        assume_completed=assume_completed,
+        similarity=similarity,
+        line_occ=line_occ,
+        major=occupation_major_groups()[line_occ],
+        has_prog=has_prog,
+        p_dist=np.where(has_prog, occupation_distances(pr.occ[some], line_occ), NO_OCC),
+        p_rank=np.where(has_prog, pr.rank[some], 0),
+        p_so=p_so,
+        p_awards=has_prog & (p_so >= 0) & _required(city, line, p_so),
+    )
 
-    def put(name: str, values: np.ndarray) -> None:
-        X[:, _COL[name]] = values
 
-    # Intentions: the closest intended occupation and its place in the worker's list.
-    io = w.intent_occ
-    q, k = io.expand(worker)
-    cnt = _counts(io, worker)
-    d = occupation_distances(io["occ"][k], line_occ[q])
+def _intentions(p: _Pairs) -> Columns:
+    """The closest intended occupation and its place in the worker's list."""
+    io = p.city.workers.intent_occ
+    q, k = io.expand(p.worker)
+    cnt = _counts(io, p.worker)
+    d = occupation_distances(io["occ"][k], p.line_occ[q])
     d_intent = _segment_reduce(np.minimum, d, cnt, NO_OCC)
-    put("occ_dist_intent", d_intent)
     best_order = np.where(d == d_intent[q], io["order"][k], 99)
-    put("intent_order", np.where(cnt > 0, _segment_reduce(np.minimum, best_order, cnt, 99), np.nan))
+    return {
+        "occ_dist_intent": d_intent,
+        "intent_order": np.where(cnt > 0, _segment_reduce(np.minimum, best_order, cnt, 99), np.nan),
+    }
 
-    # Credentials dated before the day (plus, for a pathway, the programme's certificate).
+
+def _credentials(p: _Pairs) -> Columns:
+    """Credentials dated before the day (plus, for a pathway, the programme's certificate)."""
+    city, worker, line, day = p.city, p.worker, p.line, p.day
     cr = city.credentials
     q, k = cr.expand(worker)
     cnt = _counts(cr, worker)
     valid = cr["date"][k] < day[q]
-    d = np.where(valid, occupation_distances(cr["occ"][k], line_occ[q]), NO_OCC)
+    d = np.where(valid, occupation_distances(cr["occ"][k], p.line_occ[q]), NO_OCC)
     d_cred = _segment_reduce(np.minimum, d, cnt, NO_OCC)
     rank = np.where(valid, cr["rank"][k], 0)
     rank_same = _segment_reduce(np.maximum, np.where(d == 0, rank, 0), cnt, 0)
@@ -247,111 +289,177 @@ def pair_features(
     if len(q):
         _, idx = np.unique(pair_item, return_index=True)
         first[idx] = True
-    covered = np.bincount(q[held_required & first], minlength=n)
-    n_required = np.diff(ln.required.indptr)[line]
+    covered = np.bincount(q[held_required & first], minlength=len(worker))
+    n_required = np.diff(city.lines.required.indptr)[line]
+    if p.assume_completed:
+        d_cred = np.minimum(d_cred, p.p_dist)
+        rank_same = np.maximum(rank_same, np.where(p.p_dist == 0, p.p_rank, 0))
+        rank_near = np.maximum(rank_near, np.where(p.p_dist <= NEAR, p.p_rank, 0))
+        rank_any = np.maximum(rank_any, p.p_rank)
+        covered = covered + (p.p_awards & ~_holds(city, worker, day, p.p_so))
+    required_rank = city.lines.rank[line]
+    return {
+        "occ_dist_credential": d_cred,
+        "rank_same": rank_same,
+        "rank_near": rank_near,
+        "rank_any": rank_any,
+        "required_rank": required_rank,
+        "level_gap": np.maximum(required_rank - rank_near, 0),
+        "n_required": n_required,
+        "missing_certificates": n_required - covered,
+    }
 
-    has_prog = prog >= 0
-    p_dist = np.where(has_prog, occupation_distances(pr.occ[np.maximum(prog, 0)], line_occ), NO_OCC)
-    p_rank = np.where(has_prog, pr.rank[np.maximum(prog, 0)], 0)
-    p_so = np.where(has_prog, pr.so[np.maximum(prog, 0)], -1)
-    p_awards = has_prog & (p_so >= 0) & _required(city, line, p_so)
-    if assume_completed:
-        d_cred = np.minimum(d_cred, p_dist)
-        rank_same = np.maximum(rank_same, np.where(p_dist == 0, p_rank, 0))
-        rank_near = np.maximum(rank_near, np.where(p_dist <= NEAR, p_rank, 0))
-        rank_any = np.maximum(rank_any, p_rank)
-        held_before = _holds(city, worker, day, p_so)
-        covered = covered + (p_awards & ~held_before)
-    put("occ_dist_credential", d_cred)
-    put("rank_same", rank_same)
-    put("rank_near", rank_near)
-    put("rank_any", rank_any)
-    put("required_rank", ln.rank[line])
-    put("level_gap", np.maximum(ln.rank[line] - rank_near, 0))
-    put("n_required", n_required)
-    put("missing_certificates", n_required - covered)
 
-    # Work spells begun before the day: closeness, years in the trade, in work on the day.
-    sp = w.spells
-    q, k = sp.expand(worker)
-    cnt = _counts(sp, worker)
-    began = sp["start"][k] < day[q]
-    d = np.where(began, occupation_distances(sp["occ"][k], line_occ[q]), NO_OCC)
-    d_hist = _segment_reduce(np.minimum, d, cnt, NO_OCC)
-    years = np.where(began, (np.minimum(sp["end"][k], day[q]) - sp["start"][k]) / 365.25, 0.0)
-    put("occ_dist_history", d_hist)
-    put("years_near", _segment_reduce(np.add, np.where(d <= NEAR, years, 0.0), cnt, 0.0))
-    put("years_any", _segment_reduce(np.add, years, cnt, 0.0))
-    running = began & (sp["end"][k] >= day[q])
-    put("employed_on_day", _segment_reduce(np.maximum, running.astype(np.float64), cnt, 0.0))
-    put("occ_dist_best", np.minimum(np.minimum(d_intent, d_cred), d_hist))
+def _experience(p: _Pairs) -> Columns:
+    """Work spells begun before the day: closeness, years in the trade, in work on the day."""
+    sp = p.city.workers.spells
+    q, k = sp.expand(p.worker)
+    cnt = _counts(sp, p.worker)
+    day = p.day[q]
+    began = sp["start"][k] < day
+    d = np.where(began, occupation_distances(sp["occ"][k], p.line_occ[q]), NO_OCC)
+    years = np.where(began, (np.minimum(sp["end"][k], day) - sp["start"][k]) / 365.25, 0.0)
+    running = began & (sp["end"][k] >= day)
+    return {
+        "occ_dist_history": _segment_reduce(np.minimum, d, cnt, NO_OCC),
+        "years_near": _segment_reduce(np.add, np.where(d <= NEAR, years, 0.0), cnt, 0.0),
+        "years_any": _segment_reduce(np.add, years, cnt, 0.0),
+        "employed_on_day": _segment_reduce(np.maximum, running.astype(np.float64), cnt, 0.0),
+    }
 
-    # Place: distance, county, outbound, and whether the line lies in a region the worker asked for.
-    put("distance_km", haversine_km(w.lon[worker], w.lat[worker], ln.lon[line], ln.lat[line]))
-    put("same_county", w.county[worker] == ln.county[line])
-    put("line_in_qujing", ln.in_qujing[line])
-    outside = ln.province[line] != w.province[worker]
-    put("line_outside_province", outside)
-    put("willing_outside", w.outside_province[worker])
-    put("line_in_intended_region", _in_intended(city, worker, line))
 
-    # Wage against the worker's minimum (unknown when they named none).
-    min_wage = w.min_wage[worker].astype(np.float64)
+def _place(p: _Pairs) -> Columns:
+    """Distance, county, outbound, and whether the line lies in a region the worker asked for."""
+    w, ln, worker, line = p.city.workers, p.city.lines, p.worker, p.line
+    return {
+        "distance_km": haversine_km(w.lon[worker], w.lat[worker], ln.lon[line], ln.lat[line]),
+        "same_county": w.county[worker] == ln.county[line],
+        "line_in_qujing": ln.in_qujing[line],
+        "line_outside_province": ln.province[line] != w.province[worker],
+        "willing_outside": w.outside_province[worker],
+        "line_in_intended_region": _in_intended(p.city, worker, line),
+    }
+
+
+def _wage(p: _Pairs) -> Columns:
+    """The line's wage against the worker's minimum (unknown when they named none)."""
+    ln, line = p.city.lines, p.line
+    min_wage = p.city.workers.min_wage[p.worker].astype(np.float64)
     known = min_wage > 0
-    put("wage_ratio_max", np.where(known, ln.wage_max[line] / np.where(known, min_wage, 1.0), np.nan))
-    put(
-        "wage_ratio_mid",
-        np.where(known, (ln.wage_min[line] + ln.wage_max[line]) / 2 / np.where(known, min_wage, 1.0), np.nan),
-    )
-    put("wage_ratio_min", np.where(known, ln.wage_min[line] / np.where(known, min_wage, 1.0), np.nan))
-    put("log_wage_max", np.log(np.maximum(ln.wage_max[line], 1)))
-    put("below_min_wage", ln.wage_max[line] < min_wage)
+    divisor = np.where(known, min_wage, 1.0)
+    return {
+        "wage_ratio_max": np.where(known, ln.wage_max[line] / divisor, np.nan),
+        "wage_ratio_mid": np.where(known, (ln.wage_min[line] + ln.wage_max[line]) / 2 / divisor, np.nan),
+        "wage_ratio_min": np.where(known, ln.wage_min[line] / divisor, np.nan),
+        "log_wage_max": np.log(np.maximum(ln.wage_max[line], 1)),
+        "below_min_wage": ln.wage_max[line] < min_wage,
+    }
 
-    # The person on the day.
-    put("age", years_between(w.birth[worker], day))
-    put("education", w.education[worker])
-    major = occupation_major_groups()[line_occ]
-    put("professional_gap", (major == PROFESSIONAL_GROUP) & (w.education[worker] < COLLEGE))
-    put("hukou_rural", w.hukou_rural[worker])
-    put("pension", w.pension[worker])
+
+def _person(p: _Pairs) -> Columns:
+    """The person on the day: age, education, household, unemployment, priority groups."""
+    w, worker, day = p.city.workers, p.worker, p.day
     since = w.unemployed_since[worker]
     registered = (since != NEVER) & (since <= day)
-    put("registered_unemployed", registered)
-    put("months_unemployed", np.where(registered, (day - since) / 30.44, 0.0))
     groups = w.groups[worker].toarray()
-    for j, g in enumerate(GROUPS):
-        put(f"group_{g}", groups[:, j])
-    put("n_groups", groups.sum(axis=1))
+    return {
+        "age": years_between(w.birth[worker], day),
+        "education": w.education[worker],
+        "professional_gap": (p.major == PROFESSIONAL_GROUP) & (w.education[worker] < COLLEGE),
+        "hukou_rural": w.hukou_rural[worker],
+        "pension": w.pension[worker],
+        "registered_unemployed": registered,
+        "months_unemployed": np.where(registered, (day - since) / 30.44, 0.0),
+        **{f"group_{g}": groups[:, j] for j, g in enumerate(GROUPS)},
+        "n_groups": groups.sum(axis=1),
+    }
 
-    # Training followed (history) or proposed (pathway).
-    put("trained", has_prog)
-    put("trained_occ_dist", p_dist)
-    put("trained_rank", p_rank)
-    put("trained_awards_required", p_awards)
-    tr = city.trainings
-    q, k = tr.expand(worker)
-    done = tr["completed"][k] & (tr["end"][k] < day[q])
-    d = np.where(done, occupation_distances(pr.occ[tr["programme"][k]], line_occ[q]), NO_OCC)
-    d_done = _segment_reduce(np.minimum, d, _counts(tr, worker), NO_OCC)
-    put("completed_training_dist", np.minimum(d_done, p_dist) if assume_completed else d_done)
 
-    text, sim = space.similarities(worker, line, day) if similarity is None else similarity
-    put("text_cosine", text)
-    put("space_similarity", sim)
+def _training(p: _Pairs) -> Columns:
+    """The training followed (history) or proposed (pathway), and the trainings completed before."""
+    tr, pr = p.city.trainings, p.city.programmes
+    q, k = tr.expand(p.worker)
+    done = tr["completed"][k] & (tr["end"][k] < p.day[q])
+    d = np.where(done, occupation_distances(pr.occ[tr["programme"][k]], p.line_occ[q]), NO_OCC)
+    d_done = _segment_reduce(np.minimum, d, _counts(tr, p.worker), NO_OCC)
+    return {
+        "trained": p.has_prog,
+        "trained_occ_dist": p.p_dist,
+        "trained_rank": p.p_rank,
+        "trained_awards_required": p.p_awards,
+        "completed_training_dist": np.minimum(d_done, p.p_dist) if p.assume_completed else d_done,
+    }
 
-    # The line and its enterprise.
-    put("log_headcount", np.log(ln.headcount[line]))
-    put("order_training", ln.order_training[line])
-    put("line_major_group", major)
-    put("line_industry", space.line_industry[line])
-    put("enterprise_size", space.line_size[line])
-    put("high_risk", ln.high_risk[line])
-    put("line_days", ln.end[line] - ln.start[line])
-    put("days_since_line_start", day - ln.start[line])
-    pt = w.prior
-    q, k = pt.expand(worker)
-    before = pt["year"][k] < year_of(day[q])
-    put("prior_trainings", np.bincount(q[before], minlength=n))
+
+def _text(p: _Pairs) -> Columns:
+    """How close the two profiles' texts and vectors are."""
+    text, sim = p.space.similarities(p.worker, p.line, p.day) if p.similarity is None else p.similarity
+    return {"text_cosine": text, "space_similarity": sim}
+
+
+def _line(p: _Pairs) -> Columns:
+    """The line and its enterprise, and the worker's subsidised trainings before the line's year."""
+    ln, line, space = p.city.lines, p.line, p.space
+    pt = p.city.workers.prior
+    q, k = pt.expand(p.worker)
+    before = pt["year"][k] < year_of(p.day[q])
+    return {
+        "log_headcount": np.log(ln.headcount[line]),
+        "order_training": ln.order_training[line],
+        "line_major_group": p.major,
+        "line_industry": space.line_industry[line],
+        "enterprise_size": space.line_size[line],
+        "high_risk": ln.high_risk[line],
+        "line_days": ln.end[line] - ln.start[line],
+        "days_since_line_start": p.day - ln.start[line],
+        "prior_trainings": np.bincount(q[before], minlength=len(p.worker)),
+    }
+
+
+FEATURE_GROUPS: tuple[Callable[[_Pairs], Columns], ...] = (
+    _intentions,
+    _credentials,
+    _experience,
+    _place,
+    _wage,
+    _person,
+    _training,
+    _text,
+    _line,
+)
+"""The functions that compute the feature columns; each names the columns it fills."""
+BEST_OF = ("occ_dist_intent", "occ_dist_credential", "occ_dist_history")
+"""`occ_dist_best` is the closest of these."""
+
+
+def pair_features(
+    space: FeatureSpace,
+    worker: np.ndarray,
+    line: np.ndarray,
+    day: np.ndarray,
+    programme: np.ndarray | None = None,
+    assume_completed: bool = False,
+    similarity: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """(pairs × FEATURES) float32 matrix; NaN where a value is unknown (no minimum wage, no intention).
+
+    `programme` (line-aligned, -1 none) marks the training the pair follows; with `assume_completed`
+    its certificate counts as held. `similarity` may pass (text cosine, retrieval similarity) already
+    computed by retrieval for the same day. Every column is filled by exactly one group of
+    `FEATURE_GROUPS` (or is `occ_dist_best`); a column no group fills, or one filled twice, is an error.
+    """
+    pairs = _pairs(space, worker, line, day, programme, assume_completed, similarity)
+    X = np.empty((len(pairs.worker), len(FEATURES)), dtype=np.float32)
+    filled = {"occ_dist_best"}
+    for group in FEATURE_GROUPS:
+        for name, values in group(pairs).items():
+            if name in filled or name not in _COL:
+                raise ValueError(f"feature {name!r} of {group.__name__} is filled twice or not in FEATURES")
+            X[:, _COL[name]] = values
+            filled.add(name)
+    if len(filled) != len(FEATURES):
+        raise ValueError(f"features no group fills: {', '.join(sorted(set(FEATURES) - filled))}")
+    X[:, _COL["occ_dist_best"]] = X[:, [_COL[name] for name in BEST_OF]].min(axis=1)
     return X
 
 
