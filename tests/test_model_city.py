@@ -37,7 +37,7 @@ def small_city(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def small_models(tmp_path_factory: pytest.TempPathFactory, url: str) -> Path:
     """A models directory holding a model trained on `url`, trained on first use in this session."""
-    from matcher.model.training import train_model
+    from matcher.model.release import train_model
 
     out = tmp_path_factory.getbasetemp() / "model_city" / "models"
     if not (out / "manifest.json").exists():

@@ -7,6 +7,6 @@ that serves many workers).
 
 from matcher.model.evaluate import evaluate_model
 from matcher.model.recommend import Recommender, recommend_for_worker
-from matcher.model.training import train_model
+from matcher.model.release import train_model
 
 __all__ = ["Recommender", "evaluate_model", "recommend_for_worker", "train_model"]

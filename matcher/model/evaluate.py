@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -96,6 +98,12 @@ def score_report(
     return out
 
 
+def has_oracle(url: str | None) -> bool:
+    """Whether the store holds the generator's true probabilities (a sample city does)."""
+    with session_scope(url) as s:
+        return s.scalar(select(SynthTruthRow.placement_id).limit(1)) is not None
+
+
 def oracle_probabilities(url: str | None, placement_ids: np.ndarray) -> np.ndarray | None:
     """The generator's true P(hired and retained) per referral, or None when the store has none."""
     with session_scope(url) as s:
@@ -112,17 +120,85 @@ def oracle_probabilities(url: str | None, placement_ids: np.ndarray) -> np.ndarr
     return np.array([rows[int(i)] for i in placement_ids], np.float64)
 
 
-def counselor_scores(X: np.ndarray, wage_max: np.ndarray) -> np.ndarray:
-    """Own occupation, then same 小类, then the rest; own county first within a tier; top wage within."""
-    best = X[:, FEATURES.index("occ_dist_best")]
-    tier = np.select([best == 0, best == 1], [2, 1], 0)
-    county = X[:, FEATURES.index("same_county")]
-    return (tier * 2 + county) * 1e6 + wage_max
+class Scorer(ABC):
+    """A way to rank the held-out referrals: the model or a baseline, behind one interface (as `implicit`'s
+    recommenders share `fit` and `recommend`), so evaluation swaps one for another.
+
+    `fit` learns from the earlier years' referrals (baselines learn nothing); `score` gives one score per
+    held-out pair, whose pair features `X` are computed once for every scorer.
+    """
+
+    probabilistic = False
+    """Whether the scores are probabilities (their calibration error is then measured)."""
+
+    def fit(self, city: City, train: History) -> Scorer:
+        return self
+
+    @abstractmethod
+    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray: ...
 
 
-def _predict(model: MatchModel, X: np.ndarray) -> np.ndarray:
-    with one_native_thread():
-        return model.predict(X)
+@dataclass
+class ModelScorer(Scorer):
+    """The learned scorer, trained on the earlier years only."""
+
+    vectorizer: ProfileVectorizer
+    seed: int = 0
+    probabilistic = True
+    model: MatchModel | None = None
+
+    def fit(self, city: City, train: History) -> Scorer:
+        self.model = fit_match_model(city, self.vectorizer, train, random_state=self.seed)
+        return self
+
+    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+        if self.model is None:
+            raise ValueError("the model scorer scores only after fit")
+        with one_native_thread():
+            return self.model.predict(X)
+
+
+@dataclass
+class RandomScorer(Scorer):
+    """Referrals in a random order."""
+
+    seed: int
+    probabilistic = True
+
+    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+        return np.random.default_rng(self.seed).random(len(test))
+
+
+class CounselorScorer(Scorer):
+    """A counselor's rule of thumb: own occupation, then same 小类, then the rest; own county first within a
+    tier; top wage within."""
+
+    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+        best = X[:, FEATURES.index("occ_dist_best")]
+        tier = np.select([best == 0, best == 1], [2, 1], 0)
+        county = X[:, FEATURES.index("same_county")]
+        return (tier * 2 + county) * 1e6 + city.lines.wage_max[test.line]
+
+
+class TfidfScorer(Scorer):
+    """The TF-IDF cosine between the worker's occupations and certificates and the line's text."""
+
+    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+        return X[:, FEATURES.index("text_cosine")].astype(np.float64)
+
+
+@dataclass
+class OracleScorer(Scorer):
+    """The generator's true probability of each referral, read from the store (evaluation only)."""
+
+    url: str | None
+    probabilistic = True
+
+    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+        truth = oracle_probabilities(self.url, test.placement_id)
+        if truth is None:
+            raise ValueError("the store holds no true probabilities (synth_truth) to score with")
+        return truth
 
 
 def held_out_fairness(
@@ -153,20 +229,21 @@ def evaluate_city(
     train, test = hist.subset(hist.year < test_year), hist.subset(hist.year == test_year)
     if not len(test) or not len(train):
         raise ValueError(f"evaluation needs referrals both before and in {test_year}")
-    model = fit_match_model(city, vectorizer, train, random_state=seed)
     space = FeatureSpace(city, vectorizer)
     X = pair_features(space, test.worker, test.line, test.day, test.programme)
     y = test.label
-    scorers: dict[str, tuple[np.ndarray, bool]] = {
-        "model": (_predict(model, X), True),
-        "random": (np.random.default_rng(seed + 1).random(len(y)), True),
-        "counselor": (counselor_scores(X, city.lines.wage_max[test.line]), False),
-        "tfidf": (X[:, FEATURES.index("text_cosine")].astype(np.float64), False),
+    scorers: dict[str, Scorer] = {
+        "model": ModelScorer(vectorizer, seed),
+        "random": RandomScorer(seed + 1),
+        "counselor": CounselorScorer(),
+        "tfidf": TfidfScorer(),
     }
-    truth = oracle_probabilities(url, test.placement_id)
-    if truth is not None:
-        scorers["oracle"] = (truth, True)
-    results = {name: score_report(test.worker, s, y, prob) for name, (s, prob) in scorers.items()}
+    if has_oracle(url):
+        scorers["oracle"] = OracleScorer(url)
+    scores = {name: scorer.fit(city, train).score(city, test, X) for name, scorer in scorers.items()}
+    results = {
+        name: score_report(test.worker, scores[name], y, s.probabilistic) for name, s in scorers.items()
+    }
     out: dict[str, Any] = {
         "train_years": sorted(np.unique(train.year).tolist()),
         "test_year": test_year,
@@ -175,7 +252,7 @@ def evaluate_city(
         "test_positive_rate": float(y.mean()),
         "scorers": results,
     }
-    out["fairness"] = held_out_fairness(city, test.worker, scorers["model"][0], y, test.day).to_dict()
+    out["fairness"] = held_out_fairness(city, test.worker, scores["model"], y, test.day).to_dict()
     ndcg = results["model"]["ndcg@10"]
     out["beats_baselines"] = all(ndcg > results[b]["ndcg@10"] for b in ("random", "counselor", "tfidf"))
     if "oracle" in results:

@@ -1,7 +1,7 @@
 """Fitting the model on the city's history: the feature space, the scorer and the completion model.
 
 The referrals of every year but the last train; the last year is held out for evaluation
-(`matcher.model.evaluate`). `train_model` then refits on all years and saves the result with a manifest.
+(`matcher.model.evaluate`); `matcher.model.release` then refits on all years and saves the model.
 """
 
 from __future__ import annotations
@@ -9,13 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from matcher.model.artifacts import save_model
 from matcher.model.features import (
     TEXT_ANALYZER,
     ProfileVectorizer,
@@ -32,7 +29,7 @@ from matcher.model.scoring import (
     make_completion_classifier,
     pair_features,
 )
-from matcher.model.snapshot import City, fingerprint_parts, load_city, one_native_thread, year_of
+from matcher.model.snapshot import City, fingerprint_parts, one_native_thread, year_of
 
 MIN_REFERRALS = 200
 """Fewer referrals than this in the training years cannot fit a model worth saving."""
@@ -121,28 +118,3 @@ def data_fingerprint(city: City) -> dict[str, Any]:
     parts = fingerprint_parts(city)
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode() + h.digest()).hexdigest()
     return {"sha256": digest, "referrals_sha256": h.hexdigest(), **parts}
-
-
-def train_model(url: str | None = None, out_dir: str | Path | None = None) -> dict[str, Any]:
-    """Evaluate on the held-out year, refit on every year, save under `out_dir`; return the manifest."""
-    from matcher.model.evaluate import evaluate_city  # evaluate builds on this module
-
-    city = load_city(url)
-    vectorizer = fit_vectorizer(city)
-    metrics = evaluate_city(city, vectorizer, url)
-    hist = history(city)
-    model = fit_match_model(city, vectorizer, hist)
-    info = {
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": data_fingerprint(city),
-        "training": {
-            "years": sorted(np.unique(hist.year).tolist()),
-            "referrals": len(hist),
-            "positives": int(hist.label.sum()),
-            "enrolments": len(city.enrolments),
-            "text_analyzer": vectorizer.text_analyzer,
-            "features": list(model.features),
-        },
-        "metrics": metrics,
-    }
-    return save_model(model, out_dir, info)
