@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 FULL_RELOAD = 20_000
 """More changed rows than this at once (a bulk import, a new sample city) read the whole city again."""
+ANSWERS_REST_ON = {"workers", "demand_lines", "enterprises", "placements"}
+"""The tables whose changes `Recommender.updated` can tell the answers they alter of; a change to any
+other (the catalogue, enrolments and the seats they take) drops every kept answer. Referrals are not read
+by an answer."""
 KEEP_LOG = timedelta(days=1)
 """Log rows older than this are deleted; a process polls far more often."""
 
@@ -147,7 +151,7 @@ class MatchingView:
                 np.isin(city.lines.enterprise_id, np.fromiter(changed.get("enterprises", ()), np.int64))
             ],
         )
-        return old.updated(city, workers, lines)
+        return old.updated(city, workers, lines, keep_answers=set(changed) <= ANSWERS_REST_ON)
 
     def start_polling(self, seconds: float | None = None) -> None:
         """Poll the store in a thread of this process until `stop_polling`, and prune the log now and then."""

@@ -4,6 +4,10 @@ one demand line, each explained.
 `Recommender.load(url)` reads the city and the saved model once and prepares the open lines; it matches on
 the store as it was then. `recommender(url)` is the process's current one, kept up to date with the store
 (`matcher.model.live`).
+
+Answers are kept (`Stored`) and served again until a change could alter them: `Recommender.updated` carries
+over to the next state of the store every kept answer that no changed worker or line can touch (see
+`_untouched`), and drops the others before the new state answers anything.
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ from matcher.model.snapshot import City, load_city, occupation_codes, one_native
 MODELS_DIR = settings().matcher_models_dir
 CANDIDATE_SHORTLIST = 200
 """Workers per line re-scored by the model at least, the best by retrieval similarity."""
+STORED_MAX = 20_000
+"""Answers kept at most per recommender; the oldest go first."""
+_MARGIN = 1e-4
+"""Similarities within this of a kept answer's floor count as reaching it (scores are kept as float32)."""
 _COL = {name: i for i, name in enumerate(FEATURES)}
 
 
@@ -71,6 +79,20 @@ class LineNotOpen(ValueError):
 
 
 @dataclass
+class Stored:
+    """An answer kept for the calls that follow, and what it rests on: the lines and workers it was chosen
+    among, and the retrieval similarity a line (for a worker's recommendations: in Qujing, outside it) or a
+    worker (for a line's candidates) has to reach to be among them (-inf: every feasible one was)."""
+
+    answer: Recommendations | LineCandidates
+    lines: np.ndarray
+    workers: np.ndarray
+    floor: tuple[float, ...]
+    rendered: dict[str, tuple[bytes, dict[int, list[str]]]] = field(default_factory=dict)
+    """The answer as the service shows it to an audience, and the reads it audits."""
+
+
+@dataclass
 class _Ask:
     """One call for recommendations, waiting for its answer."""
 
@@ -79,6 +101,7 @@ class _Ask:
     k: int
     done: threading.Event = field(default_factory=threading.Event)
     result: Recommendations | None = None
+    stored: Stored | None = None
     error: Exception | None = None
 
 
@@ -103,6 +126,15 @@ class Advice:
             pair=renumber[self.paths.pair[mine]],
         )
         return Advice(self.worker[pairs], self.line[pairs], self.X[pairs], self.p[pairs], paths)
+
+    def floor(self, city: City, k_retrieve: int) -> tuple[float, float]:
+        """For one worker's advice: the lowest similarity retrieved in Qujing and outside it, -inf where
+        fewer than `k_retrieve` lines were feasible (any feasible line would have been taken)."""
+        sim = self.X[:, _COL["space_similarity"]]
+        local = city.lines.in_qujing[self.line]
+        return tuple(  # type: ignore[return-value]
+            float(sim[part].min()) if part.sum() == k_retrieve else -np.inf for part in (local, ~local)
+        )
 
     def chosen(self, city: City, k: int) -> tuple[list[int], list[int], list[int]]:
         """Per call for one worker: the pairs shown as jobs, as outbound options, and the pathways shown
@@ -135,6 +167,8 @@ class Recommender:
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _waiting: list[_Ask] = field(init=False, default_factory=list)  # calls for recommendations not yet served
     _waiting_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+    _stored: dict[tuple[Any, ...], Stored] = field(init=False, default_factory=dict)
+    _stored_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self, line_vectors: sparse.csr_matrix | None) -> None:
         """Index the open lines twice, in Qujing and outside it, so that outbound options are looked for
@@ -151,9 +185,12 @@ class Recommender:
         self.local = build_line_index(city, vec, local, city.as_of, lv[local])
         self.away = build_line_index(city, vec, away, city.as_of, lv[away])
 
-    def updated(self, city: City, changed_workers: np.ndarray, changed_lines: np.ndarray) -> Recommender:
+    def updated(
+        self, city: City, changed_workers: np.ndarray, changed_lines: np.ndarray, keep_answers: bool = True
+    ) -> Recommender:
         """This recommender over `city`, a later state of the same store on the same day, in which the
-        workers and lines with the ids given changed (or came or went): the vectors of the others are kept."""
+        workers and lines with the ids given changed (or came or went): the vectors of the others are kept,
+        and, with `keep_answers` (nothing else changed, such as the catalogue), the answers they cannot alter."""
         line_vectors = _carried(
             self.space.line_vectors,
             self.city.lines.id,
@@ -170,6 +207,11 @@ class Recommender:
                 changed_workers,
                 lambda rows: self.model.vectorizer.transform(worker_profiles(city, rows, city.as_of)),
             )
+        if keep_answers and self._stored:
+            kept = dict(self._stored)
+            for key in _touched(self, rec, kept, changed_workers, changed_lines):
+                del kept[key]
+            rec._stored = kept
         return rec
 
     @classmethod
@@ -185,8 +227,15 @@ class Recommender:
         next takes every waiting one and retrieves and scores their workers in one batch (a worker costs a
         fraction in a batch of what it costs alone); each answer is the one the call would get alone.
         """
+        return self.stored_recommendations(worker_id, k).answer  # type: ignore[return-value]
+
+    def stored_recommendations(self, worker_id: int, k: int = 10) -> Stored:
+        """`recommend`'s answer, kept: served again until a change could alter it."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
+        kept = self._stored.get(("worker", int(worker_id), k))
+        if kept is not None:
+            return kept
         ask = _Ask(int(self.city.worker_rows([worker_id])[0]), int(worker_id), k)
         with self._waiting_lock:
             self._waiting.append(ask)
@@ -198,8 +247,8 @@ class Recommender:
                     self._answer(batch)
         if ask.error is not None:
             raise ask.error
-        assert ask.result is not None
-        return ask.result
+        assert ask.stored is not None
+        return ask.stored
 
     def _answer(self, batch: list[_Ask]) -> None:
         """Answer every call of `batch`, one advice per `k` asked."""
@@ -214,10 +263,27 @@ class Recommender:
                 continue
             for a in asks:
                 try:
-                    a.result = self._recommendations(a.worker_id, a.row, advice.of(a.row), k)
+                    mine = advice.of(a.row)
+                    a.stored = self._keep(
+                        ("worker", a.worker_id, k),
+                        Stored(
+                            self._recommendations(a.worker_id, a.row, mine, k),
+                            self.city.lines.id[mine.line],
+                            np.array([a.worker_id]),
+                            mine.floor(self.city, max(DEFAULT_K, 3 * k)),
+                        ),
+                    )
+                    a.result = a.stored.answer  # type: ignore[assignment]
                 except Exception as e:
                     a.error = e
                 a.done.set()
+
+    def _keep(self, key: tuple[Any, ...], stored: Stored) -> Stored:
+        with self._stored_lock:
+            self._stored[key] = stored
+            while len(self._stored) > STORED_MAX:
+                del self._stored[next(iter(self._stored))]
+        return stored
 
     def advice(self, rows: np.ndarray, k: int) -> Advice:
         """The arrays behind the recommendations of the workers `rows` (any number, one batch)."""
@@ -267,10 +333,23 @@ class Recommender:
         `max(200, 20 k)` scored by the model; one who lacks a certificate the line requires, but can obtain
         it by training, is flagged `needs_training` (a candidate for an order-based class).
         """
+        if pool is not None:
+            if k < 1:
+                raise ValueError(f"k must be at least 1, got {k}")
+            with self._lock, one_native_thread():
+                return self._candidates(line_id, k, pool, consenting).answer  # type: ignore[return-value]
+        return self.stored_candidates(line_id, k, consenting).answer  # type: ignore[return-value]
+
+    def stored_candidates(self, line_id: int, k: int = 10, consenting: bool = False) -> Stored:
+        """`candidates` among every worker, kept: served again until a change could alter it."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
+        key = ("line", int(line_id), k, consenting)
+        kept = self._stored.get(key)
+        if kept is not None:
+            return kept
         with self._lock, one_native_thread():
-            return self._candidates(line_id, k, pool, consenting)
+            return self._keep(key, self._candidates(line_id, k, None, consenting))
 
     def warm(self) -> None:
         """Compute now what the first call for candidates would (every worker's vector)."""
@@ -285,9 +364,7 @@ class Recommender:
             self._worker_vectors = self.model.vectorizer.transform(profiles).tocsr()
         return self._worker_vectors
 
-    def _candidates(
-        self, line_id: int, k: int, pool: Iterable[int] | None, consenting: bool
-    ) -> LineCandidates:
+    def _candidates(self, line_id: int, k: int, pool: Iterable[int] | None, consenting: bool) -> Stored:
         city, as_of = self.city, self.city.as_of
         line = int(city.line_rows([line_id])[0])
         if not (city.lines.open[line] and city.lines.end[line] >= as_of):
@@ -316,7 +393,7 @@ class Recommender:
         score = np.where(ready(X), p, 0.0)
         score[through >= 0] = paths.p_success[through[through >= 0]]
         order = [i for i in ranked(score, X, city.workers.id[w]) if keep[i]][:k]
-        return LineCandidates.model_validate(
+        answer = LineCandidates.model_validate(
             {
                 "line": self._line(line),
                 "as_of": _day(as_of),
@@ -328,6 +405,8 @@ class Recommender:
                 "model": self._version(),
             }
         )
+        floor = float(found.similarity[short[-1]]) if len(found) > len(short) else -np.inf
+        return Stored(answer, np.array([line_id]), city.workers.id[w], (floor,))
 
     def _candidate(
         self, worker: int, line: int, x: np.ndarray, score: float, paths: Pathways, path: int
@@ -431,6 +510,64 @@ def _carried(
     order[np.flatnonzero(kept)] = np.arange(int(kept.sum()))
     order[fresh] = kept.sum() + np.arange(len(fresh))
     return stacked[order]
+
+
+def _touched(
+    old: Recommender,
+    new: Recommender,
+    kept: dict[tuple[Any, ...], Stored],
+    workers: np.ndarray,
+    lines: np.ndarray,
+) -> set[tuple[Any, ...]]:
+    """The keys of the answers of `kept` (made by `old`) that the change from `old` to `new`, in which the
+    workers and lines with the ids given changed, could alter; every other answer `new` would give alike.
+
+    An answer rests on its own worker or line, on the lines or workers it was chosen among, and on the
+    catalogue (a catalogue change keeps no answer). A worker's recommendations are touched when the
+    worker or a line retrieved changed, or when a changed line, as it was or as it is, is feasible for the
+    worker at a similarity reaching the floor of its part (in Qujing, outside). A line's candidates are
+    touched when the line or a worker of its shortlist changed, or when a changed worker (consenting, when
+    only those are asked) is now feasible for it at a similarity reaching the shortlist's floor.
+    """
+    touched = {
+        key for key, s in kept.items() if np.isin(s.workers, workers).any() or np.isin(s.lines, lines).any()
+    }
+    advised: dict[int, list[tuple[Any, ...]]] = {}
+    wanted: dict[int, list[tuple[Any, ...]]] = {}
+    for key in kept.keys() - touched:
+        (advised if key[0] == "worker" else wanted).setdefault(key[1], []).append(key)
+    if advised and len(lines):
+        for rec in (old, new):
+            for part, index in enumerate((rec.local, rec.away)):
+                rows = index.rows[np.isin(rec.city.lines.id[index.rows], lines)]
+                if len(rows):
+                    ids = np.fromiter(advised, np.int64)
+                    found = _feasible(rec, ids, rows)
+                    for w, sim in zip(
+                        rec.city.workers.id[found.worker].tolist(), found.similarity, strict=True
+                    ):
+                        touched.update(key for key in advised[w] if sim >= kept[key].floor[part] - _MARGIN)
+    present = workers[np.isin(workers, new.city.workers.id)]
+    if wanted and len(present):
+        found = _feasible(new, present, new.city.line_rows(np.fromiter(wanted, np.int64)))
+        consent = new.city.workers.consent[found.worker]
+        for ln, sim, ok in zip(
+            new.city.lines.id[found.line].tolist(), found.similarity, consent, strict=True
+        ):
+            touched.update(
+                key for key in wanted[ln] if (ok or not key[3]) and sim >= kept[key].floor[0] - _MARGIN
+            )
+    return touched
+
+
+def _feasible(rec: Recommender, worker_ids: np.ndarray, line_rows: np.ndarray) -> Candidates:
+    """Every feasible pair of the workers `worker_ids` and the lines `line_rows` of `rec`, with its
+    retrieval similarity."""
+    city, vec = rec.city, rec.model.vectorizer
+    rows = city.worker_rows(worker_ids)
+    index = build_line_index(city, vec, line_rows, city.as_of, rec.space.line_vectors[line_rows])
+    vectors = None if rec._worker_vectors is None else rec._worker_vectors[rows]
+    return retrieve_batch(worker_states(city, vec, index, rows, city.as_of, vectors), index, len(index))
 
 
 def recommender(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> Recommender:

@@ -1,0 +1,102 @@
+"""Kept answers: a recommendation or a candidate list is served again until a change could alter it, and
+is then the answer a recommender read afresh from the store gives (`Stored`, `Recommender.updated`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import insert, not_, select, update
+
+from matcher.model.live import matching_view
+from matcher.model.recommend import Recommender
+from matcher.store import session_scope
+from matcher.store.tables import DemandLineRow, WorkerRow
+from matcher.synth import build_city
+from tests.api_helpers import client, token
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def city(db_url: str) -> str:
+    build_city(n_workers=800, seed=5, url=db_url, progress=False)
+    return db_url
+
+
+def _copy_of_line(url: str, line_id: int) -> int:
+    """A new open line in every field like `line_id`; its id."""
+    with session_scope(url) as s:
+        row = s.get_one(DemandLineRow, line_id)
+        values = {c.name: getattr(row, c.name) for c in DemandLineRow.__table__.columns if c.name != "id"}
+        values["line_ref"] = f"{values['line_ref']}-copy"[:40]
+        return int(s.execute(insert(DemandLineRow).values(**values).returning(DemandLineRow.id)).scalar_one())
+
+
+def test_kept_answers_are_the_answers_of_the_store_read_again(city: str) -> None:
+    view = matching_view(city)
+    rec = view.current()
+    rec.warm()
+    workers = [int(w) for w in rec.city.workers.id[::37]]
+    advised = {w: rec.recommend(w, 5) for w in workers}
+    with_jobs = [w for w, a in advised.items() if a.jobs]
+    lines = [int(rec.city.lines.id[r]) for r in rec.local.rows[::40]]
+    listed = {ln: rec.candidates(ln, 5, consenting=True) for ln in lines}
+    with_candidates = [ln for ln, c in listed.items() if c.candidates]
+    assert len(with_jobs) >= 3 and len(with_candidates) >= 2
+
+    closed = advised[with_jobs[0]].jobs[0].line_id  # shown to a worker, then closed
+    copied = _copy_of_line(city, advised[with_jobs[1]].jobs[0].line_id)  # as good a line, posted
+    withdrawn = listed[with_candidates[0]].candidates[0].worker_id  # shown to an enterprise, then withdrawn
+    with session_scope(city) as s:
+        s.execute(update(DemandLineRow).where(DemandLineRow.id == closed).values(status="closed"))
+        s.execute(update(WorkerRow).where(WorkerRow.id == withdrawn).values(consent_to_share=False))
+        s.execute(
+            update(WorkerRow)
+            .where(WorkerRow.id == with_jobs[2])
+            .values(receives_pension=not_(WorkerRow.receives_pension))
+        )
+
+    live = view.current()
+    kept = set(live._stored)
+    for dropped in (
+        ("worker", with_jobs[0], 5),
+        ("worker", with_jobs[1], 5),
+        ("worker", with_jobs[2], 5),
+        ("line", with_candidates[0], 5, True),
+    ):
+        assert dropped not in kept
+    carried = [w for w in workers if ("worker", w, 5) in kept]
+    assert carried  # answers the changes could not alter are served again
+    assert live.stored_recommendations(carried[0], 5) is rec.stored_recommendations(carried[0], 5)
+
+    again = Recommender.load(city)
+    for w in workers:
+        assert live.recommend(w, 5) == again.recommend(w, 5)
+    for ln in lines:
+        if ln != closed:
+            assert live.candidates(ln, 5, consenting=True) == again.candidates(ln, 5, consenting=True)
+    assert copied in {j.line_id for j in live.recommend(with_jobs[1], 5).jobs} | {
+        j.line_id for j in again.recommend(with_jobs[1], 10).jobs
+    }
+
+
+def test_a_kept_answer_is_served_as_the_recommender_gives_it_and_goes_at_once_when_closed(city: str) -> None:
+    c = client(city)
+    view = matching_view(city)
+    rec = view.current()
+    with session_scope(city) as s:
+        county = dict(s.execute(select(WorkerRow.id, WorkerRow.county)).all())
+    wid = next(int(w) for w in rec.city.workers.id if rec.recommend(int(w), 5).jobs)
+    counselor = token(city, "counselor", county=county[wid] or "")
+    path = f"/v1/workers/{wid}/recommendations?k=5"
+    first, second = c.get(path, headers=counselor), c.get(path, headers=counselor)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json() == rec.recommend(wid, 5).model_dump(mode="json")
+
+    line = first.json()["jobs"][0]["line_id"]
+    with session_scope(city) as s:
+        s.execute(update(DemandLineRow).where(DemandLineRow.id == line).values(status="closed"))
+    shown = c.get(path, headers=counselor).json()
+    assert line not in {j["line_id"] for j in shown["jobs"] + shown["outbound"] + shown["pathways"]}
+    assert shown == Recommender.load(city).recommend(wid, 5).model_dump(mode="json")
+    assert np.isin(line, view.current().city.lines.id)
