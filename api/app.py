@@ -40,6 +40,7 @@ ROUTING = {
     404: "没有这个路径；可用的路径见 /docs",
     405: "此路径不接受 {method} 请求；可用的方法见响应头 Allow",
 }
+UNPARSED_BODY = "body：请求体无法解析（数字位数过多、不是 JSON，或上传表单的格式不对）；请检查后重新发送"
 ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "the request names a field that is missing or wrong"},
     "4XX": {
@@ -66,6 +67,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         ]
         headers["Allow"] = ", ".join(allowed)
     detail = exc.detail
+    if exc.status_code == 400:  # only the framework answers 400: a body it could not read
+        return JSONResponse({"detail": UNPARSED_BODY}, status_code=422)
     if exc.status_code in ROUTING and detail == HTTPStatus(exc.status_code).phrase:  # Starlette's own words
         detail = ROUTING[exc.status_code].format(method=request.method)
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)

@@ -23,12 +23,12 @@ MAX_JSON_BYTES = 1 << 20  # 1 MiB
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES  # 20 MiB, ledger files
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
-    """Answer 413 when a request body exceeds the limit for its kind (uploads get the larger one)."""
+    """Answer 413 when a request body exceeds the limit for its kind (uploads get the larger one).
+
+    A body sent without Content-Length is counted as it arrives: past the limit the 413 is sent at once and
+    the application is told the client left, so nothing it answers after reaches the client.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -45,32 +45,37 @@ class BodySizeLimit:
             return
         received = 0
         started = False
+        refused = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    refused = True
+                    if not started:
+                        await _too_large(send, limit)
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _too_large(send, limit)
+        await self.app(scope, counting_receive, tracking_send)
 
 
 async def _too_large(send: Send, limit: int) -> None:
     body = json.dumps(
-        {"detail": f"body：请求体超过 {limit // 1024} KiB 的上限；请缩小后再发送（台账可分成几个文件上传）"}
+        {"detail": f"body：请求体超过 {limit // 1024} KiB 的上限；请缩小后再发送（台账可分成几个文件上传）"},
+        ensure_ascii=False,
     ).encode()
     await send(
         {

@@ -342,6 +342,36 @@ def test_hostile_uploads_answer_413_and_the_service_stays_up(db_url: str, tmp_pa
     assert c.get("/health").status_code == 200
 
 
+def test_a_chunked_body_past_the_limit_gets_413_and_a_huge_number_422(
+    db_url: str, logged_server: tuple[str, io.StringIO]
+) -> None:
+    base, _ = logged_server
+    bureau = token(db_url, "bureau")
+
+    def chunks(n: int) -> Iterator[bytes]:
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="w.csv"\r\n\r\n'
+        for _ in range(n):
+            yield b" " * 65536
+
+    with httpx.Client(base_url=base, headers=bureau, timeout=30) as http:
+        for path, n, kind in (
+            ("/v1/workers", 20, "application/json"),  # 1.25 MiB
+            ("/v1/workers/upload", 330, "multipart/form-data; boundary=x"),  # 20.6 MiB
+        ):
+            answer = http.post(path, content=chunks(n), headers={"content-type": kind})
+            assert "content-length" not in answer.request.headers
+            assert answer.status_code == 413 and answer.json()["detail"].startswith("body："), answer.text
+        for broken in (b"--x\r\n", b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nab"):
+            answer = http.post("/v1/workers/upload", content=broken, headers={"content-type": kind})
+            assert answer.status_code == 422, answer.text
+        huge = b'{"headcount": ' + b"9" * 5000 + b"}"
+        answer = http.post("/v1/workers", content=huge, headers={"content-type": "application/json"})
+        assert answer.status_code == 422 and answer.json()["detail"].startswith("body："), answer.text
+        assert http.get("/health").status_code == 200
+    with session_scope(db_url) as s:
+        assert s.scalar(select(func.count()).select_from(WorkerRow)) == 0
+
+
 # -- plan jobs: the cap and cancelling -----------------------------------------------------------------
 
 
