@@ -66,9 +66,7 @@ def create_once(
             if replay is None:
                 body = stored.response["body"]
             else:
-                # a row written before only the id was kept holds the whole answer: take its id alone
-                created = stored.response.get("id", stored.response.get("body", {}).get("id"))
-                body = jsonable_encoder(replay(created))
+                body = jsonable_encoder(replay(stored.response["id"]))
                 session.commit()
             return JSONResponse(body, status_code=stored.status_code, headers={"Idempotent-Replay": "true"})
         try:

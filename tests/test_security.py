@@ -429,7 +429,7 @@ def test_plan_jobs_are_capped_per_planner_and_can_be_cancelled(
 @pytest.mark.db
 def test_a_failed_migration_leaves_no_half_made_schema(tmp_path: Path) -> None:
     def fail_late(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        if "expires_at" in statement:  # in the last migration, after all the others
+        if "expires_at" in statement:  # in migration 0006, after most of the others
             raise RuntimeError("cut off")
 
     with empty_database(tmp_path) as url:
@@ -567,3 +567,30 @@ def test_a_replayed_worker_registration_is_read_again_audited_and_not_stored(db_
     gone = c.post("/v1/workers", json=body, headers=headers)
     assert gone.status_code == 404
     assert body["name"] not in gone.text and "groups" not in gone.text
+
+
+def test_keys_stored_with_the_whole_worker_answer_keep_only_its_id_after_migration(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from matcher.store import MIGRATIONS_DIR
+    from matcher.store.tables import IdempotencyRow
+
+    c, qilin, bureau = client(db_url), token(db_url, "counselor", county="530302"), token(db_url, "bureau")
+    body = worker_body(seq=484)
+    made = c.post("/v1/workers", json=body, headers={**qilin, "Idempotency-Key": "w-484"}).json()
+    firm = c.post("/v1/enterprises", json=enterprise_body(484), headers={**bureau, "Idempotency-Key": "e-484"})
+    assert firm.status_code == 201, firm.text
+    with session_scope(db_url) as s:  # as keys were kept before: the whole answer
+        s.scalars(select(IdempotencyRow).where(IdempotencyRow.key == "w-484")).one().response = {"body": made}
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine(db_url).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    migrate(db_url)
+    with session_scope(db_url) as s:
+        kept = {row.key: row.response for row in s.scalars(select(IdempotencyRow))}
+    assert kept == {"w-484": {"id": made["id"]}, "e-484": {"body": firm.json()}}
+    replay = c.post("/v1/workers", json=body, headers={**qilin, "Idempotency-Key": "w-484"})
+    assert replay.status_code == 201 and replay.json() == made
