@@ -290,6 +290,8 @@ def test_planner_follows_progress_runs_and_compares_plans_and_prints_reports(pag
     sign_in(page, city["tokens"]["bureau"])
     assert page.url.endswith("/dashboard")
     page.wait_for_selector("#county-map svg")
+    drawn = page.locator("#county-map svg").inner_html()  # the nine counties' shapes, each named
+    assert drawn.count("<path") >= 9 and all(name in drawn for name in ("麒麟区", "宣威市", "会泽县", "罗平县"))
     assert page.locator("#by-period svg").count() == 1
     assert (
         "第二十三条" in page.locator("main").inner_text()

@@ -6,9 +6,9 @@ report of article 二十一. Figures come from the API's route functions and the
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 from collections import Counter, defaultdict
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,18 +35,19 @@ XLSX = plan_routes.XLSX
 OPTION_FIELDS = ["budget", "min_class_size", "counties", "priority_weights", "stable"]
 
 
-def county_points(trainings: dict[str, int]) -> list[dict[str, Any]]:
-    """Each county at its centre (data/reference/qujing_divisions.csv), a dot whose area is its trainings:
-    the schematic map."""
-    most = max(trainings.values(), default=0) or 1
-    return [
-        {
-            "name": r.name,
-            "value": [r.lon, r.lat, trainings.get(r.code, 0)],
-            "symbolSize": round(8 + 40 * math.sqrt(trainings.get(r.code, 0) / most), 1),
-        }
-        for r in ref.qujing_counties()
-    ]
+COUNTY_SHAPES = ref.REFERENCE_DIR / "qujing_counties.geojson"
+
+
+@cache
+def county_shapes() -> dict[str, Any]:
+    """The boundaries of Qujing's nine county-level units (provenance in data/README.md)."""
+    shapes: dict[str, Any] = json.loads(COUNTY_SHAPES.read_text(encoding="utf-8"))
+    return shapes
+
+
+def county_areas(trainings: dict[str, int]) -> list[dict[str, Any]]:
+    """Each county's trainings, for the map's shading."""
+    return [{"name": r.name, "value": trainings.get(r.code, 0)} for r in ref.qujing_counties()]
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -76,7 +77,8 @@ def dashboard(
         by_period=dict(sorted(by_period.items())),
         by_county={c: by_county[c] for c in names if c in by_county},
         county_names=names,
-        points_data=county_points({c: v["trainings"] for c, v in by_county.items()}),
+        map_data=county_areas({c: v["trainings"] for c, v in by_county.items()}),
+        county_shapes=county_shapes(),
         account=account,
         articles=dict(sorted(articles.items())),
     )
