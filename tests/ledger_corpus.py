@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -179,8 +180,8 @@ def many_faults(path: Path, n: int) -> Path:
     return write_csv(path, out)
 
 
-def whole_sheet_claim(path: Path) -> Path:
-    """A small valid workbook whose sheet claims A1:XFD1048576 and has a cell at its far corner."""
+def _with_sheet(path: Path, rewrite: Callable[[bytes], bytes]) -> Path:
+    """A one-sheet workbook headed 统一社会信用代码, its sheet XML passed through `rewrite`."""
     book = openpyxl.Workbook()
     book.active["A1"] = "统一社会信用代码"
     buffer = io.BytesIO()
@@ -189,12 +190,39 @@ def whole_sheet_claim(path: Path) -> Path:
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b'<dimension ref="A1"/>', b'<dimension ref="A1:XFD1048576"/>')
-                data = data.replace(
-                    b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
-                )
+                data = rewrite(data)
             dst.writestr(item, data)
     return path
+
+
+def whole_sheet_claim(path: Path) -> Path:
+    """A small valid workbook whose sheet claims A1:XFD1048576 and has a cell at its far corner."""
+    return _with_sheet(
+        path,
+        lambda data: data.replace(b'<dimension ref="A1"/>', b'<dimension ref="A1:XFD1048576"/>').replace(
+            b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+        ),
+    )
+
+
+def malformed_sheet(path: Path) -> Path:
+    """A workbook whose sheet XML is cut off in the middle of a tag."""
+    return _with_sheet(path, lambda data: data[: data.index(b"<sheetData>") + 20])
+
+
+def entity_bomb(path: Path) -> Path:
+    """A workbook whose sheet declares nested entities that would expand to gigabytes (billion laughs)."""
+    levels = [b'<!ENTITY a0 "laughlaughlaugh">'] + [
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">'.encode() for i in range(1, 10)
+    ]
+    dtd = b"<!DOCTYPE worksheet [" + b"".join(levels) + b"]>"
+
+    def rewrite(data: bytes) -> bytes:
+        head, rest = data.split(b"?>", 1) if data.startswith(b"<?xml") else (b"<?xml version='1.0'", data)
+        cell = b'<row r="2"><c r="A2" t="inlineStr"><is><t>&a9;</t></is></c></row></sheetData>'
+        return head + b"?>" + dtd + rest.replace(b"</sheetData>", cell)
+
+    return _with_sheet(path, rewrite)
 
 
 def zip_bomb(path: Path, mib: int = 300) -> Path:

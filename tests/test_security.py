@@ -39,7 +39,7 @@ from matcher.ledger import export_ledger, import_ledger
 from matcher.principals import create_principal
 from matcher.privacy import install_log_scrubber
 from matcher.store import engine, migrate, session_scope
-from matcher.store.tables import PrincipalRow, WorkerRow
+from matcher.store.tables import DemandLineRow, PrincipalRow, WorkerRow
 from matcher.text import csv_text, from_csv_text, sheet_cell
 from tests.api_helpers import (
     client,
@@ -52,7 +52,7 @@ from tests.api_helpers import (
     token,
     worker_body,
 )
-from tests.ledger_corpus import whole_sheet_claim
+from tests.ledger_corpus import entity_bomb, malformed_sheet, template, whole_sheet_claim, write_csv
 
 PROJECT = Path(__file__).resolve().parent.parent
 HOSTILE_TEXTS = ['=HYPERLINK("http://x.test","点我")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)"]
@@ -340,6 +340,32 @@ def test_hostile_uploads_answer_413_and_the_service_stays_up(db_url: str, tmp_pa
     not_zip = c.post("/v1/workers/upload", files={"file": ("w.xlsx", b"PK\x03\x04junk")}, headers=bureau)
     assert not_zip.status_code == 422
     assert c.get("/health").status_code == 200
+
+
+def test_broken_sheets_and_a_blank_credit_code_answer_422_and_change_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    c, bureau = client(db_url), token(db_url, "bureau")
+    for path in (malformed_sheet(tmp_path / "m.xlsx"), entity_bomb(tmp_path / "e.xlsx")):
+        for route in ("/v1/demand-lines/upload", "/v1/workers/upload", "/v1/programmes/upload"):
+            answer = c.post(route, files={"file": (path.name, path.read_bytes())}, headers=bureau)
+            assert answer.status_code == 422 and "无法读取" in answer.json()["detail"], (route, answer.text)
+    header, rows = template("demand")
+    code = rows[0][header.index("统一社会信用代码")]
+    made = write_csv(tmp_path / "ok.csv", [header, rows[0]]).read_bytes()
+    assert c.post("/v1/demand-lines/upload", files={"file": ("ok.csv", made)}, headers=bureau).status_code == 200
+    blank = [header, [("" if h == "统一社会信用代码" else v) for h, v in zip(header, rows[1], strict=True)]]
+    upload = write_csv(tmp_path / "blank.csv", blank).read_bytes()
+    answer = c.post(
+        "/v1/demand-lines/upload",
+        files={"file": ("blank.csv", upload)},
+        headers=token(db_url, "enterprise", enterprise=code),
+    )
+    assert answer.status_code == 422, answer.text
+    assert any(p["row"] == 2 and p["field"] == "统一社会信用代码" for p in answer.json()["detail"])
+    with session_scope(db_url) as s:
+        assert s.scalar(select(func.count()).select_from(WorkerRow)) == 0
+        assert s.scalar(select(func.count()).select_from(DemandLineRow)) == 1
 
 
 def test_a_chunked_body_past_the_limit_gets_413_and_a_huge_number_422(

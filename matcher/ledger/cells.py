@@ -88,7 +88,8 @@ def read_text(raw: Raw) -> str:
         return _number_shown(raw)
     if isinstance(raw, date):
         raise ValueError(f"应填文字，收到日期 {raw:%Y-%m-%d}；请把单元格格式设为“文本”后重新输入")
-    assert raw is not None
+    if raw is None:
+        raise ValueError("必填，但单元格是空的；请填写")
     return _clean(raw)
 
 
