@@ -120,11 +120,15 @@ def normalise_title(text: str) -> str:
     return core if len(core) >= 2 else light
 
 
+class TitleError(ValueError):
+    """A job title or a request for codes that cannot be coded (empty title, bad `top`)."""
+
+
 def _check_title(text: object) -> str:
     if not isinstance(text, str):
-        raise ValueError(f"title must be a string, got {type(text).__name__}")
+        raise TitleError(f"岗位名称须为文字，收到的是 {type(text).__name__}")
     if not _light(text):
-        raise ValueError("title is empty (nothing left after removing spaces and punctuation)")
+        raise TitleError("岗位名称去掉空格和标点后为空；请填写岗位名称，如 叉车司机")
     return text
 
 
@@ -377,7 +381,7 @@ def _scores(text: str, tokens: Tokens) -> np.ndarray:
 def _rank(text: object, top: int, tokens: Tokens) -> list[OccupationMatch]:
     title = _check_title(text)
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}")
+        raise TitleError(f"top 须为正整数，收到的是 {top!r}")
     scores = _scores(title, tokens)
     codes = _index(tokens).codes
     order = np.lexsort((np.arange(len(codes)), -scores))[:top]  # ties in code order

@@ -82,13 +82,20 @@ def save_enterprise(session: Session, e: Enterprise) -> tuple[EnterpriseRow, Out
     return upsert(session, EnterpriseRow, {"credit_code": values.pop("credit_code")}, values)
 
 
+class NotInStore(KeyError):
+    """A record names an enterprise or institution the store does not hold (the message names the field)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def save_demand_line(session: Session, line: DemandLine) -> tuple[DemandLineRow, Outcome]:
-    """Store a line of an enterprise already in the store; KeyError if it is not."""
+    """Store a line of an enterprise already in the store; `NotInStore` if it is not."""
     enterprise_id = session.scalar(
         select(EnterpriseRow.id).where(EnterpriseRow.credit_code == line.enterprise_code)
     )
     if enterprise_id is None:
-        raise KeyError(f"enterprise {line.enterprise_code} is not in the store")
+        raise NotInStore(f"enterprise_code：企业 {line.enterprise_code} 未登记；请先登记该企业")
     values = demand_line_values(line, enterprise_id)
     key = {"enterprise_id": values.pop("enterprise_id"), "line_ref": values.pop("line_ref")}
     return upsert(session, DemandLineRow, key, values)
@@ -110,13 +117,13 @@ def save_programme(session: Session, p: TrainingProgramme) -> tuple[ProgrammeRow
         select(InstitutionRow.id).where(InstitutionRow.code == p.institution_code)
     )
     if institution_id is None:
-        raise KeyError(f"institution {p.institution_code} is not in the store")
+        raise NotInStore(f"institution_code：培训机构 {p.institution_code} 未登记；请先登记该机构")
     enterprise_id = None
     if p.enterprise_code:
         enterprise_id = session.scalar(
             select(EnterpriseRow.id).where(EnterpriseRow.credit_code == p.enterprise_code)
         )
         if enterprise_id is None:
-            raise KeyError(f"ordering enterprise {p.enterprise_code} is not in the store")
+            raise NotInStore(f"enterprise_code：订单企业 {p.enterprise_code} 未登记；请先登记该企业")
     values = programme_values(p, institution_id, enterprise_id)
     return upsert(session, ProgrammeRow, {"code": values.pop("code")}, values)

@@ -56,16 +56,22 @@ def skill_shares(workers: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, A
     }
 
 
+class ScopeError(ValueError):
+    """A progress report asked for a period or county the plan does not report by."""
+
+
 def progress_report(
     url: str | None = None, period: Period = "year", county: str | None = None
 ) -> dict[str, Any]:
     """Targets and achievement, plus trainings and placements per period and county (article 二十一), as they
     stand on the engine's day (`matcher.calendar.today`): a class not yet begun is not counted."""
     if period not in ("month", "quarter", "year"):
-        raise ValueError(f"period must be month, quarter or year, got {period!r}")
+        raise ScopeError(f"period：统计周期须为 month、quarter 或 year，收到的是 {period!r}")
     valid = {r.code for r in ref.qujing_counties()} | {ref.ETDZ_CODE}
     if county is not None and county not in valid:
-        raise ValueError(f"county must be one of {', '.join(sorted(valid))}, got {county!r}")
+        raise ScopeError(
+            f"county：{county!r} 不是曲靖的县（市、区）代码；请填写以下之一：{'、'.join(sorted(valid))}"
+        )
     scope = [WorkerRow.county == county] if county else []
     day = today(url)
     with session_scope(url) as s:

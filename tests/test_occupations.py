@@ -198,7 +198,7 @@ def test_any_title_gives_a_well_formed_ranking(title):
 
 @pytest.mark.parametrize("bad", ["", "   ", "，。！", None, 42, ["电工"]])
 def test_empty_or_non_text_title_is_rejected(bad):
-    with pytest.raises(ValueError, match="title"):
+    with pytest.raises(oc.TitleError, match="岗位名称"):
         oc.code_occupation(bad)
 
 

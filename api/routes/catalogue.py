@@ -12,7 +12,7 @@ from api.idempotency import create_once
 from api.schemas import InstitutionPublic, PageOf, ProgrammePublic, RegionPublic
 from matcher import reference as ref
 from matcher.domain import TrainingInstitution, TrainingProgramme
-from matcher.records import save_institution, save_programme
+from matcher.records import NotInStore, save_institution, save_programme
 from matcher.store.tables import InstitutionRow, ProgrammeRow
 
 router = APIRouter(prefix="/v1", tags=["catalogue"])
@@ -89,8 +89,8 @@ def create_programme(
             raise HTTPException(status.HTTP_409_CONFLICT, f"code：培训项目 {body.code} 已登记；请换一个编号")
         try:
             row, _ = save_programme(session, body)
-        except KeyError as e:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e.args[0])) from None
+        except NotInStore as e:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from None
         return ProgrammePublic.model_validate(row)
 
     return create_once(session, principal, key, body, create)

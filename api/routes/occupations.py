@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
 from api.deps import CurrentPrincipal
-from matcher.occupations import code_occupation
+from matcher.occupations import TitleError, code_occupation
 
 router = APIRouter(prefix="/v1", tags=["occupations"])
 
@@ -30,6 +30,6 @@ def search_occupations(
     """The most likely codes for a title, best first."""
     try:
         matches = code_occupation(q, top=top)
-    except ValueError as e:
+    except TitleError as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"q: {e}") from None
     return [OccupationMatchPublic(**m.to_dict()) for m in matches]

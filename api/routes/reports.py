@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 
 from api.deps import CurrentPrincipal
 from api.schemas import ProgressReport
-from matcher.reports import progress_report
+from matcher.reports import ScopeError, progress_report
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 
@@ -41,5 +41,5 @@ def progress(
         return ProgressReport.model_validate(
             progress_report(request.app.state.database_url, period=period, county=county)
         )
-    except ValueError as e:
+    except ScopeError as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(e)) from None
