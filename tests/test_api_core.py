@@ -131,6 +131,24 @@ def test_fifty_concurrent_identical_requests_create_one_row(db_url):
     assert count(db_url, EnterpriseRow) == 1
 
 
+def test_fifty_concurrent_identical_lines_and_workers_one_row_each_never_a_500(db_url):
+    bureau = token(db_url, "bureau")
+    code = client(db_url).post("/v1/enterprises", json=enterprise_body(8), headers=bureau).json()["credit_code"]
+    cases = [
+        ("/v1/demand-lines", line_body(code, "L8"), DemandLineRow),
+        ("/v1/workers", worker_body(seq=88), WorkerRow),
+    ]
+    with served(db_url) as base, httpx.Client(base_url=base, timeout=60) as http:
+        for path, body, table in cases:
+            for key in ("same-key", None):  # a replay of one key; a racing create without one
+                headers = bureau if key is None else {**bureau, "Idempotency-Key": f"{key}-{path}"}
+                with ThreadPoolExecutor(50) as pool:
+                    answers = list(pool.map(lambda _: http.post(path, json=body, headers=headers), range(50)))
+                codes = {a.status_code for a in answers}
+                assert codes <= {201, 409}, (path, key, sorted(a.status_code for a in answers))
+            assert count(db_url, table) == 1
+
+
 def test_limits(db_url):
     c = client(db_url)
     bureau = token(db_url, "bureau")
@@ -197,3 +215,4 @@ def test_enterprise_principal_by_credit_code_or_id(db_url):
     for ref in (digits, str(firm.json()["id"])):  # an all-digit credit code is not read as an id
         me = token(db_url, "enterprise", enterprise=ref)
         assert client(db_url).get(f"/v1/enterprises/{firm.json()['id']}", headers=me).status_code == 200
+
