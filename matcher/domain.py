@@ -198,24 +198,20 @@ Yuan = Annotated[int, Field(ge=0, le=10_000_000)]
 def _region(code: str) -> str:
     if not ref.is_region(code):
         raise ValueError(
-            f"{code!r} is not a known region code (GB/T 2260 county, city or province, or a Qujing town)"
+            f"{code!r} 不是已知的区划代码：请填写 GB/T 2260 的省、市、县代码或曲靖的乡镇（街道）代码，如 530302"
         )
     return code
 
 
 def _occupation(code: str) -> str:
     if not ref.is_occupation(code):
-        raise ValueError(
-            f"{code!r} is not an occupation (level 4) of the 2022 classification, e.g. 6-18-02-04"
-        )
+        raise ValueError(f"{code!r} 不是 2022 版职业分类中的职业（细类）：请填写细类代码，如 6-18-02-04")
     return code
 
 
 def _special_operation(code: str) -> str:
     if code not in ref.special_operations():
-        raise ValueError(
-            f"{code!r} is not an item of the special-operation catalogue, e.g. '2.1' 熔化焊接与热切割作业"
-        )
+        raise ValueError(f"{code!r} 不是特种作业目录中的项目：请填写目录编号，如 2.1（熔化焊接与热切割作业）")
     return code
 
 
@@ -238,7 +234,9 @@ class Enterprise(Strict):
     @classmethod
     def _industry(cls, v: str) -> str:
         if v not in INDUSTRIES:
-            raise ValueError(f"industry must be a GB/T 4754-2017 section letter A–S, got {v!r}")
+            raise ValueError(
+                f"行业门类 {v!r} 不是 GB/T 4754-2017 的门类：请填写 A 到 S 中的一个字母，如 C（制造业）"
+            )
         return v
 
     _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
@@ -357,15 +355,21 @@ class DemandLine(Strict):
     def _work_region(cls, v: str) -> str:
         r = ref.region(_region(v))
         if not ref.is_in_qujing(v) and r.kind not in ("city", "county"):
-            raise ValueError(f"an outbound work region must be a city or county, got the {r.kind} {r.name}")
+            raise ValueError(
+                f"曲靖以外的工作地点须写到市或县（定向输送，第七条），{r.name} 不行；请填写所在的市或县"
+            )
         return v
 
     @model_validator(mode="after")
     def _consistent(self) -> DemandLine:
         if self.wage_max < self.wage_min:
-            raise ValueError(f"wage_max {self.wage_max} is below wage_min {self.wage_min}")
+            raise ValueError(
+                f"wage_max {self.wage_max} 低于 wage_min {self.wage_min}：月薪上限须不低于下限，请改正"
+            )
         if self.end_date < self.start_date:
-            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+            raise ValueError(
+                f"end_date {self.end_date} 早于 start_date {self.start_date}：结束日期须不早于开始日期，请改正"
+            )
         text = f"{self.title} {self.description}"
         hazards = labour.hazards_of(self.occupation_code, text, self.required_certificates)
         men_only = "male_only" in labour.required_restrictions(hazards)
@@ -396,9 +400,9 @@ class HeldCertificate(Strict):
     @model_validator(mode="after")
     def _shape(self) -> HeldCertificate:
         if self.kind == CertificateType.special_operation and not self.special_operation:
-            raise ValueError("a special-operation certificate names its catalogue item (special_operation)")
+            raise ValueError("special_operation 必填：特种作业操作证书须写明特种作业项目，如 2.1")
         if self.kind != CertificateType.special_operation and not self.occupation_code:
-            raise ValueError(f"a {self.kind.value} certificate names its occupation (occupation_code)")
+            raise ValueError(f"occupation_code 必填：{LABELS[self.kind]}须写明职业代码，如 6-18-02-04")
         return self
 
 
@@ -479,7 +483,9 @@ class WorkerProfile(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> WorkerProfile:
         if self.registered_unemployed_since and self.employment_status != EmploymentStatus.unemployed:
-            raise ValueError("registered_unemployed_since is set but employment_status is not 'unemployed'")
+            raise ValueError(
+                "registered_unemployed_since 已填，但 employment_status 不是 'unemployed'：请删去失业登记日期，或把就业状态改为失业"
+            )
         return self
 
     def identity(self) -> tuple[str, str, date, Sex]:
@@ -528,13 +534,13 @@ class TrainingProgramme(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> TrainingProgramme:
         if self.end_date < self.start_date:
-            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
-        if (self.certificate == CertificateType.special_operation) != (self.special_operation is not None):
             raise ValueError(
-                "special_operation is given exactly when the certificate is a special-operation one"
+                f"end_date {self.end_date} 早于 start_date {self.start_date}：结束日期须不早于开始日期，请改正"
             )
+        if (self.certificate == CertificateType.special_operation) != (self.special_operation is not None):
+            raise ValueError("special_operation：证书为特种作业操作证书时须填特种作业项目，否则不填；请改正")
         if self.mode == TrainingMode.order_based and not self.enterprise_code:
-            raise ValueError("an order-based programme names the ordering enterprise (enterprise_code)")
+            raise ValueError("enterprise_code 必填：订单培训须填订单企业的统一社会信用代码；请补上")
         return self
 
 
@@ -549,9 +555,13 @@ class Enrolment(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Enrolment:
         if self.end_date < self.start_date:
-            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+            raise ValueError(
+                f"end_date {self.end_date} 早于 start_date {self.start_date}：结束日期须不早于开始日期，请改正"
+            )
         if self.certificate_date and not self.completed:
-            raise ValueError("a certificate_date is given for a training that was not completed")
+            raise ValueError(
+                "certificate_date 已填，但培训没有结业（completed 为否）：请删去取证日期，或改为已结业"
+            )
         return self
 
 
@@ -568,7 +578,9 @@ class Placement(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Placement:
         if self.retained_6m is not None and not self.hired:
-            raise ValueError("retained_6m is set for a referral that did not lead to a hire")
+            raise ValueError(
+                "retained_6m 已填，但这次推荐没有录用（hired 为否）：请删去六个月稳定就业，或改为已录用"
+            )
         return self
 
 

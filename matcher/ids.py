@@ -27,15 +27,15 @@ def parse_id_number(text: str) -> tuple[str, date, str]:
     """
     s = text.strip().upper()
     if len(s) != 18:
-        raise ValueError(f"an ID number has 18 characters, got {len(s)}")
+        raise ValueError(f"身份证号应为 18 位，这里是 {len(s)} 位：请核对后重填")
     if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
-        raise ValueError("an ID number is 17 digits followed by a digit or X")
+        raise ValueError("身份证号应为 17 位数字加 1 位数字或 X：请核对后重填")
     try:
         born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
     except ValueError:
-        raise ValueError(f"the ID number's birth date {s[6:14]} is not a valid date") from None
+        raise ValueError(f"身份证号中的出生日期 {s[6:14]} 不是有效日期：请核对第 7—14 位") from None
     if s[17] != id_check_digit(s[:17]):
-        raise ValueError("the ID number's check digit is wrong (GB 11643): check for a typing error")
+        raise ValueError("身份证号校验位不对（GB 11643）：可能输错了某一位，请逐位核对")
     return s, born, "M" if int(s[16]) % 2 else "F"
 
 
@@ -59,16 +59,16 @@ def parse_credit_code(text: str) -> str:
     """Validate an 18-character unified social credit code (统一社会信用代码); return it normalised."""
     s = text.strip().upper()
     if len(s) != 18:
-        raise ValueError(f"a unified social credit code has 18 characters, got {len(s)}")
+        raise ValueError(f"统一社会信用代码应为 18 位，这里是 {len(s)} 位：请核对后重填")
     bad = sorted({c for c in s if c not in USCC_CHARS})
     if bad:
         raise ValueError(
-            f"a unified social credit code cannot contain {''.join(bad)!r} (I, O, S, V, Z are never used)"
+            f"统一社会信用代码不能含有 {''.join(bad)!r}（代码中不用 I、O、S、V、Z）：请核对后重填"
         )
     if not s[2:8].isdigit():
-        raise ValueError("characters 3–8 of a unified social credit code are the registering region's code")
+        raise ValueError("统一社会信用代码第 3—8 位是登记机关的行政区划代码，应为数字：请核对后重填")
     if s[17] != uscc_check_char(s[:17]):
-        raise ValueError("the unified social credit code's check character is wrong (GB 32100)")
+        raise ValueError("统一社会信用代码校验位不对（GB 32100）：可能输错了某一位，请逐位核对")
     return s
 
 

@@ -114,9 +114,9 @@ def test_good_records_validate():
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"credit_code": CODE[:-1] + ("0" if CODE[-1] != "0" else "1")}, ["credit_code", "check character"]),
-        ({"industry": "Z"}, ["industry", "section letter"]),
-        ({"region": "999999"}, ["region", "not a known region"]),
+        ({"credit_code": CODE[:-1] + ("0" if CODE[-1] != "0" else "1")}, ["credit_code", "校验位不对"]),
+        ({"industry": "Z"}, ["industry", "门类"]),
+        ({"region": "999999"}, ["region", "不是已知的区划代码"]),
         ({"size": "huge"}, ["size"]),
         ({"high_risk_sector": "fishing"}, ["high_risk_sector"]),
         ({"name": "x"}, ["name"]),
@@ -130,16 +130,16 @@ def test_enterprise_rejects(changes, expected):
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"occupation_code": "6-18-02"}, ["occupation_code", "level 4"]),
+        ({"occupation_code": "6-18-02"}, ["occupation_code", "细类"]),
         ({"occupation_code": "9-99-99-99"}, ["occupation_code"]),
         ({"required_level": 6}, ["required_level"]),
-        ({"required_certificates": ["99.9"]}, ["required_certificates", "special-operation catalogue"]),
+        ({"required_certificates": ["99.9"]}, ["required_certificates", "特种作业目录"]),
         ({"headcount": 0}, ["headcount", "greater than 0"]),
-        ({"wage_min": 7000}, ["wage_max 6500 is below wage_min 7000"]),
+        ({"wage_min": 7000}, ["wage_max 6500 低于 wage_min 7000"]),
         ({"wage_min": -1}, ["wage_min"]),
-        ({"end_date": date(2022, 1, 1)}, ["end_date 2022-01-01 is before start_date"]),
-        ({"work_region": "440000"}, ["work_region", "city or county"]),
-        ({"enterprise_code": "123"}, ["enterprise_code", "18 characters"]),
+        ({"end_date": date(2022, 1, 1)}, ["end_date 2022-01-01 早于 start_date"]),
+        ({"work_region": "440000"}, ["work_region", "市或县"]),
+        ({"enterprise_code": "123"}, ["enterprise_code", "应为 18 位"]),
         ({"description": "限男性，身体健康"}, ["违法的招聘限制", "第二十七条"]),
         ({"title": "保洁 女性优先"}, ["第二十七条"]),
         ({"description": "仅限汉族"}, ["第二十八条"]),
@@ -216,14 +216,14 @@ def test_discrimination_scan_passes_lawful_text():
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"id_number": ID[:-1] + ("0" if ID[-1] != "0" else "1")}, ["id_number", "check digit"]),
-        ({"id_number": "5303"}, ["id_number", "18 characters"]),
+        ({"id_number": ID[:-1] + ("0" if ID[-1] != "0" else "1")}, ["id_number", "校验位不对"]),
+        ({"id_number": "5303"}, ["id_number", "应为 18 位"]),
         ({"hukou_region": "000000"}, ["hukou_region"]),
         ({"hukou_type": "nomad"}, ["hukou_type"]),
         ({"education": "phd"}, ["education"]),
-        ({"employment_status": "employed"}, ["registered_unemployed_since is set"]),
+        ({"employment_status": "employed"}, ["registered_unemployed_since 已填"]),
         ({"groups": ["rich"]}, ["groups"]),
-        ({"certificates": [{"kind": "skill_level", "issued_on": "2020-01-01"}]}, ["names its occupation"]),
+        ({"certificates": [{"kind": "skill_level", "issued_on": "2020-01-01"}]}, ["occupation_code 必填"]),
         ({"certificates": [{"kind": "special_operation", "issued_on": "2020-01-01"}]}, ["special_operation"]),
         (
             {
@@ -290,12 +290,12 @@ def test_institution_rejects(changes, expected):
     ("changes", "expected"),
     [
         ({"mode": "night_school"}, ["mode"]),
-        ({"enterprise_code": None}, ["names the ordering enterprise"]),
-        ({"certificate": "special_operation"}, ["special_operation is given exactly"]),
-        ({"special_operation": "2.1"}, ["special_operation is given exactly"]),
+        ({"enterprise_code": None}, ["enterprise_code 必填"]),
+        ({"certificate": "special_operation"}, ["证书为特种作业操作证书时须填特种作业项目"]),
+        ({"special_operation": "2.1"}, ["证书为特种作业操作证书时须填特种作业项目"]),
         ({"days": 0}, ["days"]),
         ({"seats": 5000}, ["seats"]),
-        ({"end_date": date(2022, 1, 1)}, ["is before start_date"]),
+        ({"end_date": date(2022, 1, 1)}, ["早于 start_date"]),
         ({"target_level": 9}, ["target_level"]),
     ],
 )
@@ -312,7 +312,7 @@ def test_enrolment_placement_claim():
         completed=True,
         certificate_date=date(2022, 5, 20),
     )
-    with pytest.raises(ValidationError, match="not completed"):
+    with pytest.raises(ValidationError, match="没有结业"):
         Enrolment(
             worker_id=1,
             programme_code="P",
@@ -320,10 +320,10 @@ def test_enrolment_placement_claim():
             end_date=date(2022, 5, 1),
             certificate_date=date(2022, 5, 20),
         )
-    with pytest.raises(ValidationError, match="is before start_date"):
+    with pytest.raises(ValidationError, match="早于 start_date"):
         Enrolment(worker_id=1, programme_code="P", start_date=date(2022, 4, 1), end_date=date(2022, 3, 1))
     Placement(worker_id=1, demand_line_id=2, referred_on=date(2022, 1, 1), hired=True, retained_6m=False)
-    with pytest.raises(ValidationError, match="did not lead to a hire"):
+    with pytest.raises(ValidationError, match="没有录用"):
         Placement(worker_id=1, demand_line_id=2, referred_on=date(2022, 1, 1), hired=False, retained_6m=True)
     SubsidyClaim(
         worker_id=1,

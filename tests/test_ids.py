@@ -27,10 +27,10 @@ def test_id_number_good_and_derived_fields():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("1101051949123100", "18 characters"),
-        ("11010519491231002A", "17 digits"),
-        ("110105194913310021", "not a valid date"),
-        ("110105194912310021", "check digit"),
+        ("1101051949123100", "应为 18 位，这里是 16 位"),
+        ("11010519491231002A", "17 位数字"),
+        ("110105194913310021", "19491331 不是有效日期"),
+        ("110105194912310021", "校验位不对"),
     ],
 )
 def test_id_number_bad(value, message):
@@ -53,10 +53,10 @@ def test_credit_code_good():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("91350100M000100Y4", "18 characters"),
-        ("91350100M000100Y4I", "cannot contain 'I'"),
-        ("913501X0M000100Y43", "region"),
-        ("91350100M000100Y44", "check character"),
+        ("91350100M000100Y4", "应为 18 位，这里是 17 位"),
+        ("91350100M000100Y4I", "不能含有 'I'"),
+        ("913501X0M000100Y43", "行政区划代码"),
+        ("91350100M000100Y44", "校验位不对"),
     ],
 )
 def test_credit_code_bad(value, message):

@@ -254,9 +254,9 @@ def test_bad_side_constraints_and_options_are_refused() -> None:
         Quota("poor", np.zeros(3, bool), 1.5)
     with pytest.raises(ValueError, match="extra"):
         PlanOptions(budgt=5)  # type: ignore[call-arg]
-    with pytest.raises(ValueError, match=r"counties\[1\] = '110101' is not a county of Qujing"):
+    with pytest.raises(ValueError, match=r"counties 第 2 项 '110101' 不是曲靖的县"):
         PlanOptions(counties=["530302", "110101"])
-    with pytest.raises(ValueError, match=r"priority_weights\[veteran\] = 0.5"):
+    with pytest.raises(ValueError, match=r"priority_weights\[veteran\] 为 0.5：优先权重须在 1 到"):
         PlanOptions(priority_weights={"veteran": 0.5})
     with pytest.raises(ValueError, match="priority_weights"):
         PlanOptions(priority_weights={"astronaut": 2})

@@ -389,15 +389,15 @@ def test_unknown_field_is_named(where: tuple[str, ...], loc: tuple[str, ...]) ->
 @pytest.mark.parametrize(
     ("changes", "fragment"),
     [
-        ({"end_date": "2020-03-01"}, "end_date 2020-03-01 is before start_date 2020-03-02"),
+        ({"end_date": "2020-03-01"}, "end_date 2020-03-01 早于 start_date 2020-03-02"),
         (
             {"days": 31},
-            "days is 31 but start_date 2020-03-02 to end_date 2020-03-31 spans only 30 calendar days",
+            "days 为 31，但 start_date 2020-03-02 到 end_date 2020-03-31 只有 30 天",
         ),
-        ({"kind": "work_for_training", "months": 1}, "monthly_wage is required for work_for_training"),
-        ({"kind": "work_for_training", "monthly_wage": 3000, "months": 2}, "months is 2 but"),
-        ({"months": 2}, "months applies only to work_for_training"),
-        ({"occupation_code": "6-18"}, "'6-18' is not an occupation"),
+        ({"kind": "work_for_training", "months": 1}, "monthly_wage 必填：以工代训"),
+        ({"kind": "work_for_training", "monthly_wage": 3000, "months": 2}, "months 为 2，但"),
+        ({"months": 2}, "months 只用于以工代训"),
+        ({"occupation_code": "6-18"}, "'6-18' 不是 2022 版职业分类中的职业"),
         ({"level": 0}, "greater than or equal to 1"),
         ({"catalogue_subsidy": -5}, "greater than or equal to 0"),
     ],

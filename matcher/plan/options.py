@@ -53,8 +53,8 @@ class PlanOptions(BaseModel):
         for group, weight in (v or {}).items():
             if not 1.0 <= weight <= MAX_PRIORITY_WEIGHT:
                 raise ValueError(
-                    f"priority_weights[{group.value}] = {weight}: a weight must be between 1 and "
-                    f"{MAX_PRIORITY_WEIGHT:g} (a priority can only raise a group's standing)"
+                    f"priority_weights[{group.value}] 为 {weight}：优先权重须在 1 到 {MAX_PRIORITY_WEIGHT:g} 之间"
+                    "（优先只能提高一个人群的次序）；请改正"
                 )
         return v
 
@@ -64,12 +64,14 @@ class PlanOptions(BaseModel):
         if v is None:
             return v
         if not v:
-            raise ValueError("counties must name at least one county, or be left out for the whole city")
+            raise ValueError("counties 至少须列出一个县（市、区）；为全市编制计划时不填此项")
         valid = plan_counties()
         for i, code in enumerate(v):
             if code not in valid:
-                listing = ", ".join(f"{c} {n}" for c, n in valid.items())
-                raise ValueError(f"counties[{i}] = {code!r} is not a county of Qujing; one of: {listing}")
+                listing = "、".join(f"{c} {n}" for c, n in valid.items())
+                raise ValueError(
+                    f"counties 第 {i + 1} 项 {code!r} 不是曲靖的县（市、区）：请填写以下之一：{listing}"
+                )
         if len(set(v)) != len(v):
-            raise ValueError("counties lists a county twice")
+            raise ValueError("counties 中有县（市、区）重复：请删去重复的一项")
         return v

@@ -54,16 +54,14 @@ def full_years(since: date, on: date) -> int:
 def _region_code(code: str | None) -> str | None:
     if code is not None and not is_region(code):
         raise ValueError(
-            f"{code!r} is not a known region code (GB/T 2260 county, city or province, a Qujing town)"
+            f"{code!r} 不是已知的区划代码：请填写 GB/T 2260 的省、市、县代码或曲靖的乡镇（街道）代码，如 530302"
         )
     return code
 
 
 def _occupation_code(code: str) -> str:
     if not is_occupation(code):
-        raise ValueError(
-            f"{code!r} is not an occupation (level-4 code such as 6-18-02-04) of the 2022 classification"
-        )
+        raise ValueError(f"{code!r} 不是 2022 版职业分类中的职业（细类）：请填写细类代码，如 6-18-02-04")
     return code
 
 
@@ -91,9 +89,9 @@ class Person(_Model):
     def _consistent(self) -> Person:
         if self.registered_unemployed_since is not None and self.employment_status != "unemployed":
             raise ValueError(
-                f"registered_unemployed_since is {self.registered_unemployed_since} but employment_status is "
-                f"'{self.employment_status}'; an unemployment registration ends with employment, so give "
-                "employment_status 'unemployed' or leave registered_unemployed_since null"
+                f"registered_unemployed_since 为 {self.registered_unemployed_since}，但 employment_status 是 "
+                f"'{self.employment_status}'：失业登记随就业而终止；请把 employment_status 改为 'unemployed'，"
+                "或删去 registered_unemployed_since"
             )
         return self
 
@@ -121,17 +119,19 @@ class Training(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Training:
         if self.end_date < self.start_date:
-            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+            raise ValueError(
+                f"end_date {self.end_date} 早于 start_date {self.start_date}：结束日期须不早于开始日期，请改正"
+            )
         span = (self.end_date - self.start_date).days + 1
         if self.days is not None and self.days > span:
             raise ValueError(
-                f"days is {self.days} but start_date {self.start_date} to end_date {self.end_date} "
-                f"spans only {span} calendar days"
+                f"days 为 {self.days}，但 start_date {self.start_date} 到 end_date {self.end_date} "
+                f"只有 {span} 天：请改正培训天数或起止日期"
             )
         if self.kind == "work_for_training":
             for name in ("monthly_wage", "months"):
                 if getattr(self, name) is None:
-                    raise ValueError(f"{name} is required for work_for_training (以工代训 is paid on wages)")
+                    raise ValueError(f"{name} 必填：以工代训（work_for_training）按工资发放补贴；请补上")
             assert self.months is not None
             span_months = (
                 (self.end_date.year - self.start_date.year) * 12
@@ -141,13 +141,15 @@ class Training(_Model):
             )
             if self.months > span_months:
                 raise ValueError(
-                    f"months is {self.months} but start_date {self.start_date} to end_date {self.end_date} "
-                    f"touches only {span_months} calendar months"
+                    f"months 为 {self.months}，但 start_date {self.start_date} 到 end_date {self.end_date} "
+                    f"只涉及 {span_months} 个自然月：请改正月数或起止日期"
                 )
         else:
             for name in ("monthly_wage", "months"):
                 if getattr(self, name) is not None:
-                    raise ValueError(f"{name} applies only to work_for_training, not to {self.kind}")
+                    raise ValueError(
+                        f"{name} 只用于以工代训（work_for_training），{self.kind} 不填此项：请删去"
+                    )
         return self
 
 
@@ -181,13 +183,13 @@ class Case(_Model):
         age = full_years(person.birth_date, on)
         if not MIN_AGE <= age <= MAX_AGE:
             raise ValueError(
-                f"person.birth_date {person.birth_date} gives an age of {age} on {on}; "
-                f"a trainee's age must be between {MIN_AGE} and {MAX_AGE}"
+                f"person.birth_date {person.birth_date} 到 {on} 为 {age} 岁：培训对象须在 {MIN_AGE} 到 {MAX_AGE} 岁之间；"
+                "请核对出生日期"
             )
         since = person.registered_unemployed_since
         if since is not None and since > on:
             raise ValueError(
-                f"person.registered_unemployed_since {since} is after {on}, the date the case is decided at"
+                f"person.registered_unemployed_since {since} 晚于判定日期 {on}：请核对失业登记日期"
             )
         return self
 
