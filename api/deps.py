@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any
 
@@ -149,6 +150,12 @@ MESSAGES = {
     "dict_type": "须为对象",
     "model_type": "须为对象",
     "model_attributes_type": "须为对象",
+    "decimal_parsing": "须为数字",
+    "decimal_type": "须为数字",
+    "decimal_max_digits": "最多 {max_digits} 位数字；请改正",
+    "decimal_max_places": "最多 {decimal_places} 位小数；请改正",
+    "finite_number": "须为有限的数字",
+    "date_from_datetime_inexact": "须为日期，格式 YYYY-MM-DD，不带时刻",
     "json_invalid": "不是有效的 JSON；请检查括号、引号和逗号",
     "json_type": "不是有效的 JSON；请检查括号、引号和逗号",
 }
@@ -158,15 +165,33 @@ def _message(error: Any) -> str:
     template = MESSAGES.get(error["type"])
     if template is None:
         return str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    ctx = dict(error.get("ctx", {}))
+    if isinstance(ctx.get("expected"), str):  # pydantic lists choices as "'a', 'b' or 'c'"
+        ctx["expected"] = re.sub(r", | or ", "、", ctx["expected"])
     try:
-        return template.format(**error.get("ctx", {}))
+        return template.format(**ctx)
     except (KeyError, IndexError):
         return template.split("：")[0] if "{" in template else template
 
 
+# A rule over a whole record (wage_max against wage_min, or one of its certificates) says first which field to fix.
+NAMED_FIRST = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*) ")
+
+
+def _problem(error: Any) -> dict[str, str]:
+    message = _message(error)
+    field = ".".join(map(str, error["loc"]))
+    named = NAMED_FIRST.match(message)
+    record = not error["loc"] or error["loc"] == ("body",) or isinstance(error["loc"][-1], int)
+    if record and named:
+        field = ".".join(filter(None, (field, named.group(1))))
+    return {"field": field or "body", "message": message}
+
+
 def field_problems(errors: Sequence[Any]) -> list[dict[str, str]]:
-    """Pydantic's errors as `{field, message}` in Chinese, without the rejected input (it may be an ID number)."""
-    return [{"field": ".".join(map(str, e["loc"])) or "body", "message": _message(e)} for e in errors]
+    """Pydantic's errors as `{field, message}` in Chinese, without the rejected input (it may be an ID number);
+    an error about the whole record is put at the field its message names first."""
+    return [_problem(e) for e in errors]
 
 
 def invalid(err: ValidationError) -> HTTPException:
