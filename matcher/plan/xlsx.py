@@ -14,6 +14,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from matcher.domain import CertificateType, TrainingMode, labels_of
 from matcher.fairness import DIMENSION_LABELS
 from matcher.policy.pack import PackError, load_pack
 from matcher.printing import print_setup
@@ -27,15 +28,9 @@ TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 MONEY_FORMAT = '"¥"#,##0.00'
 COUNT_FORMAT = "#,##0"
 ASSIGNMENT = {"direct": "市内直接就业", "outbound": "定向输送", "training": "培训后就业"}
-MODES = {"order_based": "订单培训", "targeted": "定向培训", "project_based": "项目制培训"}
+MODES = labels_of(TrainingMode)
 PAYEES = {"person": "本人", "enterprise": "企业", "institution": "培训机构"}
-CERTIFICATES = {
-    "qualification": "职业资格证书",
-    "skill_level": "职业技能等级证书",
-    "special_ability": "专项职业能力证书",
-    "special_operation": "特种作业操作证书",
-    "training_completion": "培训合格证书",
-}
+CERTIFICATES = labels_of(CertificateType)
 SOLVERS = {
     "lagrangian": "拉格朗日松弛（乘子搜索）",
     "milp": "混合整数规划（HiGHS）",
