@@ -18,15 +18,22 @@ from matcher.distributed import on_dask
 from matcher.model.artifacts import load_model
 from matcher.model.recommend import MODELS_DIR
 from matcher.model.snapshot import City, load_city
-from matcher.plan.inputs import CANDIDATES_PER_WORKER, build_inputs, gather_arcs, planning_city, scope_rows
+from matcher.plan.inputs import (
+    CANDIDATES_PER_WORKER,
+    PlanInputs,
+    build_inputs,
+    gather_arcs,
+    planning_city,
+    scope_rows,
+)
 from matcher.plan.network import SideConstraints
 from matcher.plan.options import PlanOptions
-from matcher.plan.report import assemble
-from matcher.plan.solve import solve_plan
+from matcher.plan.report import Reads, assemble
+from matcher.plan.solve import place_graduates, solve_plan
 from matcher.plan.stable import stable_plan
 from matcher.policy import pack_for
 from matcher.store import session_scope
-from matcher.store.tables import WorkerRow
+from matcher.store.tables import EnterpriseRow, WorkerRow
 
 
 def peak_rss_mb() -> float:
@@ -42,6 +49,25 @@ def workers_in_scope(url: str | None, counties: list[str] | None) -> int:
         query = query.where(WorkerRow.county.in_(counties))
     with session_scope(url) as s:
         return int(s.execute(query).scalar_one())
+
+
+def report_reads(url: str | None, city: City, inputs: PlanInputs) -> Reads:
+    """What the report shows from the store: the names of the enterprises behind the plan's lines and
+    classes, and each network worker's employment status and certificates as recorded."""
+    ids = np.concatenate(
+        [city.lines.enterprise_id[inputs.lines], city.programmes.enterprise_id[inputs.programmes]]
+    )
+    wanted = sorted({int(i) for i in ids.tolist() if i >= 0})
+    with session_scope(url) as s:
+        names = s.execute(select(EnterpriseRow.id, EnterpriseRow.name).where(EnterpriseRow.id.in_(wanted)))
+        recorded = {
+            i: (status, certificates)
+            for i, status, certificates in s.execute(
+                select(WorkerRow.id, WorkerRow.employment_status, WorkerRow.certificates)
+            )
+        }
+        enterprise_names = {int(i): n for i, n in names}
+    return Reads(enterprise_names, [recorded[int(i)] for i in city.workers.id[inputs.workers].tolist()])
 
 
 def policy_in_force(city: City, classes: np.ndarray) -> dict[str, Any]:
@@ -110,14 +136,24 @@ def plan_city(
         inputs = build_inputs(city, arcs, workers, lines, options, url)
     side = SideConstraints(budget=options.budget, min_class_size=options.min_class_size)
     with stages.stage("solve"):
-        optimum = solve_plan(inputs.network, side)
-    solution = optimum
+        optimum = solution = solve_plan(inputs.network, side)
+        if not options.stable:
+            graduate_line = place_graduates(inputs, solution)
     if options.stable:
         with stages.stage("stable"):
             solution = stable_plan(inputs.network, side, optimum)
+            graduate_line = place_graduates(inputs, solution)
     with stages.stage("report"):
+        reads = report_reads(url, city, inputs)
         result = assemble(
-            city, space, inputs, solution, url, options.budget, optimum if options.stable else None
+            city,
+            space,
+            inputs,
+            solution,
+            graduate_line,
+            reads,
+            options.budget,
+            optimum if options.stable else None,
         )
     net = inputs.network
     return {

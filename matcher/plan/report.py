@@ -1,17 +1,22 @@
 """The plan as the bureau reads it: classes to open, placements, each worker's assignment with reasons,
-unmet demand, subsidies by article, and progress towards the plan's targets (article 二). JSON-ready."""
+unmet demand, subsidies by article, and progress towards the plan's targets (article 二). JSON-ready.
+
+Each part of the result has its own function; `assemble` puts them together. Nothing here reads the store
+or solves anything: the pipeline reads what the report names (`Reads`) and places the graduates
+(`matcher.plan.solve.place_graduates`) before the report starts.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 
 from matcher import reference as ref
-from matcher.assign import solve_bipartite
 from matcher.fairness import city_fairness
 from matcher.model.explain import GROUP_LABELS, place_name, reasons_for, training_reason
 from matcher.model.scoring import FeatureSpace, pair_features
@@ -21,10 +26,30 @@ from matcher.plan.network import Solution, class_sizes
 from matcher.policy.cases import organiser
 from matcher.policy.money import CostShares, cost_shares
 from matcher.reports import HIGH_SKILL_LEVELS, SKILL_CERTIFICATES, TARGETS, skill_shares
-from matcher.store import session_scope
-from matcher.store.tables import EnterpriseRow, WorkerRow
 
 HIGH_SKILL_RANKS = {6 - level for level in HIGH_SKILL_LEVELS}
+
+
+@dataclass
+class Reads:
+    """What the report shows from the store beyond the matching view: enterprise names by id, and each
+    network worker's employment status and certificates as recorded (article 二's shares)."""
+
+    enterprise_names: dict[int, str]
+    certificates: list[tuple[str, list[dict[str, Any]]]]
+
+
+@dataclass
+class Assignments:
+    """Each network worker's assignment in a solution."""
+
+    kind: np.ndarray  # -1 none, 0 a direct or outbound placement, 1 a class
+    line: np.ndarray  # network line, a trainee's after the class; -1 none
+    value: np.ndarray  # P(hired and retained) of the arc taken
+    train_arc: np.ndarray  # the trainee's training arc; -1 for the others
+    outbound: np.ndarray  # bool: the line lies outside Qujing
+    direct_arcs: np.ndarray  # the direct arcs taken
+    train_arcs: np.ndarray  # the training arcs taken
 
 
 def _day(ordinal: int) -> str:
@@ -39,19 +64,11 @@ def _occupation(code: str) -> dict[str, str]:
     return {"code": code, "name": ref.occupation(code).name}
 
 
+_place_name = cache(place_name)
+
+
 def _region(code: str) -> dict[str, str]:
-    return {"code": code, "name": place_name(code)}
-
-
-def enterprise_names(url: str | None, ids: np.ndarray) -> dict[int, str]:
-    wanted = sorted({int(i) for i in ids.tolist() if i >= 0})
-    if not wanted:
-        return {}
-    with session_scope(url) as s:
-        rows = s.execute(
-            select(EnterpriseRow.id, EnterpriseRow.name).where(EnterpriseRow.id.in_(wanted))
-        ).all()
-    return {int(i): n for i, n in rows}
+    return {"code": code, "name": _place_name(code)}
 
 
 def retention_rate(city: City) -> float:
@@ -61,33 +78,167 @@ def retention_rate(city: City) -> float:
     return float((p.hired & p.retained).sum()) / hired if hired else 1.0
 
 
-def graduate_lines(inputs: PlanInputs, sol: Solution) -> np.ndarray:
-    """The network line each chosen trainee is referred to after the class (-1 for other arcs).
-
-    A class's graduates fill the lines its serve flows reach; within a class the trainees are spread over
-    those lines so that as many as possible go to the line of their own best pathway (`solve_bipartite`).
-    """
+def assignments(city: City, inputs: PlanInputs, sol: Solution, graduate_line: np.ndarray) -> Assignments:
+    """Who takes which arc in `sol`; `graduate_line` is each training arc's line after the class."""
     net = inputs.network
-    out = np.full(len(net.train_worker), -1)
-    chosen = np.flatnonzero(sol.train > 0.5)
-    serve = np.flatnonzero(sol.serve > 0.5)
-    if not len(chosen) or not len(serve):
-        return out
-    l_pos = np.full(int(inputs.lines.max()) + 1, -1)
-    l_pos[inputs.lines] = np.arange(len(inputs.lines))
-    own = l_pos[inputs.train_line[chosen]]
-    rows, cols = [], []
-    for i, arc in enumerate(chosen.tolist()):
-        here = np.flatnonzero(net.serve_class[serve] == net.train_class[arc])
-        rows.append(np.full(len(here), i))
-        cols.append(here)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    weight = 1.0 + (net.serve_line[serve[c]] == own[r])
-    result = solve_bipartite(
-        r, c, weight, np.ones(len(chosen), np.int64), np.round(sol.serve[serve]).astype(np.int64)
-    )
-    used = result.flow > 0
-    out[chosen[r[used]]] = net.serve_line[serve[c[used]]]
+    n_w = net.n_workers
+    d_on = np.flatnonzero(sol.direct > 0.5)
+    t_on = np.flatnonzero(sol.train > 0.5)
+    kind = np.full(n_w, -1)
+    line = np.full(n_w, -1)
+    value = np.zeros(n_w)
+    train_arc = np.full(n_w, -1)
+    kind[net.direct_worker[d_on]] = 0
+    line[net.direct_worker[d_on]] = net.direct_line[d_on]
+    value[net.direct_worker[d_on]] = net.direct_value[d_on]
+    kind[net.train_worker[t_on]] = 1
+    line[net.train_worker[t_on]] = graduate_line[t_on]
+    value[net.train_worker[t_on]] = net.train_value[t_on]
+    train_arc[net.train_worker[t_on]] = t_on
+    outbound = np.zeros(n_w, bool)
+    has_line = line >= 0
+    outbound[has_line] = ~city.lines.in_qujing[inputs.lines[line[has_line]]]
+    return Assignments(kind, line, value, train_arc, outbound, d_on, t_on)
+
+
+class _Names:
+    """Lines and enterprises as the report names them, each line described once."""
+
+    def __init__(self, city: City, inputs: PlanInputs, enterprise_names: dict[int, str]) -> None:
+        self.city, self.inputs, self.enterprises = city, inputs, enterprise_names
+        self.occupations = occupation_codes()
+        self._lines: dict[int, dict[str, Any]] = {}
+
+    def enterprise(self, enterprise_id: int) -> dict[str, Any]:
+        return {"id": enterprise_id, "name": self.enterprises.get(enterprise_id, "")}
+
+    def line(self, i: int) -> dict[str, Any]:
+        """Network line `i`: its id, title, enterprise, occupation, where the work is."""
+        if i not in self._lines:
+            ln = self.city.lines
+            r = int(self.inputs.lines[i])
+            self._lines[i] = {
+                "line_id": int(ln.id[r]),
+                "title": str(ln.title[r]),
+                "enterprise": self.enterprise(int(ln.enterprise_id[r])),
+                "occupation": _occupation(self.occupations[ln.occ[r]]),
+                "work_region": _region(str(ln.region[r])),
+                "outbound": not bool(ln.in_qujing[r]),
+            }
+        return dict(self._lines[i])
+
+
+def trainee_shares(city: City, inputs: PlanInputs, arc: int) -> CostShares:
+    """Who pays what of one trainee's class (`matcher.policy.money`)."""
+    pr = city.programmes
+    p = int(inputs.programmes[inputs.network.train_class[arc]])
+    _, advanced = organiser(str(pr.mode[p]), bool(pr.tendered[p]))
+    decision = inputs.decisions.decisions[int(inputs.decisions.decision[arc])]
+    return cost_shares(int(pr.cost[p]), advanced, decision)
+
+
+def line_fill(inputs: PlanInputs, asg: Assignments) -> tuple[np.ndarray, np.ndarray]:
+    """(direct placements, graduates) per network line."""
+    net = inputs.network
+    dest = asg.line[net.train_worker[asg.train_arcs]]
+    direct = np.bincount(net.direct_line[asg.direct_arcs], minlength=net.n_lines)
+    return direct, np.bincount(dest[dest >= 0], minlength=net.n_lines)
+
+
+def placements(
+    city: City, inputs: PlanInputs, asg: Assignments, names: _Names
+) -> dict[str, list[dict[str, Any]]]:
+    """The lines the plan fills, direct and outbound, with their placements, graduates and expected hires."""
+    net = inputs.network
+    direct_fill, grad_fill = line_fill(inputs, asg)
+    has_line = asg.line >= 0
+    expected = np.bincount(asg.line[has_line], asg.value[has_line], net.n_lines)
+    entries = [
+        {
+            **names.line(i),
+            "county": _region(str(city.lines.county[inputs.lines[i]])),
+            "headcount": int(net.line_capacity[i]),
+            "direct": int(direct_fill[i]),
+            "graduates": int(grad_fill[i]),
+            "expected_retained": _r(expected[i]),
+        }
+        for i in np.flatnonzero(direct_fill + grad_fill > 0).tolist()
+    ]
+    return {
+        "direct": [p for p in entries if not p["outbound"]],
+        "outbound": [p for p in entries if p["outbound"]],
+    }
+
+
+def classes(
+    city: City,
+    inputs: PlanInputs,
+    sol: Solution,
+    asg: Assignments,
+    names: _Names,
+    shares: dict[int, CostShares],
+) -> list[dict[str, Any]]:
+    """The classes to open: programme, school, orders served, size, dates, cost, subsidies, who pays."""
+    net = inputs.network
+    ln, pr = city.lines, city.programmes
+    t_on = asg.train_arcs
+    sizes = class_sizes(net, sol.train)
+    subsidy_of_class = np.bincount(net.train_class[t_on], net.train_subsidy[t_on], net.n_classes)
+    out = []
+    for c in np.flatnonzero(sizes > 0).tolist():
+        p = int(inputs.programmes[c])
+        served = np.flatnonzero((net.serve_class == c) & (sol.serve > 0.5))
+        orders: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for s in served.tolist():
+            r = int(inputs.lines[net.serve_line[s]])
+            orders[int(ln.enterprise_id[r])].append(
+                {"line_id": int(ln.id[r]), "title": str(ln.title[r]), "graduates": int(round(sol.serve[s]))}
+            )
+        members = t_on[net.train_class[t_on] == c]
+        paid = [shares[a] for a in members.tolist()]
+        out.append(
+            {
+                "programme": {
+                    "id": int(pr.id[p]),
+                    "code": str(pr.code[p]),
+                    "name": str(pr.name[p]),
+                    "mode": str(pr.mode[p]),
+                },
+                "occupation": _occupation(names.occupations[pr.occ[p]]),
+                "certificate": str(pr.certificate[p]),
+                "institution": {
+                    "name": str(pr.institution[p]),
+                    "kind": str(pr.institution_kind[p]),
+                    "tendered": bool(pr.tendered[p]),
+                },
+                "county": _region(str(pr.county[p])),
+                "ordering_enterprise": (
+                    names.enterprise(int(pr.enterprise_id[p])) if pr.enterprise_id[p] >= 0 else None
+                ),
+                "orders": [
+                    {
+                        "enterprise": names.enterprise(e),
+                        "lines": served_lines,
+                        "graduates": sum(x["graduates"] for x in served_lines),
+                    }
+                    for e, served_lines in sorted(orders.items())
+                ],
+                "size": int(sizes[c]),
+                "seats": int(net.class_seats[c]),
+                "start_date": _day(inputs.class_start[c]),
+                "end_date": _day(inputs.class_end[c]),
+                "days": int(pr.days[p]),
+                "cost_per_person": int(pr.cost[p]),
+                "cost": int(pr.cost[p]) * int(sizes[c]),
+                "subsidies": _r(subsidy_of_class[c], 2),
+                "subsidy_towards_cost": sum(x.subsidy for x in paid),
+                "trainees_pay": sum(x.person_pays for x in paid),
+                "enterprise_pays": sum(x.enterprise_pays for x in paid),
+                "free_for_trainees": all(x.free for x in paid),
+                "expected_completions": _r(inputs.train_complete[members].sum(), 2),
+                "expected_retained": _r(net.train_value[members].sum()),
+            }
+        )
     return out
 
 
@@ -103,16 +254,109 @@ def _reasons(
     ]
 
 
-def trainee_shares(city: City, inputs: PlanInputs, arc: int) -> CostShares:
-    """Who pays what of one trainee's class (`matcher.policy.money`)."""
-    pr = city.programmes
-    p = int(inputs.programmes[inputs.network.train_class[arc]])
-    _, advanced = organiser(str(pr.mode[p]), bool(pr.tendered[p]))
+def _trainee(
+    city: City, inputs: PlanInputs, worker_row: int, arc: int, shares: CostShares
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A trainee's class, completion odds, subsidy items and cost shares; and the reason for the class."""
+    net, pr, w = inputs.network, city.programmes, city.workers
+    c = int(net.train_class[arc])
+    p = int(inputs.programmes[c])
     decision = inputs.decisions.decisions[int(inputs.decisions.decision[arc])]
-    return cost_shares(int(pr.cost[p]), advanced, decision)
+    entry = {
+        "class": {
+            "programme_code": str(pr.code[p]),
+            "programme_name": str(pr.name[p]),
+            "start_date": _day(inputs.class_start[c]),
+            "end_date": _day(inputs.class_end[c]),
+        },
+        "p_complete": _r(inputs.train_complete[arc]),
+        "subsidy": {
+            "total": _r(decision.total, 2),
+            "items": [
+                {
+                    "item": it.item,
+                    "name": it.name,
+                    "amount": it.amount,
+                    "payee": it.payee,
+                    "article": it.article,
+                    "advance": it.part_of is not None,
+                }
+                for it in decision.items
+            ],
+        },
+        "cost": shares.as_dict(),
+    }
+    travel = float(haversine_km(w.lon[worker_row], w.lat[worker_row], pr.lon[p], pr.lat[p]))
+    target = int(inputs.train_line[arc])
+    reason = training_reason(city, worker_row, p, target, float(inputs.train_complete[arc]), travel)
+    return entry, reason
 
 
-def _subsidy_items(inputs: PlanInputs, arcs: np.ndarray) -> list[dict[str, Any]]:
+def workers(
+    city: City,
+    space: FeatureSpace,
+    inputs: PlanInputs,
+    asg: Assignments,
+    names: _Names,
+    shares: dict[int, CostShares],
+) -> list[dict[str, Any]]:
+    """Each assigned worker: where they go, the odds, the reasons, and for a trainee the class and money."""
+    w = city.workers
+    groups = w.groups.tocsr()
+    order = np.flatnonzero(asg.kind >= 0)
+    routed = order[asg.line[order] >= 0]
+    said = dict(
+        zip(routed.tolist(), _reasons(city, space, inputs.workers[routed], inputs.lines[asg.line[routed]]))
+    )
+    people = []
+    for i in order.tolist():
+        r = int(inputs.workers[i])
+        trainee = asg.kind[i] == 1
+        entry: dict[str, Any] = {
+            "worker_id": int(w.id[r]),
+            "county": _region(str(w.county[r])),
+            "groups": [GROUPS[g] for g in groups.indices[groups.indptr[r] : groups.indptr[r + 1]].tolist()],
+            "assignment": "training" if trainee else ("outbound" if asg.outbound[i] else "direct"),
+            "line": names.line(int(asg.line[i])) if asg.line[i] >= 0 else None,
+            "p_retained": _r(asg.value[i]),
+            "reasons": said.get(i, []),
+        }
+        if trainee:
+            arc = int(asg.train_arc[i])
+            more, reason = _trainee(city, inputs, r, arc, shares[arc])
+            entry.update(more)
+            entry["reasons"] = [reason, *entry["reasons"]]
+        people.append(entry)
+    return people
+
+
+def unmet_demand(city: City, inputs: PlanInputs, asg: Assignments) -> list[dict[str, Any]]:
+    """Headcount planned and left open by occupation and county, the most unmet first."""
+    net, ln = inputs.network, city.lines
+    occ_codes = occupation_codes()
+    direct_fill, grad_fill = line_fill(inputs, asg)
+    fill = direct_fill + grad_fill
+    demand: dict[tuple[str, str], int] = defaultdict(int)
+    planned: dict[tuple[str, str], int] = defaultdict(int)
+    for i in range(net.n_lines):
+        r = int(inputs.lines[i])
+        key = (occ_codes[ln.occ[r]], str(ln.county[r]))
+        demand[key] += int(net.line_capacity[i])
+        planned[key] += int(fill[i])
+    return [
+        {
+            "occupation": _occupation(o),
+            "county": _region(cty),
+            "outbound": not ref.is_in_qujing(cty),
+            "headcount": h,
+            "planned": planned[(o, cty)],
+            "unmet": h - planned[(o, cty)],
+        }
+        for (o, cty), h in sorted(demand.items(), key=lambda kv: (planned[kv[0]] - kv[1], kv[0]))
+    ]
+
+
+def subsidy_items(inputs: PlanInputs, arcs: np.ndarray) -> list[dict[str, Any]]:
     """Subsidy items of the given training arcs summed by article, item and payee (advances, which are
     paid out of another item, are listed apart and not added to the total)."""
     sums: dict[tuple[str, str, str, str, bool], list[float]] = defaultdict(lambda: [0.0, 0])
@@ -136,43 +380,106 @@ def _subsidy_items(inputs: PlanInputs, arcs: np.ndarray) -> list[dict[str, Any]]
     ]
 
 
-def worker_certificates(url: str | None, ids: np.ndarray) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(employment status, certificates as recorded) of the workers `ids`, in that order."""
-    with session_scope(url) as s:
-        rows = dict(
-            (i, (st, certs))
-            for i, st, certs in s.execute(
-                select(WorkerRow.id, WorkerRow.employment_status, WorkerRow.certificates)
-            )
-        )
-    return [rows[int(i)] for i in ids.tolist()]
+def priority_groups(city: City, inputs: PlanInputs, asg: Assignments) -> dict[str, dict[str, Any]]:
+    """Per priority group: how many are in scope, assigned and trained, and their shares."""
+    n_w = inputs.network.n_workers
+    assigned, trainee = asg.kind >= 0, asg.kind == 1
+    group_rows = city.workers.groups[inputs.workers].tocsc()
+    shares = {}
+    for g, name in enumerate(GROUPS):
+        members = np.zeros(n_w, bool)
+        members[group_rows.indices[group_rows.indptr[g] : group_rows.indptr[g + 1]]] = True
+        shares[name] = {
+            "label": GROUP_LABELS[name],
+            "in_scope": int(members.sum()),
+            "assigned": int((members & assigned).sum()),
+            "trainees": int((members & trainee).sum()),
+            "share_of_assigned": _r((members & assigned).sum() / max(assigned.sum(), 1)),
+            "share_of_trainees": _r((members & trainee).sum() / max(trainee.sum(), 1)),
+            "share_of_scope": _r(members.sum() / max(n_w, 1)),
+        }
+    return shares
 
 
-def _targets(
-    city: City, inputs: PlanInputs, sol: Solution, value: np.ndarray, assigned: np.ndarray, url: str | None
+def totals(
+    city: City,
+    inputs: PlanInputs,
+    sol: Solution,
+    asg: Assignments,
+    shares: dict[int, CostShares],
+    budget: float | None,
 ) -> dict[str, Any]:
-    """Progress towards article 二's targets in scope, and what the plan would add (expected values)."""
-    w = city.workers
-    rows = inputs.workers
-    pairs = worker_certificates(url, w.id[rows])
-    now = skill_shares(pairs)
+    """The plan's figures: who is assigned how, classes, expected hires, money, budget, headcount left."""
+    net, pr = inputs.network, city.programmes
+    t_on = asg.train_arcs
+    assigned, trainee = asg.kind >= 0, asg.kind == 1
+    spent = float(net.train_subsidy @ sol.train)
+    expected_retained = float(asg.value.sum())
+    retention = retention_rate(city)
+    direct_fill, grad_fill = line_fill(inputs, asg)
+    in_groups = np.diff(city.workers.groups.tocsr().indptr) > 0
+    return {
+        "workers_in_scope": int(net.n_workers),
+        "assigned": int(assigned.sum()),
+        "direct": int(((asg.kind == 0) & ~asg.outbound).sum()),
+        "outbound": int(((asg.kind == 0) & asg.outbound).sum()),
+        "trainees": int(trainee.sum()),
+        "classes": int((class_sizes(net, sol.train) > 0).sum()),
+        "expected_retained_placements": _r(expected_retained, 2),
+        "expected_placements": _r(min(expected_retained / retention, float(assigned.sum())), 2),
+        "retention_rate_used": _r(retention),
+        "objective": _r(sol.objective, 4),
+        "training_cost": int((pr.cost[inputs.programmes[net.train_class[t_on]]]).sum()),
+        "subsidies": _r(spent, 2),
+        "subsidy_towards_cost": sum(x.subsidy for x in shares.values()),
+        "trainees_pay": sum(x.person_pays for x in shares.values()),
+        "enterprises_pay": sum(x.enterprise_pays for x in shares.values()),
+        "priority_trainees_paying": sum(
+            1 for a, x in shares.items() if x.person_pays and in_groups[inputs.workers[net.train_worker[a]]]
+        ),
+        "expected_subsidies": _r(float(net.train_subsidy[t_on] @ inputs.train_complete[t_on]), 2),
+        "budget": None
+        if budget is None
+        else {
+            "budget": budget,
+            "used": _r(spent, 2),
+            "left": _r(budget - spent, 2),
+            "share_used": _r(spent / budget) if budget else None,
+        },
+        "open_headcount": int(net.line_capacity.sum()),
+        "unmet_headcount": int(net.line_capacity.sum() - direct_fill.sum() - grad_fill.sum()),
+        "priority_groups": priority_groups(city, inputs, asg),
+        "priority_weights": inputs.priority_weights,
+    }
 
-    employed = np.array([s in ("employed", "self_employed") for s, _ in pairs])
-    skilled = np.array([any(c["kind"] in SKILL_CERTIFICATES for c in cs) for _, cs in pairs])
+
+def targets(
+    city: City,
+    inputs: PlanInputs,
+    asg: Assignments,
+    certificates: list[tuple[str, list[dict[str, Any]]]],
+) -> dict[str, Any]:
+    """Progress towards article 二's targets in scope, and what the plan would add (expected values);
+    `certificates` are the network workers' employment status and certificates as recorded."""
+    now = skill_shares(certificates)
+    employed = np.array([s in ("employed", "self_employed") for s, _ in certificates], bool)
+    skilled = np.array([any(c["kind"] in SKILL_CERTIFICATES for c in cs) for _, cs in certificates], bool)
     high = np.array(
         [
             any(c["kind"] in SKILL_CERTIFICATES and c["level"] in HIGH_SKILL_LEVELS for c in cs)
-            for _, cs in pairs
-        ]
+            for _, cs in certificates
+        ],
+        bool,
     )
     # P(employed after the plan) and P(newly certified at a skilled / high-skilled level)
+    placed = asg.kind >= 0
     p_emp = np.where(employed, 1.0, 0.0)
-    p_emp[assigned >= 0] = np.maximum(p_emp[assigned >= 0], value[assigned >= 0])
+    p_emp[placed] = np.maximum(p_emp[placed], asg.value[placed])
     p_skill = skilled.astype(float)
     p_high = high.astype(float)
     net = inputs.network
     pr = city.programmes
-    for arc in np.flatnonzero(sol.train > 0.5).tolist():
+    for arc in asg.train_arcs.tolist():
         wi, prog = int(net.train_worker[arc]), int(inputs.programmes[net.train_class[arc]])
         if pr.certificate[prog] in SKILL_CERTIFICATES:
             p_cert = float(inputs.train_complete[arc])
@@ -183,11 +490,11 @@ def _targets(
     e_skilled = float((p_emp * p_skill).sum())
     e_high = float((p_emp * p_high).sum())
     e = city.enrolments
-    in_scope = np.zeros(len(w), bool)
-    in_scope[rows] = True
+    in_scope = np.zeros(len(city.workers), bool)
+    in_scope[inputs.workers] = True
     years = year_of(e.start) if len(e) else np.zeros(0, np.int64)
     done = int((in_scope[e.worker] & (years >= 2019) & (years <= 2021)).sum()) if len(e) else 0
-    trainees = int((sol.train > 0.5).sum())
+    trainees = len(asg.train_arcs)
     year = int(date.fromordinal(int(inputs.class_start.min())).year) if len(inputs.class_start) else None
     with_plan = {
         "skilled_share_of_employed": e_skilled / e_employed if e_employed else 0.0,
@@ -223,302 +530,73 @@ def _targets(
     }
 
 
+def fairness(
+    city: City, inputs: PlanInputs, asg: Assignments, shares: dict[int, CostShares]
+) -> dict[str, Any]:
+    """Placement, training and subsidy rates by group (`matcher.fairness`)."""
+    net = inputs.network
+    subsidised = np.zeros(net.n_workers, bool)
+    for arc, x in shares.items():
+        subsidised[net.train_worker[arc]] = x.subsidy > 0
+    outcomes = {"placed": asg.kind == 0, "trained": asg.kind == 1, "subsidised": subsidised}
+    return city_fairness(city, inputs.workers, outcomes).to_dict()
+
+
+def solution_summary(sol: Solution) -> dict[str, Any]:
+    """The solver, the objective, the bound it is measured against and the gap."""
+    return {
+        "method": sol.method,
+        "objective": _r(sol.objective, 6),
+        "bound": _r(sol.bound, 6),
+        "bound_method": sol.bound_method,
+        "gap": _r(sol.gap, 6),
+        "iterations": sol.iterations,
+        "notes": sol.notes,
+    }
+
+
+def stable_cost(inputs: PlanInputs, sol: Solution, optimum: Solution, asg: Assignments) -> dict[str, Any]:
+    """What a stable plan costs against the optimal one, in objective and in expected retained hires."""
+    net = inputs.network
+    opt_value = float(net.direct_value @ (optimum.direct > 0.5) + net.train_value @ (optimum.train > 0.5))
+    stable_value = float(asg.value.sum())
+    return {
+        "optimum_objective": _r(optimum.objective, 6),
+        "stable_objective": _r(sol.objective, 6),
+        "objective_cost": _r(optimum.objective - sol.objective, 6),
+        "optimum_expected_retained": _r(opt_value, 2),
+        "stable_expected_retained": _r(stable_value, 2),
+        "expected_retained_cost": _r(opt_value - stable_value, 2),
+        "relative_cost": _r((opt_value - stable_value) / opt_value) if opt_value else 0.0,
+    }
+
+
 def assemble(
     city: City,
     space: FeatureSpace,
     inputs: PlanInputs,
     sol: Solution,
-    url: str | None,
+    graduate_line: np.ndarray,
+    reads: Reads,
     budget: float | None,
     optimum: Solution | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready plan for solution `sol` (`optimum`: the optimal plan stable mode is compared with)."""
-    net = inputs.network
-    w, ln, pr = city.workers, city.lines, city.programmes
-    occ_codes = occupation_codes()
-    n_w = net.n_workers
-    d_on = np.flatnonzero(sol.direct > 0.5)
-    t_on = np.flatnonzero(sol.train > 0.5)
-    dest = graduate_lines(inputs, sol)
-
-    # each worker's assignment: arc kind, network line, value
-    assigned = np.full(n_w, -1)
-    line_of = np.full(n_w, -1)
-    value = np.zeros(n_w)
-    arc_of = np.full(n_w, -1)
-    assigned[net.direct_worker[d_on]] = 0
-    line_of[net.direct_worker[d_on]] = net.direct_line[d_on]
-    value[net.direct_worker[d_on]] = net.direct_value[d_on]
-    assigned[net.train_worker[t_on]] = 1
-    line_of[net.train_worker[t_on]] = dest[t_on]
-    value[net.train_worker[t_on]] = net.train_value[t_on]
-    arc_of[net.train_worker[t_on]] = t_on
-    outbound = np.zeros(n_w, bool)
-    has_line = line_of >= 0
-    outbound[has_line] = ~ln.in_qujing[inputs.lines[line_of[has_line]]]
-
-    sizes = class_sizes(net, sol.train)
-    opened = np.flatnonzero(sizes > 0)
-    ent_ids = np.concatenate([ln.enterprise_id[inputs.lines], pr.enterprise_id[inputs.programmes]])
-    names = enterprise_names(url, ent_ids)
-    retention = retention_rate(city)
-
-    # lines: direct placements and graduates
-    direct_fill = np.bincount(net.direct_line[d_on], minlength=net.n_lines)
-    grad_fill = np.bincount(dest[t_on][dest[t_on] >= 0], minlength=net.n_lines)
-    expected_line = np.bincount(line_of[has_line], value[has_line], net.n_lines)
-
-    def line_ref(i: int) -> dict[str, Any]:
-        r = int(inputs.lines[i])
-        return {
-            "line_id": int(ln.id[r]),
-            "title": str(ln.title[r]),
-            "enterprise": {"id": int(ln.enterprise_id[r]), "name": names.get(int(ln.enterprise_id[r]), "")},
-            "occupation": _occupation(occ_codes[ln.occ[r]]),
-            "work_region": _region(str(ln.region[r])),
-            "outbound": not bool(ln.in_qujing[r]),
-        }
-
-    def line_entry(i: int) -> dict[str, Any]:
-        return {
-            **line_ref(i),
-            "county": _region(str(ln.county[inputs.lines[i]])),
-            "headcount": int(net.line_capacity[i]),
-            "direct": int(direct_fill[i]),
-            "graduates": int(grad_fill[i]),
-            "expected_retained": _r(expected_line[i]),
-        }
-
-    filled_lines = np.flatnonzero(direct_fill + grad_fill > 0)
-    placements = [line_entry(i) for i in filled_lines.tolist()]
-
-    # who pays: per trainee, then summed per class
-    shares_of_arc = {arc: trainee_shares(city, inputs, arc) for arc in t_on.tolist()}
-    subsidy_of_class = np.bincount(net.train_class[t_on], net.train_subsidy[t_on], net.n_classes)
-    classes = []
-    for c in opened.tolist():
-        p = int(inputs.programmes[c])
-        served = np.flatnonzero((net.serve_class == c) & (sol.serve > 0.5))
-        orders: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for s in served.tolist():
-            r = int(inputs.lines[net.serve_line[s]])
-            orders[int(ln.enterprise_id[r])].append(
-                {"line_id": int(ln.id[r]), "title": str(ln.title[r]), "graduates": int(round(sol.serve[s]))}
-            )
-        members = t_on[net.train_class[t_on] == c]
-        paid = [shares_of_arc[a] for a in members.tolist()]
-        classes.append(
-            {
-                "programme": {
-                    "id": int(pr.id[p]),
-                    "code": str(pr.code[p]),
-                    "name": str(pr.name[p]),
-                    "mode": str(pr.mode[p]),
-                },
-                "occupation": _occupation(occ_codes[pr.occ[p]]),
-                "certificate": str(pr.certificate[p]),
-                "institution": {
-                    "name": str(pr.institution[p]),
-                    "kind": str(pr.institution_kind[p]),
-                    "tendered": bool(pr.tendered[p]),
-                },
-                "county": _region(str(pr.county[p])),
-                "ordering_enterprise": (
-                    {"id": int(pr.enterprise_id[p]), "name": names.get(int(pr.enterprise_id[p]), "")}
-                    if pr.enterprise_id[p] >= 0
-                    else None
-                ),
-                "orders": [
-                    {
-                        "enterprise": {"id": e, "name": names.get(e, "")},
-                        "lines": served_lines,
-                        "graduates": sum(x["graduates"] for x in served_lines),
-                    }
-                    for e, served_lines in sorted(orders.items())
-                ],
-                "size": int(sizes[c]),
-                "seats": int(net.class_seats[c]),
-                "start_date": _day(inputs.class_start[c]),
-                "end_date": _day(inputs.class_end[c]),
-                "days": int(pr.days[p]),
-                "cost_per_person": int(pr.cost[p]),
-                "cost": int(pr.cost[p]) * int(sizes[c]),
-                "subsidies": _r(subsidy_of_class[c], 2),
-                "subsidy_towards_cost": sum(x.subsidy for x in paid),
-                "trainees_pay": sum(x.person_pays for x in paid),
-                "enterprise_pays": sum(x.enterprise_pays for x in paid),
-                "free_for_trainees": all(x.free for x in paid),
-                "expected_completions": _r(inputs.train_complete[members].sum(), 2),
-                "expected_retained": _r(net.train_value[members].sum()),
-            }
-        )
-
-    # workers
-    order = np.flatnonzero(assigned >= 0)
-    routed = order[line_of[order] >= 0]
-    said = dict(
-        zip(routed.tolist(), _reasons(city, space, inputs.workers[routed], inputs.lines[line_of[routed]]))
-    )
-    people = []
-    for i in order.tolist():
-        r = int(inputs.workers[i])
-        entry: dict[str, Any] = {
-            "worker_id": int(w.id[r]),
-            "county": _region(str(w.county[r])),
-            "groups": [GROUPS[g] for g in w.groups[r].indices.tolist()],
-            "assignment": "training" if assigned[i] == 1 else ("outbound" if outbound[i] else "direct"),
-            "line": line_ref(int(line_of[i])) if line_of[i] >= 0 else None,
-            "p_retained": _r(value[i]),
-            "reasons": said.get(i, []),
-        }
-        if assigned[i] == 1:
-            arc = int(arc_of[i])
-            c = int(net.train_class[arc])
-            p = int(inputs.programmes[c])
-            decision = inputs.decisions.decisions[int(inputs.decisions.decision[arc])]
-            entry["class"] = {
-                "programme_code": str(pr.code[p]),
-                "programme_name": str(pr.name[p]),
-                "start_date": _day(inputs.class_start[c]),
-                "end_date": _day(inputs.class_end[c]),
-            }
-            entry["p_complete"] = _r(inputs.train_complete[arc])
-            entry["subsidy"] = {
-                "total": _r(decision.total, 2),
-                "items": [
-                    {
-                        "item": it.item,
-                        "name": it.name,
-                        "amount": it.amount,
-                        "payee": it.payee,
-                        "article": it.article,
-                        "advance": it.part_of is not None,
-                    }
-                    for it in decision.items
-                ],
-            }
-            entry["cost"] = shares_of_arc[arc].as_dict()
-            travel = float(haversine_km(w.lon[r], w.lat[r], pr.lon[p], pr.lat[p]))
-            target = int(inputs.train_line[arc])
-            entry["reasons"] = [
-                training_reason(city, r, p, target, float(inputs.train_complete[arc]), travel),
-                *entry["reasons"],
-            ]
-        people.append(entry)
-
-    # unmet demand by occupation and county
-    fill = direct_fill + grad_fill
-    demand: dict[tuple[str, str], int] = defaultdict(int)
-    planned: dict[tuple[str, str], int] = defaultdict(int)
-    for i in range(net.n_lines):
-        r = int(inputs.lines[i])
-        key = (occ_codes[ln.occ[r]], str(ln.county[r]))
-        demand[key] += int(net.line_capacity[i])
-        planned[key] += int(fill[i])
-    unmet: list[dict[str, Any]] = [
-        {
-            "occupation": _occupation(o),
-            "county": _region(cty),
-            "outbound": not ref.is_in_qujing(cty),
-            "headcount": h,
-            "planned": planned[(o, cty)],
-            "unmet": h - planned[(o, cty)],
-        }
-        for (o, cty), h in sorted(demand.items(), key=lambda kv: (planned[kv[0]] - kv[1], kv[0]))
-    ]
-
-    # totals
-    trainee_mask = assigned == 1
-    spent = float(net.train_subsidy @ sol.train)
-    expected_retained = float(value.sum())
-    group_rows = w.groups[inputs.workers].tocsc()
-    shares = {}
-    for g, name in enumerate(GROUPS):
-        members = np.zeros(n_w, bool)
-        members[group_rows.indices[group_rows.indptr[g] : group_rows.indptr[g + 1]]] = True
-        shares[name] = {
-            "label": GROUP_LABELS[name],
-            "in_scope": int(members.sum()),
-            "assigned": int((members & (assigned >= 0)).sum()),
-            "trainees": int((members & trainee_mask).sum()),
-            "share_of_assigned": _r((members & (assigned >= 0)).sum() / max((assigned >= 0).sum(), 1)),
-            "share_of_trainees": _r((members & trainee_mask).sum() / max(trainee_mask.sum(), 1)),
-            "share_of_scope": _r(members.sum() / max(n_w, 1)),
-        }
-    totals = {
-        "workers_in_scope": int(n_w),
-        "assigned": int((assigned >= 0).sum()),
-        "direct": int(((assigned == 0) & ~outbound).sum()),
-        "outbound": int(((assigned == 0) & outbound).sum()),
-        "trainees": int(trainee_mask.sum()),
-        "classes": len(opened),
-        "expected_retained_placements": _r(expected_retained, 2),
-        "expected_placements": _r(min(expected_retained / retention, float((assigned >= 0).sum())), 2),
-        "retention_rate_used": _r(retention),
-        "objective": _r(sol.objective, 4),
-        "training_cost": int((pr.cost[inputs.programmes[net.train_class[t_on]]]).sum()),
-        "subsidies": _r(spent, 2),
-        "subsidy_towards_cost": sum(x.subsidy for x in shares_of_arc.values()),
-        "trainees_pay": sum(x.person_pays for x in shares_of_arc.values()),
-        "enterprises_pay": sum(x.enterprise_pays for x in shares_of_arc.values()),
-        "priority_trainees_paying": sum(
-            1
-            for a, x in shares_of_arc.items()
-            if x.person_pays and w.groups[inputs.workers[net.train_worker[a]]].nnz
-        ),
-        "expected_subsidies": _r(float(net.train_subsidy[t_on] @ inputs.train_complete[t_on]), 2),
-        "budget": None
-        if budget is None
-        else {
-            "budget": budget,
-            "used": _r(spent, 2),
-            "left": _r(budget - spent, 2),
-            "share_used": _r(spent / budget) if budget else None,
-        },
-        "open_headcount": int(net.line_capacity.sum()),
-        "unmet_headcount": int(net.line_capacity.sum() - fill.sum()),
-        "priority_groups": shares,
-        "priority_weights": inputs.priority_weights,
-    }
-    subsidised = np.zeros(n_w, bool)
-    for arc, x in shares_of_arc.items():
-        subsidised[net.train_worker[arc]] = x.subsidy > 0
-    fairness = city_fairness(
-        city,
-        inputs.workers,
-        {"placed": assigned == 0, "trained": trainee_mask, "subsidised": subsidised},
-    )
+    """The JSON-ready plan for solution `sol`, whose trainees go on to `graduate_line` (per training arc);
+    `optimum`: the optimal plan a stable plan is compared with."""
+    asg = assignments(city, inputs, sol, graduate_line)
+    names = _Names(city, inputs, reads.enterprise_names)
+    shares = {arc: trainee_shares(city, inputs, arc) for arc in asg.train_arcs.tolist()}
     out: dict[str, Any] = {
-        "totals": totals,
-        "fairness": fairness.to_dict(),
-        "classes": classes,
-        "placements": {
-            "direct": [p for p in placements if not p["outbound"]],
-            "outbound": [p for p in placements if p["outbound"]],
-        },
-        "workers": people,
-        "unmet_demand": unmet,
-        "subsidies_by_article": _subsidy_items(inputs, t_on),
-        "targets": _targets(city, inputs, sol, value, assigned, url),
-        "solution": {
-            "method": sol.method,
-            "objective": _r(sol.objective, 6),
-            "bound": _r(sol.bound, 6),
-            "bound_method": sol.bound_method,
-            "gap": _r(sol.gap, 6),
-            "iterations": sol.iterations,
-            "notes": sol.notes,
-        },
+        "totals": totals(city, inputs, sol, asg, shares, budget),
+        "fairness": fairness(city, inputs, asg, shares),
+        "classes": classes(city, inputs, sol, asg, names, shares),
+        "placements": placements(city, inputs, asg, names),
+        "workers": workers(city, space, inputs, asg, names, shares),
+        "unmet_demand": unmet_demand(city, inputs, asg),
+        "subsidies_by_article": subsidy_items(inputs, asg.train_arcs),
+        "targets": targets(city, inputs, asg, reads.certificates),
+        "solution": solution_summary(sol),
     }
     if optimum is not None:
-        opt_value = float(net.direct_value @ (optimum.direct > 0.5) + net.train_value @ (optimum.train > 0.5))
-        out["stable"] = {
-            "optimum_objective": _r(optimum.objective, 6),
-            "stable_objective": _r(sol.objective, 6),
-            "objective_cost": _r(optimum.objective - sol.objective, 6),
-            "optimum_expected_retained": _r(opt_value, 2),
-            "stable_expected_retained": _r(expected_retained, 2),
-            "expected_retained_cost": _r(opt_value - expected_retained, 2),
-            "relative_cost": _r((opt_value - expected_retained) / opt_value) if opt_value else 0.0,
-        }
+        out["stable"] = stable_cost(inputs, sol, optimum, asg)
     return out

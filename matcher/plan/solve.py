@@ -1,8 +1,12 @@
-"""Choosing the solver for a plan: the pure flow, the MILP or the Lagrangian."""
+"""Choosing the solver for a plan (the pure flow, the MILP or the Lagrangian), and where its graduates go."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from matcher.assign import solve_bipartite
 from matcher.plan.flow import solve_flow
+from matcher.plan.inputs import PlanInputs
 from matcher.plan.lagrange import solve_lagrangian
 from matcher.plan.milp import solve_milp
 from matcher.plan.network import Network, SideConstraints, Solution, objective
@@ -35,3 +39,37 @@ def solve_plan(net: Network, side: SideConstraints, milp_max_arcs: int = MILP_MA
     if net.n_arcs <= milp_max_arcs:
         return solve_milp(net, side, time_limit=MILP_TIME_LIMIT)
     return solve_lagrangian(net, side, time_limit=LAGRANGIAN_TIME_LIMIT)
+
+
+def place_graduates(inputs: PlanInputs, sol: Solution) -> np.ndarray:
+    """The network line each chosen trainee is referred to after the class (-1 for other arcs).
+
+    A class's graduates fill the lines its serve flows reach; within a class the trainees are spread over
+    those lines so that as many as possible go to the line of their own best pathway (`solve_bipartite`).
+    """
+    net = inputs.network
+    out = np.full(len(net.train_worker), -1)
+    chosen = np.flatnonzero(sol.train > 0.5)
+    serve = np.flatnonzero(sol.serve > 0.5)
+    if not len(chosen) or not len(serve):
+        return out
+    l_pos = np.full(int(inputs.lines.max()) + 1, -1)
+    l_pos[inputs.lines] = np.arange(len(inputs.lines))
+    own = l_pos[inputs.train_line[chosen]]
+    # every (trainee, serve arc of the trainee's class) pair
+    by_class = np.argsort(net.serve_class[serve], kind="stable")
+    serve_classes = net.serve_class[serve][by_class]
+    trainee_class = net.train_class[chosen]
+    first = np.searchsorted(serve_classes, trainee_class, "left")
+    count = np.searchsorted(serve_classes, trainee_class, "right") - first
+    r = np.repeat(np.arange(len(chosen)), count)
+    c = by_class[
+        np.repeat(first, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    ]
+    weight = 1.0 + (net.serve_line[serve[c]] == own[r])
+    result = solve_bipartite(
+        r, c, weight, np.ones(len(chosen), np.int64), np.round(sol.serve[serve]).astype(np.int64)
+    )
+    used = result.flow > 0
+    out[chosen[r[used]]] = net.serve_line[serve[c[used]]]
+    return out
