@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from matcher.plan import write_plan_xlsx
-from matcher.report21 import write_report21_xlsx
+from matcher.report21 import period_labels, report21, write_report21_xlsx
 from tests.test_plan_pipeline import city, plan  # noqa: F401  (module fixtures: the sample city and its plan)
 
 MONEY = '"¥"#,##0.00'
@@ -162,16 +162,10 @@ def test_workbook_refuses_a_partial_result_and_another_suffix_in_chinese(plan: d
         write_plan_xlsx(plan, tmp_path / "plan.csv")
 
 
-def test_report21_workbook_prints_and_totals(tmp_path: Path) -> None:
-    counties = [("麒麟区", 12, 3), ("沾益区", 5, 0), ("宣威市", 7, 2)]
-    columns = {"trainings": "补贴性培训（人次）", "placed": "就业（人）"}
-    rows = [{"name": n, "trainings": a, "placed": b} for n, a, b in counties]
-    report = {
-        "title": "曲靖市职业技能提升行动季报（2021-Q1）",
-        "columns": columns,
-        "rows": rows,
-        "total": {"name": "合计", "trainings": 24, "placed": 5},
-    }
+def test_report21_workbook_prints_and_totals(city: tuple[str, Path], tmp_path: Path) -> None:  # noqa: F811
+    url, _ = city
+    label = period_labels(url, "year")[-1]
+    report = report21(url, "year", label)
     out = tmp_path / "r21.xlsx"
     write_report21_xlsx(report, out)
     ws = load_workbook(out).active
@@ -181,7 +175,9 @@ def test_report21_workbook_prints_and_totals(tmp_path: Path) -> None:
         "$1:$2",
     )
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws["A1"].value == report["title"] and label in ws["A1"].value
     body = [list(r) for r in ws.iter_rows(min_row=3, values_only=True)]
-    assert body[-1] == ["合计", 24, 5]
-    assert [sum(r[j] for r in body[:-1]) for j in (1, 2)] == body[-1][1:]
+    assert len(body) == len(report["rows"]) + 1 and body[-1][0] == "合计"
+    sums = [sum(r[j] for r in body[:-1]) for j in range(1, len(body[0]))]
+    assert body[-1][1:] == sums and sums[0] > 0
     assert ws[ws.max_row][0].font.b
