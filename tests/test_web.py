@@ -178,7 +178,8 @@ def test_counselor_finds_a_worker_refers_them_and_records_the_outcome(
     with session_scope(city["url"]) as s:
         row = s.scalar(select(ReferralRow).where(ReferralRow.reference == reference))
         assert row is not None and row.outcome == "hired"
-        assert s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.purpose == "referral")) >= 2
+        reads = s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.purpose == "referral"))
+        assert (reads or 0) >= 2
 
 
 def test_counselor_registers_a_worker_with_messages_at_the_field(page: Any, city: dict) -> None:
