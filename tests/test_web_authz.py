@@ -71,6 +71,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with session_scope(url) as s:
         worker = s.scalars(select(WorkerRow).order_by(WorkerRow.id)).first()
         line = s.scalars(select(DemandLineRow).where(DemandLineRow.status == "open")).first()
+        assert worker is not None and line is not None
         counselor, counselor_token = create_principal(s, "counselor", name="c", county=worker.county)
         tokens = {
             "bureau": create_principal(s, "bureau", name="b")[1],
@@ -90,10 +91,10 @@ def page_routes() -> set[tuple[str, str]]:
     flatten = getattr(fastapi.routing, "iter_route_contexts", None)
     routes = flatten(app.routes) if flatten else app.routes
     return {
-        (m, r.path)
+        (m, str(getattr(r, "path", "")))
         for r in routes
         if is_page(r) and getattr(r, "name", None) != "static"
-        for m in (r.methods or ()) - {"HEAD"}
+        for m in set(getattr(r, "methods", None) or ()) - {"HEAD"}
     }
 
 
