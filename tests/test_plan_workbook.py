@@ -69,7 +69,7 @@ def test_cover_sheet_speaks_plain_chinese_and_solver_terms_are_on_the_technical_
         assert not any(w in label for w in SOLVER_WORDS), label
         assert not re.search(r"[A-Za-z]{2,}", label), label
         if isinstance(value, str):
-            assert not any(w in value for w in SOLVER_WORDS[-3:]), value
+            assert not re.search(r"[A-Za-z]{2,}", value), (label, value)
     assert cover["安排人数"] == plan["totals"]["assigned"]
     assert "曲政办发〔2019〕112号" in cover["政策依据"]
     money_rows = [r for r in book["总览"].iter_rows(min_row=2) if "（元" in str(r[0].value)]

@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 
 from matcher.domain import CertificateType, TrainingMode, labels_of
 from matcher.fairness import DIMENSION_LABELS
+from matcher.plan.options import plan_counties
 from matcher.policy.pack import PackError, load_pack
 from matcher.printing import print_setup
 from matcher.text import sheet_cell
@@ -159,10 +160,14 @@ def _weights(totals: dict[str, Any]) -> str:
 def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The cover sheet: the plan's figures in plain Chinese, no solver terms."""
     t, pol = result["totals"], result["policy"]
+    names = plan_counties()
     rows: list[tuple[str, Any]] = [
         ("计划日期", result["as_of"]),
         ("范围：人数", t["workers_in_scope"]),
-        ("范围：县（市、区）", "、".join(result["options"]["counties"] or ["全市"])),
+        (
+            "范围：县（市、区）",
+            "、".join(names.get(c, c) for c in result["options"]["counties"] or []) or "全市",
+        ),
         ("在册岗位需求人数", t["open_headcount"]),
         ("安排人数", t["assigned"]),
         ("其中：市内直接就业", t["direct"]),
