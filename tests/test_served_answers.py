@@ -3,6 +3,8 @@ is then the answer a recommender read afresh from the store gives (`Stored`, `Re
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 from sqlalchemy import insert, not_, select, update
@@ -100,3 +102,39 @@ def test_a_kept_answer_is_served_as_the_recommender_gives_it_and_goes_at_once_wh
     assert line not in {j["line_id"] for j in shown["jobs"] + shown["outbound"] + shown["pathways"]}
     assert shown == Recommender.load(city).recommend(wid, 5).model_dump(mode="json")
     assert np.isin(line, view.current().city.lines.id)
+
+
+def test_a_change_an_answer_rests_on_is_applied_before_it_is_served_and_another_may_wait(city: str) -> None:
+    from matcher.model.recommend import served_candidates, served_recommendations
+
+    view = matching_view(city)
+    view.lag = timedelta(minutes=1)  # no poller here: the change apart stays pending
+    rec = view.current()
+    wid = next(int(w) for w in rec.city.workers.id if rec.recommend(int(w), 5).jobs)
+    first = served_recommendations(wid, city, 5)
+    apart = next(int(w) for w in rec.city.workers.id if int(w) != wid)
+    with session_scope(city) as s:  # a worker whose change cannot take anything from the answer
+        s.execute(
+            update(WorkerRow)
+            .where(WorkerRow.id == apart)
+            .values(receives_pension=not_(WorkerRow.receives_pension))
+        )
+    assert served_recommendations(wid, city, 5) is first and view.pending() == [("workers", apart)]
+
+    shown = first.answer.jobs[0].line_id  # type: ignore[union-attr]
+    with session_scope(city) as s:
+        s.execute(update(DemandLineRow).where(DemandLineRow.id == shown).values(status="closed"))
+    again = served_recommendations(wid, city, 5).answer
+    assert shown not in {j.line_id for j in again.jobs + again.outbound + again.pathways}  # type: ignore[union-attr]
+    assert not view.pending()
+
+    line = next(
+        int(ln) for ln in view.rec.city.lines.id[view.rec.local.rows] if rec.candidates(int(ln), 5).candidates
+    )
+    listed = served_candidates(line, city, 5).answer.candidates  # type: ignore[union-attr]
+    gone = next(
+        c.worker_id for c in listed if rec.city.workers.consent[rec.city.worker_rows([c.worker_id])[0]]
+    )
+    with session_scope(city) as s:
+        s.execute(update(WorkerRow).where(WorkerRow.id == gone).values(consent_to_share=False))
+    assert gone not in {c.worker_id for c in served_candidates(line, city, 5).answer.candidates}  # type: ignore[union-attr]

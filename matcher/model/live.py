@@ -12,10 +12,14 @@ older than its snapshot's xmin; the next read looks only at rows of transactions
 again: a row applied twice changes nothing). On SQLite writers take turns, so ids follow commit order and
 the next read starts after the last id seen.
 
-Two things keep a view current: `current()`, which every matching call goes through, looks for log rows the
-view has not applied (one indexed query) and applies them first, so a call sees every change committed
-before it began; and in a serving process a thread polls every `MATCHER_REFRESH_SECONDS` (default 0.5), so
-that calls seldom wait for it.
+Two things keep a view current: in a serving process a thread polls every `MATCHER_REFRESH_SECONDS` (default
+0.5) and applies what it finds; and every matching call looks first for log rows the view has not applied
+(one indexed query). `current()` applies them before answering, so a call sees every change committed
+before it began. `serving(key)`, which the API's answers go through, applies them first only when the
+answer kept for `key` rests on one of them (a line it was chosen among closed, a worker of it changed), when
+it keeps none, or when the view last held every change more than `LAG` ago: a change that can only add to
+a kept answer (a line posted that a worker may now be advised) counts within seconds, one that takes from
+it (a line closed, a consent withdrawn) in the very next answer.
 """
 
 from __future__ import annotations
@@ -47,13 +51,15 @@ ANSWERS_REST_ON = {"workers", "demand_lines", "enterprises", "placements"}
 """The tables whose changes `Recommender.updated` can tell the answers they alter of; a change to any
 other (the catalogue, enrolments and the seats they take) drops every kept answer. Referrals are not read
 by an answer."""
+LAG = timedelta(seconds=2)
+"""A change that no kept answer rests on counts in the answers served within this (a change an answer
+rests on, such as a line closed or a consent withdrawn, counts in the very next one)."""
 KEEP_LOG = timedelta(days=1)
 """Log rows older than this are deleted; a process polls far more often."""
 
 _XMIN = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 _SINCE_TX = text("SELECT id, table_name, row_id, tx FROM matching_changes WHERE tx >= :c ORDER BY id")
 _SINCE_ID = text("SELECT id, table_name, row_id, tx FROM matching_changes WHERE id > :c ORDER BY id")
-_IDS_SINCE_TX = text("SELECT id FROM matching_changes WHERE tx >= :c")
 _MAX_ID = text("SELECT coalesce(max(id), 0) FROM matching_changes")
 
 
@@ -66,7 +72,8 @@ class MatchingView:
     rec: Recommender = field(init=False)
     cursor: int = field(init=False)  # PostgreSQL: the xmin of the last read; SQLite: the last id seen
     seen: set[int] = field(init=False)  # PostgreSQL: ids applied of transactions from `cursor` on
-    refreshed_at: datetime = field(init=False)
+    refreshed_at: datetime = field(init=False)  # when the view last held every committed change
+    lag: timedelta = LAG
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _stop: threading.Event = field(init=False, default_factory=threading.Event)
     _poller: threading.Thread | None = field(init=False, default=None)
@@ -102,19 +109,40 @@ class MatchingView:
         self.seen = {r.id for r in rows if r.tx is not None and r.tx >= cursor} if self._postgres else set()
         self.refreshed_at = datetime.now(UTC)
 
-    def behind(self) -> bool:
-        """Whether the store holds a committed change this view has not applied (one indexed query)."""
+    def pending(self) -> list[tuple[str, int]]:
+        """The changes (table, row id) committed to the store that this view has not applied (one indexed
+        query)."""
+        asked = datetime.now(UTC)
         with self._engine.connect() as conn:
-            if self._postgres:
-                ids = conn.execute(_IDS_SINCE_TX, {"c": self.cursor}).scalars()
-                return not self.seen.issuperset(ids)
-            return int(conn.execute(_MAX_ID).scalar_one()) > self.cursor
+            rows = conn.execute(_SINCE_TX if self._postgres else _SINCE_ID, {"c": self.cursor})
+            changes = [(r.table_name, int(r.row_id)) for r in rows if r.id not in self.seen]
+        if not changes:
+            self.refreshed_at = max(self.refreshed_at, asked)
+        return changes
+
+    def behind(self) -> bool:
+        """Whether the store holds a committed change this view has not applied."""
+        return bool(self.pending())
 
     def current(self) -> Recommender:
         """The recommender holding every change committed before this call."""
         if self.behind():
             self.refresh()
         return self.rec
+
+    def serving(self, key: tuple[Any, ...]) -> Recommender:
+        """The recommender to answer `key` (a key of `Recommender` answers) with: this view as it stands
+        when it keeps an answer for `key` that no change committed since rests on (such a change can only
+        add to the answer; the poller applies it) and it held every committed change less than `lag` ago,
+        else `current()`."""
+        pending = self.pending()
+        rec = self.rec  # read after: it holds at least every change `pending` does not list
+        kept = rec.kept(key)
+        late = datetime.now(UTC) - self.refreshed_at > self.lag
+        if pending and (late or kept is None or kept.rests_on(pending, rec.city, ANSWERS_REST_ON)):
+            self.refresh()
+            return self.rec
+        return rec
 
     def refresh(self) -> int:
         """Apply the changes committed since the last read; how many log rows were new."""

@@ -13,7 +13,8 @@ over to the next state of the store every kept answer that no changed worker or 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Set
 from dataclasses import InitVar, dataclass, field, fields
 from datetime import date
 from pathlib import Path
@@ -88,8 +89,22 @@ class Stored:
     lines: np.ndarray
     workers: np.ndarray
     floor: tuple[float, ...]
-    rendered: dict[str, tuple[bytes, dict[int, list[str]]]] = field(default_factory=dict)
-    """The answer as the service shows it to an audience, and the reads it audits."""
+    rendered: dict[str, Any] = field(default_factory=dict)
+    """What a service made of the answer for an audience (its JSON, the reads it audits), kept with it."""
+
+    def rests_on(self, changes: Iterable[tuple[str, int]], city: City, tables: Set[str]) -> bool:
+        """Whether one of `changes` (table, row id) touches what the answer rests on: its worker or line, a
+        line or worker it was chosen among (a line through its enterprise too), or anything of a table not
+        among `tables` (those whose changes can otherwise only add to an answer)."""
+        changed: dict[str, list[int]] = defaultdict(list)
+        for table, ident in changes:
+            changed[table].append(ident)
+        if changed.keys() - tables:
+            return True
+        lines = np.union1d(
+            changed["demand_lines"], city.lines.id[np.isin(city.lines.enterprise_id, changed["enterprises"])]
+        )
+        return bool(np.isin(self.workers, changed["workers"]).any() or np.isin(self.lines, lines).any())
 
 
 @dataclass
@@ -233,7 +248,7 @@ class Recommender:
         """`recommend`'s answer, kept: served again until a change could alter it."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        kept = self._stored.get(("worker", int(worker_id), k))
+        kept = self._stored.get(recommendations_key(worker_id, k))
         if kept is not None:
             return kept
         ask = _Ask(int(self.city.worker_rows([worker_id])[0]), int(worker_id), k)
@@ -265,7 +280,7 @@ class Recommender:
                 try:
                     mine = advice.of(a.row)
                     a.stored = self._keep(
-                        ("worker", a.worker_id, k),
+                        recommendations_key(a.worker_id, k),
                         Stored(
                             self._recommendations(a.worker_id, a.row, mine, k),
                             self.city.lines.id[mine.line],
@@ -277,6 +292,10 @@ class Recommender:
                 except Exception as e:
                     a.error = e
                 a.done.set()
+
+    def kept(self, key: tuple[Any, ...]) -> Stored | None:
+        """The answer kept for `key` (`recommendations_key`, `candidates_key`), if any."""
+        return self._stored.get(key)
 
     def _keep(self, key: tuple[Any, ...], stored: Stored) -> Stored:
         with self._stored_lock:
@@ -344,7 +363,7 @@ class Recommender:
         """`candidates` among every worker, kept: served again until a change could alter it."""
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        key = ("line", int(line_id), k, consenting)
+        key = candidates_key(line_id, k, consenting)
         kept = self._stored.get(key)
         if kept is not None:
             return kept
@@ -529,9 +548,9 @@ def _touched(
     touched when the line or a worker of its shortlist changed, or when a changed worker (consenting, when
     only those are asked) is now feasible for it at a similarity reaching the shortlist's floor.
     """
-    touched = {
-        key for key, s in kept.items() if np.isin(s.workers, workers).any() or np.isin(s.lines, lines).any()
-    }
+    keys = list(kept)
+    touched = {keys[i] for i in np.flatnonzero(_any_in([kept[k].workers for k in keys], workers))}
+    touched.update(keys[i] for i in np.flatnonzero(_any_in([kept[k].lines for k in keys], lines)))
     advised: dict[int, list[tuple[Any, ...]]] = {}
     wanted: dict[int, list[tuple[Any, ...]]] = {}
     for key in kept.keys() - touched:
@@ -560,6 +579,15 @@ def _touched(
     return touched
 
 
+def _any_in(arrays: list[np.ndarray], ids: np.ndarray) -> np.ndarray:
+    """For each array, whether it holds one of `ids`."""
+    if not arrays or not len(ids):
+        return np.zeros(len(arrays), bool)
+    owner = np.repeat(np.arange(len(arrays)), [len(a) for a in arrays])
+    hit = np.isin(np.concatenate(arrays), ids)
+    return np.bincount(owner[hit], minlength=len(arrays)) > 0
+
+
 def _feasible(rec: Recommender, worker_ids: np.ndarray, line_rows: np.ndarray) -> Candidates:
     """Every feasible pair of the workers `worker_ids` and the lines `line_rows` of `rec`, with its
     retrieval similarity."""
@@ -568,6 +596,32 @@ def _feasible(rec: Recommender, worker_ids: np.ndarray, line_rows: np.ndarray) -
     index = build_line_index(city, vec, line_rows, city.as_of, rec.space.line_vectors[line_rows])
     vectors = None if rec._worker_vectors is None else rec._worker_vectors[rows]
     return retrieve_batch(worker_states(city, vec, index, rows, city.as_of, vectors), index, len(index))
+
+
+def recommendations_key(worker_id: int, k: int) -> tuple[Any, ...]:
+    return ("worker", int(worker_id), k)
+
+
+def candidates_key(line_id: int, k: int, consenting: bool) -> tuple[Any, ...]:
+    return ("line", int(line_id), k, consenting)
+
+
+def served_recommendations(worker_id: int, url: str | None = None, k: int = 10) -> Stored:
+    """`recommend_for_worker`, kept, from the process's view of the store (`MatchingView.serving`): every
+    change committed before the call that touches the answer's worker or lines is in it."""
+    from matcher.model.live import matching_view
+
+    return matching_view(url).serving(recommendations_key(worker_id, k)).stored_recommendations(worker_id, k)
+
+
+def served_candidates(line_id: int, url: str | None = None, k: int = 10) -> Stored:
+    """The candidates among the consenting workers, kept, from the process's view of the store
+    (`MatchingView.serving`): every change committed before the call to the line or a worker it was chosen
+    among is in it."""
+    from matcher.model.live import matching_view
+
+    view = matching_view(url)
+    return view.serving(candidates_key(line_id, k, True)).stored_candidates(line_id, k, consenting=True)
 
 
 def recommender(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> Recommender:
