@@ -21,8 +21,11 @@ from matcher.plan import (
     stable_plan,
     violations,
 )
-from matcher.plan.network import class_sizes, objective
+from matcher.plan.inputs import PlanInputs
+from matcher.plan.network import Solution, class_sizes, objective
 from matcher.plan.options import PlanOptions
+from matcher.plan.solve import place_graduates
+from matcher.plan.subsidy import PairDecisions
 
 
 def random_network(
@@ -261,3 +264,40 @@ def test_bad_side_constraints_and_options_are_refused() -> None:
     with pytest.raises(ValueError, match="priority_weights"):
         PlanOptions(priority_weights={"astronaut": 2})
     assert PlanOptions(priority_weights={"poverty_registered": 3}).priority_weights
+
+
+def test_graduates_go_to_the_line_of_their_own_pathway_where_the_serve_flows_allow() -> None:
+    # one class of three seats serving two lines of one place each; the first two workers trained, the first
+    # led there by line row 20 (network line 1), the second by line row 10 (network line 0)
+    net = Network(
+        n_workers=3,
+        line_capacity=np.array([1, 1]),
+        class_seats=np.array([3]),
+        class_institution=np.array([0]),
+        institution_seats=np.array([3]),
+        direct_worker=np.zeros(0, np.int64),
+        direct_line=np.zeros(0, np.int64),
+        direct_value=np.zeros(0),
+        train_worker=np.array([0, 1, 2]),
+        train_class=np.array([0, 0, 0]),
+        train_value=np.array([0.5, 0.5, 0.5]),
+        train_subsidy=np.zeros(3),
+        serve_class=np.array([0, 0]),
+        serve_line=np.array([0, 1]),
+    )
+    inputs = PlanInputs(
+        network=net,
+        workers=np.arange(3),
+        lines=np.array([10, 20]),
+        programmes=np.array([0]),
+        class_start=np.array([0]),
+        class_end=np.array([0]),
+        train_complete=np.ones(3),
+        train_line=np.array([20, 10, 10]),
+        decisions=PairDecisions(np.zeros(3, np.int64), [], 0),
+        priority_weights={},
+    )
+    sol = Solution(np.zeros(0), np.array([1.0, 1.0, 0.0]), np.array([1.0, 1.0]), 1.0, 1.0, "test", "test")
+    assert place_graduates(inputs, sol).tolist() == [1, 0, -1]
+    closed = Solution(np.zeros(0), np.zeros(3), np.zeros(2), 0.0, 0.0, "test", "test")
+    assert place_graduates(inputs, closed).tolist() == [-1, -1, -1]
