@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -227,7 +228,7 @@ def test_stable_plan_closes_classes_below_the_minimum_and_keeps_the_budget() -> 
     ],
 )
 def test_bad_networks_are_refused_naming_the_field(change: dict, message: str) -> None:
-    base = {
+    base: dict[str, Any] = {
         "n_workers": 2,
         "line_capacity": [2, 1, 1],
         "class_seats": [5],
@@ -245,7 +246,8 @@ def test_bad_networks_are_refused_naming_the_field(change: dict, message: str) -
     }
     base.update(change)
     with pytest.raises(ValueError, match=re.escape(message)):
-        Network(**{k: np.asarray(v) if isinstance(v, list) else v for k, v in base.items()})
+        arrays: dict[str, Any] = {k: np.asarray(v) if isinstance(v, list) else v for k, v in base.items()}
+        Network(**arrays)
 
 
 def test_bad_side_constraints_and_options_are_refused() -> None:
