@@ -292,7 +292,9 @@ def test_planner_follows_progress_runs_and_compares_plans_and_prints_reports(pag
     assert page.url.endswith("/dashboard")
     page.wait_for_selector("#county-map svg")
     drawn = page.locator("#county-map svg").inner_html()  # the nine counties' shapes, each named
-    assert drawn.count("<path") >= 9 and all(name in drawn for name in ("麒麟区", "宣威市", "会泽县", "罗平县"))
+    assert drawn.count("<path") >= 9 and all(
+        name in drawn for name in ("麒麟区", "宣威市", "会泽县", "罗平县")
+    )
     assert page.locator("#by-period svg").count() == 1
     assert (
         "第二十三条" in page.locator("main").inner_text()
@@ -332,7 +334,7 @@ def test_planner_follows_progress_runs_and_compares_plans_and_prints_reports(pag
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
 MAIN_PAGES = {
-    "counselor": ["/workers", "/workers?status=unemployed", "/workers/new"],
+    "counselor": ["/workers", "/workers?status=unemployed", "/workers/new"],  # and a worker, a missing one
     "enterprise": ["/enterprise", "/lines/new", "/enterprise/classes", "/upload"],
     "bureau": ["/dashboard", "/plans", "/reports/21?period=quarter"],
 }
@@ -354,15 +356,20 @@ def axe_problems(page: Any) -> list[str]:
 def test_main_pages_pass_the_accessibility_check_on_a_desktop_and_a_phone(
     page: Any, city: dict, role: str
 ) -> None:
+    problems = []
+    if role == "counselor":  # the sign-in page, before signing in
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            page.goto("/login")
+            problems += [f"/login at {size['width']} px: {p}" for p in axe_problems(page)]
     sign_in(page, city["tokens"][role])
     pages = list(MAIN_PAGES[role])
     if role == "counselor":  # a worker's page with its advice
         page.goto("/workers")
-        pages.append(page.locator("table.list tbody tr a").first.get_attribute("href"))
+        pages += [page.locator("table.list tbody tr a").first.get_attribute("href"), "/workers/99999999"]
     if role == "enterprise":  # a line's candidates
         page.goto("/enterprise")
         pages.append(page.locator("a", has_text="候选人").first.get_attribute("href"))
-    problems = []
     for size in (DESKTOP, PHONE):
         page.set_viewport_size(size)
         for path in pages:
