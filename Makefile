@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAMPLE_WORKERS ?= 60000
 
-.PHONY: install browser run city test screenshots lint bench clean
+.PHONY: install browser vendor run city test screenshots lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,19 @@ browser:
 			echo "browser tests need Debian's chromium and fonts-noto-cjk: sudo apt-get install chromium fonts-noto-cjk"; \
 		fi; \
 	fi
+
+# The vendored scripts (web/static/vendor/, tests/vendor/), taken again from the npm registry at the versions
+# their file names carry; git shows any difference.
+VENDOR := htmx.org@2.0.11:dist/htmx.min.js:web/static/vendor/htmx-2.0.11.min.js \
+	echarts@6.1.0:dist/echarts.min.js:web/static/vendor/echarts-6.1.0.min.js \
+	axe-core@4.14.1:axe.min.js:tests/vendor/axe-4.14.1.min.js
+vendor:
+	@set -e; here=$$(pwd); tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for entry in $(VENDOR); do \
+		package=$${entry%%:*}; rest=$${entry#*:}; file=$${rest%%:*}; target=$${rest#*:}; \
+		(cd "$$tmp" && rm -rf package && tar xzf "$$(npm pack --silent "$$package")"); \
+		cp "$$tmp/package/$$file" "$$here/$$target"; echo "$$package: $$target"; \
+	done
 
 city: install
 	$(BIN)/matcher synth --workers $(SAMPLE_WORKERS) --seed 1 --if-empty
