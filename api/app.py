@@ -50,7 +50,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _unprocessable(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _unprocessable(_request: Request, exc: RequestValidationError) -> JSONResponse:
     return JSONResponse({"detail": field_problems(exc.errors())}, status_code=422)
 
 
@@ -74,7 +74,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
 
-async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+async def _server_error(_request: Request, _exc: Exception) -> JSONResponse:
     """A fault of the service: JSON like every other answer. Uvicorn logs the traceback, with ID numbers masked
     and SQL parameters hidden (`matcher.privacy`, `matcher.store`)."""
     return JSONResponse(

@@ -94,7 +94,7 @@ class PlanRunner:
             self._thread = threading.Thread(target=self._loop, name="plan", daemon=True)
             self._thread.start()
 
-    def submit(self, job_id: int) -> None:
+    def submit(self) -> None:
         """A job was queued: look for it now rather than at the next poll (another process may take it)."""
         self.start()
         self._wake.set()

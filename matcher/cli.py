@@ -183,7 +183,9 @@ def train(
 
 @app.command()
 def evaluate(
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON (the only format)")] = True,
+    _json: Annotated[
+        bool, typer.Option("--json", help="print JSON (the only format; accepted for scripts)")
+    ] = True,
 ) -> None:
     """Score the held-out year: the model against random, the counselor's rule, TF-IDF and the oracle."""
     from matcher.model import evaluate_model
@@ -195,7 +197,9 @@ def evaluate(
 def recommend(
     worker_id: Annotated[int, typer.Argument(help="the worker's id")],
     k: Annotated[int, typer.Option(min=1, max=50, help="how many of each kind")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON (the only format)")] = True,
+    _json: Annotated[
+        bool, typer.Option("--json", help="print JSON (the only format; accepted for scripts)")
+    ] = True,
 ) -> None:
     """One worker's top jobs, outbound options and training pathways, with scores and reasons."""
     from matcher.model import recommend_for_worker

@@ -228,7 +228,7 @@ class Enterprise(Strict):
     def high_risk(self) -> bool:
         return self.high_risk_sector is not None
 
-    _check_code = field_validator("credit_code")(classmethod(lambda cls, v: parse_credit_code(v)))
+    _check_code = field_validator("credit_code")(classmethod(lambda _cls, v: parse_credit_code(v)))
 
     @field_validator("industry")
     @classmethod
@@ -239,7 +239,7 @@ class Enterprise(Strict):
             )
         return v
 
-    _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
+    _reg = field_validator("region")(classmethod(lambda _cls, v: _region(v)))
 
     @property
     def partner(self) -> bool:
@@ -344,11 +344,11 @@ class DemandLine(Strict):
     accepts_order_training: bool = False
     description: str = Field("", max_length=2000)
 
-    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
+    _occ = field_validator("occupation_code")(classmethod(lambda _cls, v: _occupation(v)))
     _certs = field_validator("required_certificates")(
-        classmethod(lambda cls, v: [_special_operation(c) for c in v])
+        classmethod(lambda _cls, v: [_special_operation(c) for c in v])
     )
-    _credit = field_validator("enterprise_code")(classmethod(lambda cls, v: parse_credit_code(v)))
+    _credit = field_validator("enterprise_code")(classmethod(lambda _cls, v: parse_credit_code(v)))
 
     @field_validator("work_region")
     @classmethod
@@ -392,9 +392,9 @@ class HeldCertificate(Strict):
     special_operation: str | None = None
     issued_on: date
 
-    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: v if v is None else _occupation(v)))
+    _occ = field_validator("occupation_code")(classmethod(lambda _cls, v: v if v is None else _occupation(v)))
     _op = field_validator("special_operation")(
-        classmethod(lambda cls, v: v if v is None else _special_operation(v))
+        classmethod(lambda _cls, v: v if v is None else _special_operation(v))
     )
 
     @model_validator(mode="after")
@@ -412,8 +412,8 @@ class WorkSpell(Strict):
     start: date
     end: date | None = None
 
-    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
-    _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
+    _occ = field_validator("occupation_code")(classmethod(lambda _cls, v: _occupation(v)))
+    _reg = field_validator("region")(classmethod(lambda _cls, v: _region(v)))
 
 
 class Intentions(Strict):
@@ -423,8 +423,8 @@ class Intentions(Strict):
     min_wage: Yuan = 0
     start_business: bool = False
 
-    _occ = field_validator("occupations")(classmethod(lambda cls, v: [_occupation(c) for c in v]))
-    _reg = field_validator("regions")(classmethod(lambda cls, v: [_region(c) for c in v]))
+    _occ = field_validator("occupations")(classmethod(lambda _cls, v: [_occupation(c) for c in v]))
+    _reg = field_validator("regions")(classmethod(lambda _cls, v: [_region(c) for c in v]))
 
 
 class PriorTraining(Strict):
@@ -435,7 +435,7 @@ class PriorTraining(Strict):
     level: int | None = Field(None, ge=1, le=5)
     project_id: str
 
-    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
+    _occ = field_validator("occupation_code")(classmethod(lambda _cls, v: _occupation(v)))
 
 
 class WorkerProfile(Strict):
@@ -460,8 +460,8 @@ class WorkerProfile(Strict):
     subsidised_trainings: list[PriorTraining] = Field(default_factory=list)
     consent_to_share: bool = Field(False, description="may be shown, masked, to enterprises as a candidate")
 
-    _id = field_validator("id_number")(classmethod(lambda cls, v: parse_id_number(v)[0]))
-    _hukou = field_validator("hukou_region", "residence_region")(classmethod(lambda cls, v: _region(v)))
+    _id = field_validator("id_number")(classmethod(lambda _cls, v: parse_id_number(v)[0]))
+    _hukou = field_validator("hukou_region", "residence_region")(classmethod(lambda _cls, v: _region(v)))
 
     @field_validator("ethnicity")
     @classmethod
@@ -502,7 +502,7 @@ class TrainingInstitution(Strict):
     total_seats: int = Field(gt=0, le=100_000, description="trainees it can take in a year")
     tendered: bool = Field(False, description="selected by public tender (article 十五, 十七)")
 
-    _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
+    _reg = field_validator("region")(classmethod(lambda _cls, v: _region(v)))
 
 
 class TrainingProgramme(Strict):
@@ -525,11 +525,11 @@ class TrainingProgramme(Strict):
     end_date: date
     enterprise_code: str | None = Field(None, description="the ordering enterprise for order-based training")
 
-    _occ = field_validator("occupation_code")(classmethod(lambda cls, v: _occupation(v)))
+    _occ = field_validator("occupation_code")(classmethod(lambda _cls, v: _occupation(v)))
     _op = field_validator("special_operation")(
-        classmethod(lambda cls, v: v if v is None else _special_operation(v))
+        classmethod(lambda _cls, v: v if v is None else _special_operation(v))
     )
-    _reg = field_validator("region")(classmethod(lambda cls, v: _region(v)))
+    _reg = field_validator("region")(classmethod(lambda _cls, v: _region(v)))
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainingProgramme:

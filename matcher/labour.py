@@ -186,7 +186,7 @@ def load(path: Path = PACK_PATH) -> Pack:
             raise LabourPackError(f"{where}: quote {missing!r} is not in {spec['pack']['source']}")
         return Citation(d["law"], d["article"], d["quote"])
 
-    if set(spec["hazards"]) != {h.name.lower() for h in Hazard}:
+    if set(spec["hazards"]) != {str(h.name).lower() for h in Hazard}:
         raise LabourPackError("[hazards] must name exactly the categories of Hazard")
     labels = {Hazard[k.upper()]: v for k, v in spec["hazards"].items()}
 

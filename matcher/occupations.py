@@ -345,9 +345,9 @@ def _line_hits(text: str) -> dict[str, float]:
                 hit(code, CONTAINED_SCORE + (0.99 - CONTAINED_SCORE) * len(form) / len(segment))
                 break
         else:
-            code = _sounds().get(_toneless(segment))
-            if code is not None:
-                hit(code, SOUNDS_LIKE_SCORE)
+            sounded = _sounds().get(_toneless(segment))
+            if sounded is not None:
+                hit(sounded, SOUNDS_LIKE_SCORE)
     return hits
 
 

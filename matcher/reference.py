@@ -219,6 +219,21 @@ def level_rank(level: int | None) -> int:
         raise ValueError(f"skill level must be 1 (高级技师) to 5 (初级工), got {level!r}") from None
 
 
+def level_of_rank(rank: int) -> int | None:
+    """The national level of a rank (rank 1 初级工 is level 5 … rank 5 高级技师 is level 1); None for rank 0."""
+    if not rank:
+        return None
+    return next(lv.level for lv in skill_levels().values() if lv.rank == rank)
+
+
+def rank_label(rank: int) -> str:
+    """'四级/中级工' for rank 2: the label of the level a rank (1 初级工 … 5 高级技师) stands for."""
+    level = level_of_rank(rank)
+    if level is None:
+        raise ValueError("rank 0 is no skill level")
+    return skill_levels()[level].label
+
+
 def meets_level(held: int | None, required: int | None) -> bool:
     """Whether a held level is at least the required one (None required: always)."""
     return level_rank(held) >= level_rank(required)

@@ -57,10 +57,6 @@ class Route:
     source: str
 
 
-def _label(rank: int) -> str:
-    return ref.skill_levels()[6 - rank].label
-
-
 def _education(text: str, where: str) -> int | None:
     if not text:
         return None
@@ -87,9 +83,9 @@ def _route(row: dict[str, str], where: str) -> Route:
     if level not in ref.skill_levels():
         raise ValueError(f"{where}: target_level must be 1 (一级) to 5 (五级), got {level}")
     rank = ref.level_rank(level)
-    if row["target_label"] != _label(rank):
+    if row["target_label"] != ref.rank_label(rank):
         raise ValueError(
-            f"{where}: target_label {row['target_label']!r} is not level {level} ({_label(rank)})"
+            f"{where}: target_label {row['target_label']!r} is not level {level} ({ref.rank_label(rank)})"
         )
     if row["needs_level_below"] not in _YES_NO:
         raise ValueError(f"{where}: needs_level_below must be yes or no, got {row['needs_level_below']!r}")
@@ -192,7 +188,7 @@ def _requirement(r: Route) -> str:
         parts.append(f"是{r.schooling_zh}")
     if r.needs_level_below:
         years = f"满{r.years_after_level_below}年" if r.years_after_level_below else ""
-        parts.append(f"持有{_OCC}{_label(r.target_rank - 1)}证书{years}")
+        parts.append(f"持有{_OCC}{ref.rank_label(r.target_rank - 1)}证书{years}")
     if r.years_in_occupation:
         parts.append(f"累计从事{_OCC}工作满{r.years_in_occupation}年")
     return "，".join(parts)
@@ -207,7 +203,7 @@ def _gaps(r: Route, held: int, years_since_held: int, years_in_occupation: int, 
     ):
         gaps.append("学历不符")
     if r.needs_level_below and held < r.target_rank - 1:
-        gaps.append(f"尚缺{_label(r.target_rank - 1)}证书")
+        gaps.append(f"尚缺{ref.rank_label(r.target_rank - 1)}证书")
     elif r.needs_level_below and years_since_held < r.years_after_level_below:
         gaps.append(f"持证年限还差{r.years_after_level_below - years_since_held}年")
     if years_in_occupation < r.years_in_occupation:
@@ -223,10 +219,10 @@ def entry_reason(
         return _NO_LEVEL_REASON
     if not 1 <= target_rank <= 5:
         raise ValueError(f"target_rank must be 0 (no level) to 5 (一级/高级技师), got {target_rank}")
-    target = _label(target_rank)
+    target = ref.rank_label(target_rank)
     rs = routes()[target_rank]
     if target_rank > 1 and held_rank >= target_rank:
-        return f"已持有{_OCC}{_label(held_rank)}证书，不低于{target}，可报{target}（{_HELD_SOURCE}）"
+        return f"已持有{_OCC}{ref.rank_label(held_rank)}证书，不低于{target}，可报{target}（{_HELD_SOURCE}）"
     for r in rs:
         if _met(r, held_rank, years_since_held, years_in_occupation, education_rank):
             requirement = _requirement(r) or f"{target}培训班即标准要求的培训，不设申报门槛"

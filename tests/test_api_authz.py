@@ -364,20 +364,20 @@ def _csv(name: str, content: bytes) -> dict[str, tuple[str, bytes, str]]:
 
 # (method, path) -> the request for a side; called afresh for every request, so creations never collide.
 REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
-    ("GET", "/health"): lambda c, side: Call("GET", "/health"),
+    ("GET", "/health"): lambda _c, _side: Call("GET", "/health"),
     ("POST", "/v1/demand-lines/upload"): lambda c, side: Call(
         "POST", "/v1/demand-lines/upload", files=_csv("demand.csv", c.demand_ledger[side])
     ),
     ("POST", "/v1/workers/upload"): lambda c, side: Call(
         "POST", "/v1/workers/upload", files=_csv("workers.csv", c.worker_sheet(side))
     ),
-    ("POST", "/v1/programmes/upload"): lambda c, side: Call(
+    ("POST", "/v1/programmes/upload"): lambda c, _side: Call(
         "POST", "/v1/programmes/upload", files=_csv("programmes.csv", c.catalogue())
     ),
-    ("POST", "/v1/enterprises"): lambda c, side: Call(
+    ("POST", "/v1/enterprises"): lambda c, _side: Call(
         "POST", "/v1/enterprises", json=enterprise_body(9_000_000 + c.fresh())
     ),
-    ("GET", "/v1/enterprises"): lambda c, side: Call("GET", "/v1/enterprises"),
+    ("GET", "/v1/enterprises"): lambda _c, _side: Call("GET", "/v1/enterprises"),
     ("GET", "/v1/enterprises/{enterprise_id:int}"): lambda c, side: Call(
         "GET", f"/v1/enterprises/{c.enterprise[side]}"
     ),
@@ -387,7 +387,7 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
     ("POST", "/v1/demand-lines"): lambda c, side: Call(
         "POST", "/v1/demand-lines", json=line_body(c.credit_code[side], f"Z{c.fresh():05d}")
     ),
-    ("GET", "/v1/demand-lines"): lambda c, side: Call("GET", "/v1/demand-lines"),
+    ("GET", "/v1/demand-lines"): lambda _c, _side: Call("GET", "/v1/demand-lines"),
     ("GET", "/v1/demand-lines/{line_id:int}"): lambda c, side: Call(
         "GET", f"/v1/demand-lines/{c.line[side]}"
     ),
@@ -405,7 +405,7 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
         "/v1/workers",
         json=worker_body(residence=c.residence[side], id_number=c.fresh_id_number()),
     ),
-    ("GET", "/v1/workers"): lambda c, side: Call("GET", "/v1/workers?limit=5"),
+    ("GET", "/v1/workers"): lambda _c, _side: Call("GET", "/v1/workers?limit=5"),
     ("GET", "/v1/workers/{worker_id:int}"): lambda c, side: Call("GET", f"/v1/workers/{c.worker[side]}"),
     ("PATCH", "/v1/workers/{worker_id:int}"): lambda c, side: Call(
         "PATCH", f"/v1/workers/{c.fresh_worker(side)}", json={"education": "senior_middle"}
@@ -413,9 +413,9 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
     ("GET", "/v1/workers/{worker_id:int}/recommendations"): lambda c, side: Call(
         "GET", f"/v1/workers/{c.worker[side]}/recommendations?k=3"
     ),
-    ("GET", "/v1/regions"): lambda c, side: Call("GET", "/v1/regions"),
-    ("GET", "/v1/institutions"): lambda c, side: Call("GET", "/v1/institutions"),
-    ("POST", "/v1/institutions"): lambda c, side: Call(
+    ("GET", "/v1/regions"): lambda _c, _side: Call("GET", "/v1/regions"),
+    ("GET", "/v1/institutions"): lambda _c, _side: Call("GET", "/v1/institutions"),
+    ("POST", "/v1/institutions"): lambda c, _side: Call(
         "POST",
         "/v1/institutions",
         json={
@@ -426,8 +426,8 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
             "total_seats": 200,
         },
     ),
-    ("GET", "/v1/programmes"): lambda c, side: Call("GET", "/v1/programmes"),
-    ("POST", "/v1/programmes"): lambda c, side: Call(
+    ("GET", "/v1/programmes"): lambda _c, _side: Call("GET", "/v1/programmes"),
+    ("POST", "/v1/programmes"): lambda c, _side: Call(
         "POST",
         "/v1/programmes",
         json={
@@ -447,15 +447,15 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
             "end_date": "2022-09-30",
         },
     ),
-    ("GET", "/v1/occupations/search"): lambda c, side: Call("GET", "/v1/occupations/search?q=电焊工"),
-    ("POST", "/v1/subsidies/decide"): lambda c, side: Call("POST", "/v1/subsidies/decide", json=base_case()),
+    ("GET", "/v1/occupations/search"): lambda _c, _side: Call("GET", "/v1/occupations/search?q=电焊工"),
+    ("POST", "/v1/subsidies/decide"): lambda _c, _side: Call("POST", "/v1/subsidies/decide", json=base_case()),
     ("GET", "/v1/reports/progress"): lambda c, side: Call(
         "GET", f"/v1/reports/progress?county={c.county[side]}"
     ),
     ("POST", "/v1/plans"): lambda c, side: Call(
         "POST", "/v1/plans", json={"min_class_size": 2, "counties": [c.county[side]]}
     ),
-    ("GET", "/v1/plans"): lambda c, side: Call("GET", "/v1/plans"),
+    ("GET", "/v1/plans"): lambda _c, _side: Call("GET", "/v1/plans"),
     ("GET", "/v1/plans/{plan_id:int}"): lambda c, side: Call("GET", f"/v1/plans/{c.plan[side]}"),
     ("GET", "/v1/plans/{plan_id:int}/workers"): lambda c, side: Call(
         "GET", f"/v1/plans/{c.plan[side]}/workers?limit=3"

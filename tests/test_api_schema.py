@@ -54,10 +54,10 @@ def bearer(role: str) -> type:
     credential out on purpose is sent without it (and must be refused)."""
 
     class Bearer:
-        def get(self, case, ctx):  # type: ignore[no-untyped-def]
+        def get(self, _case, _ctx):  # type: ignore[no-untyped-def]
             return TOKENS[role]
 
-        def set(self, case, data, ctx):  # type: ignore[no-untyped-def]
+        def set(self, case, data, _ctx):  # type: ignore[no-untyped-def]
             case.headers = {**(case.headers or {}), "Authorization": data}
 
     return Bearer

@@ -81,7 +81,7 @@ def test_templates_import_and_reimport_creates_nothing(db_url, suffix):
     assert entity_counts(db_url) == counts
 
 
-def test_xlsx_and_csv_templates_hold_the_same_ledger(db_url, tmp_path):
+def test_xlsx_and_csv_templates_hold_the_same_ledger(db_url):
     import_templates(db_url, ".xlsx")
     for kind in KINDS:
         assert rows_of(TEMPLATES / f"{kind}.csv")[0] == columns(kind)

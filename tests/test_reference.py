@@ -70,3 +70,10 @@ def test_every_city_of_china_is_there():
     kinds = [r.kind for r in ref.regions().values()]
     assert kinds.count("province") == 31 and kinds.count("city") == 342
     assert ref.province_of("440300") == "440000"
+
+
+def test_ranks_and_levels_convert_both_ways_through_the_level_table():
+    for level in ref.skill_levels():
+        assert ref.level_of_rank(ref.level_rank(level)) == level
+    assert ref.level_of_rank(0) is None
+    assert ref.rank_label(1) == ref.skill_levels()[5].label and ref.rank_label(5) == ref.skill_levels()[1].label

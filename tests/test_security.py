@@ -401,7 +401,7 @@ def test_a_chunked_body_past_the_limit_gets_413_and_a_huge_number_422(
 # -- plan jobs: the cap and cancelling -----------------------------------------------------------------
 
 
-def _slow_plan(options: Any, url: Any, before_stage: Any = None, **_: Any) -> dict[str, Any]:
+def _slow_plan(_options: Any, _url: Any, before_stage: Any = None, **_: Any) -> dict[str, Any]:
     for stage in ("load", "candidates", "policy", "solve", "report"):
         before_stage(stage)
         time.sleep(0.3)
@@ -454,7 +454,7 @@ def test_plan_jobs_are_capped_per_planner_and_can_be_cancelled(
 
 @pytest.mark.db
 def test_a_failed_migration_leaves_no_half_made_schema(tmp_path: Path) -> None:
-    def fail_late(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+    def fail_late(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
         if "expires_at" in statement:  # in migration 0006, after most of the others
             raise RuntimeError("cut off")
 

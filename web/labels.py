@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jinja2 import Environment
+
 from matcher import reference as ref
 from matcher.model.explain import CERTIFICATE_LABELS, GROUP_LABELS
 from matcher.plan.options import plan_counties
@@ -86,7 +88,7 @@ FILTERS = {
 }
 
 
-def install(env) -> None:  # type: ignore[no-untyped-def]
+def install(env: Environment) -> None:
     """Register the label filters (`{{ w.education | education }}`) and `place` in a Jinja environment."""
     for name, table in FILTERS.items():
         env.filters[name] = lambda code, table=table: table.get(code, code or "")

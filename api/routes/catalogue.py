@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
 from api.deps import Bureau, CurrentPrincipal, IdempotencyKey, PageDep, SessionDep, page_rows
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1", tags=["catalogue"])
 
 
 @router.get("/regions", response_model=list[RegionPublic])
-def qujing_regions(principal: CurrentPrincipal) -> list[RegionPublic]:
+def qujing_regions(_principal: CurrentPrincipal) -> list[RegionPublic]:
     """Qujing's nine county-level units and the development zone."""
     units = [*ref.qujing_counties(), ref.region(ref.ETDZ_CODE)]
     return [RegionPublic(code=r.code, name=r.name, population_2020=r.population) for r in units]
@@ -28,7 +29,7 @@ def qujing_regions(principal: CurrentPrincipal) -> list[RegionPublic]:
 @router.get("/institutions", response_model=PageOf[InstitutionPublic])
 def list_institutions(
     session: SessionDep,
-    principal: CurrentPrincipal,
+    _principal: CurrentPrincipal,
     page: PageDep,
     county: Annotated[str | None, Query(max_length=16)] = None,
 ) -> PageOf[InstitutionPublic]:
@@ -45,7 +46,7 @@ def list_institutions(
 @router.post("/institutions", response_model=InstitutionPublic, status_code=201)
 def create_institution(
     body: TrainingInstitution, session: SessionDep, principal: Bureau, key: IdempotencyKey = None
-):  # type: ignore[no-untyped-def]
+) -> JSONResponse:
     def create() -> InstitutionPublic:
         if session.scalar(select(InstitutionRow.id).where(InstitutionRow.code == body.code)):
             raise HTTPException(status.HTTP_409_CONFLICT, f"code：培训机构 {body.code} 已登记；请换一个编号")
@@ -81,7 +82,7 @@ def list_programmes(
 @router.post("/programmes", response_model=ProgrammePublic, status_code=201)
 def create_programme(
     body: TrainingProgramme, session: SessionDep, principal: Bureau, key: IdempotencyKey = None
-):  # type: ignore[no-untyped-def]
+) -> JSONResponse:
     """Add a catalogue entry (bureau)."""
 
     def create() -> ProgrammePublic:

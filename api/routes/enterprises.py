@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api.deps import (
     Bureau,
@@ -30,7 +32,7 @@ from matcher.store.tables import DemandLineRow, EnterpriseRow
 router = APIRouter(prefix="/v1", tags=["enterprises"])
 
 
-def _own_enterprise(session, principal: Principal, enterprise_id: int) -> EnterpriseRow:  # type: ignore[no-untyped-def]
+def _own_enterprise(session: Session, principal: Principal, enterprise_id: int) -> EnterpriseRow:
     if principal.role == "enterprise" and principal.enterprise_id != enterprise_id:
         raise not_found("enterprise", enterprise_id)
     row = session.get(EnterpriseRow, enterprise_id)
@@ -39,7 +41,7 @@ def _own_enterprise(session, principal: Principal, enterprise_id: int) -> Enterp
     return row
 
 
-def visible_line(session, principal: Principal, line_id: int) -> DemandLineRow:  # type: ignore[no-untyped-def]
+def visible_line(session: Session, principal: Principal, line_id: int) -> DemandLineRow:
     """The demand line if this principal may see it, else 404 (the same answer as for a missing line)."""
     query = select(DemandLineRow).where(DemandLineRow.id == line_id)
     if principal.role == "enterprise":
@@ -51,7 +53,9 @@ def visible_line(session, principal: Principal, line_id: int) -> DemandLineRow: 
 
 
 @router.post("/enterprises", response_model=EnterprisePublic, status_code=201)
-def create_enterprise(body: Enterprise, session: SessionDep, principal: Bureau, key: IdempotencyKey = None):  # type: ignore[no-untyped-def]
+def create_enterprise(
+    body: Enterprise, session: SessionDep, principal: Bureau, key: IdempotencyKey = None
+) -> JSONResponse:
     """Register an enterprise (bureau)."""
 
     def create() -> EnterprisePublic:
@@ -105,9 +109,9 @@ def update_enterprise(
 
 
 @router.post("/demand-lines", response_model=DemandLinePublic, status_code=201)
-def create_demand_line(  # type: ignore[no-untyped-def]
+def create_demand_line(
     body: DemandLine, session: SessionDep, principal: BureauOrEnterprise, key: IdempotencyKey = None
-):
+) -> JSONResponse:
     """Post a demand line; an enterprise posts only for itself."""
 
     def create() -> DemandLinePublic:

@@ -21,7 +21,7 @@ class OccupationMatchPublic(BaseModel):
 
 @router.get("/occupations/search", response_model=list[OccupationMatchPublic])
 def search_occupations(
-    principal: CurrentPrincipal,
+    _principal: CurrentPrincipal,
     q: Annotated[
         str, Query(min_length=1, max_length=60, pattern=r"\S", description="a job title, e.g. 叉车司机")
     ],

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 
@@ -103,7 +104,7 @@ def _audit_workers(session: SessionDep, principal: Principal, workers: list[dict
 @router.post("/plans", response_model=PlanJob, status_code=202)
 def create_plan(
     body: PlanOptions, request: Request, session: SessionDep, principal: Bureau, key: IdempotencyKey = None
-):  # type: ignore[no-untyped-def]
+) -> JSONResponse:
     """Queue a city plan; it runs in the background, one plan at a time. Follow it at `GET /v1/plans/{id}`.
 
     A plan for more workers than `max_workers`, or than the service's own limit, is refused with 422; a
@@ -117,7 +118,7 @@ def create_plan(
             f"max_workers：计划范围内有 {held:,} 人，超过上限 {limit:,} 人"
             f"（本服务每个计划最多 {request.app.state.plan_max_workers:,} 人）；请用 counties 缩小范围",
         )
-    queued: list[int] = []
+    queued = False
 
     def create() -> PlanJob:
         active = session.scalar(
@@ -136,24 +137,25 @@ def create_plan(
         session.add(row)
         session.flush()
         session.refresh(row)
-        queued.append(row.id)
+        nonlocal queued
+        queued = True
         return _job(row)
 
     response = create_once(session, principal, key, body, create, status.HTTP_202_ACCEPTED)
-    for job_id in queued:  # only a first request queues; a replay answers with the same job
-        request.app.state.plan_runner.submit(job_id)
+    if queued:  # only a first request queues; a replay answers with the same job
+        request.app.state.plan_runner.submit()
     return response
 
 
 @router.get("/plans", response_model=PageOf[PlanJob])
-def list_plans(session: SessionDep, principal: Bureau, page: PageDep) -> PageOf[PlanJob]:
+def list_plans(session: SessionDep, _principal: Bureau, page: PageDep) -> PageOf[PlanJob]:
     """Plan jobs, newest first."""
     total, rows = page_rows(session, PlanJobRow, [], [PlanJobRow.id.desc()], page)
     return PageOf(total=total, offset=page.offset, limit=page.limit, items=[_job(r) for r in rows])
 
 
 @router.get("/plans/{plan_id:int}", response_model=PlanJob)
-def get_plan(plan_id: ObjectId, session: SessionDep, principal: Bureau) -> PlanJob:
+def get_plan(plan_id: ObjectId, session: SessionDep, _principal: Bureau) -> PlanJob:
     """A plan job's status and, once done, its figures."""
     row = session.get(PlanJobRow, plan_id)
     if row is None:
@@ -204,7 +206,7 @@ def plan_workbook(plan_id: ObjectId, session: SessionDep, principal: Bureau) -> 
     response_model=PlanJob,
     responses={202: {"model": PlanJob, "description": "a running plan asked to stop at its next stage"}},
 )
-def cancel_plan(plan_id: ObjectId, session: SessionDep, principal: Bureau, response: Response) -> PlanJob:
+def cancel_plan(plan_id: ObjectId, session: SessionDep, _principal: Bureau, response: Response) -> PlanJob:
     """Cancel a plan job (any bureau planner, like reading it): a queued one at once (200, "cancelled"), a
     running one before its next stage (202, still "running" with `cancel_requested`); an ended one is 409."""
     row = session.get(PlanJobRow, plan_id)

@@ -11,7 +11,7 @@ router = APIRouter(prefix="/v1", tags=["subsidies"])
 
 
 @router.post("/subsidies/decide", response_model=Decision)
-def decide_subsidy(case: Case, principal: CurrentPrincipal) -> Decision:
+def decide_subsidy(case: Case, _principal: CurrentPrincipal) -> Decision:
     """What one person's training brings: eligibility, items with payee and article, denials, trace."""
     try:
         return decide(case)

@@ -13,6 +13,7 @@ from fastapi import File as FileParam
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from api.deps import Bureau, BureauOrCounselor, BureauOrEnterprise, SessionDep
 from api.limits import check_upload
@@ -114,7 +115,7 @@ def _import(request: Request, kind: Kind, upload: UploadFile, **scope: str | Non
     return ImportResult(kind=kind, sheet=report.sheet, counts=counts, notes=list(report.notes), coded=coded)
 
 
-def _credit_code(session, principal: Principal) -> str | None:  # type: ignore[no-untyped-def]
+def _credit_code(session: Session, principal: Principal) -> str | None:
     if principal.role != "enterprise":
         return None
     return session.scalar(
@@ -139,6 +140,6 @@ def upload_workers(request: Request, file: LedgerFile, principal: BureauOrCounse
 
 
 @router.post("/programmes/upload", response_model=ImportResult)
-def upload_programmes(request: Request, file: LedgerFile, principal: Bureau) -> ImportResult:
+def upload_programmes(request: Request, file: LedgerFile, _principal: Bureau) -> ImportResult:
     """The county training catalogue (培训项目目录清单, article 十五); the bureau's alone."""
     return _import(request, "programmes", file)

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,7 +113,7 @@ def _check_county(principal: Principal, residence_region: str) -> None:
 @router.post("/workers", response_model=WorkerPublic, status_code=201)
 def create_worker(
     body: WorkerProfile, session: SessionDep, principal: BureauOrCounselor, key: IdempotencyKey = None
-):  # type: ignore[no-untyped-def]
+) -> JSONResponse:
     """Register a worker from a survey sheet; the ID number is kept only as a keyed hash and a masked copy."""
     _check_county(principal, body.residence_region)
 

@@ -327,7 +327,7 @@ def _unknown(key: str, j: int, row: int, names: dict[str, str], sheet: Sheet) ->
 
 
 def _rows(
-    sheet: Sheet, rows: list[list[Raw]], start: int, columns: list[str | None], header: list[str]
+    sheet: Sheet, rows: Iterable[list[Raw]], start: int, columns: list[str | None], header: list[str]
 ) -> None:
     totals, numbered, footers = [], [], []
     stray: dict[str, int] = {}

@@ -78,8 +78,8 @@ def write_template(path: Path, title: str, columns: Sequence[Column], rows: Sequ
             sheet.column_dimensions[letter].number_format = "@"
         values = choices(column)
         if values:
-            for r, value in enumerate(values, start=1):
-                options.cell(r, c, value)
+            for r, choice in enumerate(values, start=1):
+                options.cell(r, c, choice)
             rule = DataValidation(
                 type="list",
                 formula1=f"=选项!${letter}$1:${letter}${len(values)}",

@@ -208,7 +208,7 @@ class Plan:
     notes: dict[str, list[int]] = field(default_factory=dict)
 
 
-def check(sheet: Sheet, session: Session) -> tuple[Plan, list[RowError]]:
+def check(sheet: Sheet, _session: Session) -> tuple[Plan, list[RowError]]:
     """Validate every row; the plan to write, or the faults of every bad row (never quoting an ID number)."""
     errors, missing = check_headers(sheet, COLUMNS)
     if "脱敏" in sheet.written.get(ID, ""):

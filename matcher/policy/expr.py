@@ -274,7 +274,7 @@ def compile_node(node: Node) -> Compiled:
     tag = node[0]
     if tag == "const":
         value = node[1]
-        return lambda scope: value
+        return lambda _scope: value
     if tag == "name":
         name = node[1]
         return lambda scope: scope.lookup(name)

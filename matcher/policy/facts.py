@@ -51,15 +51,15 @@ def _input(case: Case, path: str) -> Any:
 
 
 def _reader(path: str) -> FactFn:
-    return lambda case, params: (_input(case, path), {})
+    return lambda case, _params: (_input(case, path), {})
 
 
 def _tester(path: str, value: str) -> FactFn:
-    return lambda case, params: (_input(case, path) == value, {})
+    return lambda case, _params: (_input(case, path) == value, {})
 
 
 def _required(path: str, why: str) -> FactFn:
-    def fn(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+    def fn(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
         value = _input(case, path)
         if value is None:
             raise CaseError(path, f"is empty but the decision needs it: {why}")
@@ -69,7 +69,7 @@ def _required(path: str, why: str) -> FactFn:
 
 
 def _in_group(group: str) -> FactFn:
-    return lambda case, params: (group in case.person.groups, {})
+    return lambda case, _params: (group in case.person.groups, {})
 
 
 # Inputs used as they are: fact name → (input, the codes it can take).
@@ -136,24 +136,24 @@ def _fact(name: str, doc: str) -> Callable[[FactFn], FactFn]:
 
 
 @_fact("has_certificate", "whether a certificate was obtained")
-def _has_certificate(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _has_certificate(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     return case.training.certificate is not None, {"training.certificate": case.training.certificate}
 
 
 @_fact("registered_unemployed", "whether registered as unemployed")
-def _registered(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _registered(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     since = case.person.registered_unemployed_since
     return since is not None, {"person.registered_unemployed_since": since}
 
 
 @_fact("age", "full years of age on the decision date (as_of, default training.start_date)")
-def _age(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _age(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     birth = case.person.birth_date
     return full_years(birth, case.on), {"person.birth_date": birth, "as_of": case.on}
 
 
 @_fact("registered_unemployed_years", "full years since the unemployment registration (0 if none)")
-def _unemployed_years(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _unemployed_years(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     since = case.person.registered_unemployed_since
     years = full_years(since, case.on) if since is not None else 0
     return years, {"person.registered_unemployed_since": since, "as_of": case.on}
@@ -189,12 +189,12 @@ for _name, _path, _doc in (
 
 
 @_fact("training_year", "the year the training ends, in which it is subsidised")
-def _training_year(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _training_year(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     return case.training.end_date.year, {"training.end_date": case.training.end_date}
 
 
 @_fact("calendar_days", "calendar days from start to end, both included")
-def _calendar_days(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _calendar_days(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     t = case.training
     return (t.end_date - t.start_date).days + 1, {
         "training.start_date": t.start_date,
@@ -203,19 +203,19 @@ def _calendar_days(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
 
 
 @_fact("occupation_name", "name of the occupation trained for")
-def _occupation_name(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _occupation_name(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     code = case.training.occupation_code
     return occupation(code).name, {"training.occupation_code": code}
 
 
 @_fact("level_name", "title of the skill level (初级工 … 高级技师), 不分等级 when none")
-def _level_name(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _level_name(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     level = case.training.level
     return (skill_levels()[level].title if level is not None else "不分等级"), {"training.level": level}
 
 
 @_fact("apprenticeship_years", "training years an apprenticeship has begun, counted from start_date")
-def _apprenticeship_years(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _apprenticeship_years(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     start, end = case.training.start_date, case.training.end_date
     years = 1
     while _add_years(start, years) <= end:
@@ -238,14 +238,14 @@ def _entries(case: Case, keep: Callable[[PriorTraining], bool]) -> list[dict[str
 
 
 @_fact("trainings_this_year", "earlier subsidised trainings in the year this training ends")
-def _this_year(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _this_year(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     year = case.training.end_date.year
     same = _entries(case, lambda h: h.year == year)
     return len(same), {"training_year": year, "history(same year)": same}
 
 
 @_fact("same_occupation_level_before", "whether an earlier subsidised training had this occupation and level")
-def _same_occupation_level(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _same_occupation_level(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     t = case.training
     same = _entries(case, lambda h: h.occupation_code == t.occupation_code and h.level == t.level)
     shown = {"training.occupation_code": t.occupation_code, "training.level": t.level, "history(same)": same}
@@ -253,7 +253,7 @@ def _same_occupation_level(case: Case, params: Mapping[str, Any]) -> tuple[Any, 
 
 
 @_fact("project_claimed_before", "whether this training project was already claimed")
-def _claimed(case: Case, params: Mapping[str, Any]) -> tuple[Any, Shown]:
+def _claimed(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
     pid = case.training.project_id
     same = _entries(case, lambda h: h.project_id == pid)
     return bool(same), {"training.project_id": pid, "history(same project)": same}

@@ -224,7 +224,7 @@ def _locate(name_or_path: str) -> Path:
 
 
 @cache
-def _load(path: Path, mtime_ns: int) -> Pack:
+def _load(path: Path, _mtime_ns: int) -> Pack:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:

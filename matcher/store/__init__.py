@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +17,7 @@ from matcher.config import settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
@@ -81,7 +82,7 @@ def snapshot_scope(url: str | None = None) -> Iterator[Session]:
             conn.rollback()
 
 
-def _sqlite_transactional(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_transactional(dbapi_connection: Any, _record: Any) -> None:
     _sqlite_pragmas(dbapi_connection, _record)
     dbapi_connection.isolation_level = None  # the driver leaves BEGIN and COMMIT to SQLAlchemy
 

@@ -412,7 +412,10 @@ def build_programmes(employers: Employers, inst: Institutions, seed: int) -> Pro
         name=rec["name"],
         since=since[np.array(rec["job"])],
         staff=np.array(
-            [m in staff_modes or inst.kind[i] == InstitutionKind.enterprise_centre for m, i in zip(rec["mode"], rec["inst"])]
+            [
+                m in staff_modes or inst.kind[i] == InstitutionKind.enterprise_centre
+                for m, i in zip(rec["mode"], rec["inst"])
+            ]
         ),
     )
 

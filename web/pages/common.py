@@ -76,7 +76,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(principal: SignedIn) -> RedirectResponse:
+def logout(_principal: SignedIn) -> RedirectResponse:
     response = RedirectResponse("/login?reason=" + quote("已退出登录"), status_code=303)
     end_session(response)
     return response

@@ -55,7 +55,7 @@ def enterprise_home(request: Request, session: SessionDep, principal: Enterprise
 
 @router.get("/occupations/suggest", response_class=HTMLResponse)
 def suggest(
-    request: Request, principal: SignedIn, title: Annotated[str, Query(max_length=60)] = ""
+    request: Request, _principal: SignedIn, title: Annotated[str, Query(max_length=60)] = ""
 ) -> HTMLResponse:
     """The occupation coder's best codes for a typed job title, as a list to pick from (htmx)."""
     matches = code_occupation(title, top=6) if title.strip() else []
@@ -76,7 +76,7 @@ def _form_page(request: Request, form: dict[str, Any], errors: Errors, line_id: 
 
 
 @router.get("/lines/new", response_class=HTMLResponse)
-def new_line(request: Request, principal: Enterprise) -> HTMLResponse:
+def new_line(request: Request, _principal: Enterprise) -> HTMLResponse:
     return _form_page(request, {}, {}, None)
 
 
@@ -233,7 +233,7 @@ def classes(request: Request, session: SessionDep, principal: Enterprise) -> HTM
 
 
 @router.get("/upload", response_class=HTMLResponse)
-def upload_form(request: Request, principal: Uploader) -> HTMLResponse:
+def upload_form(request: Request, _principal: Uploader) -> HTMLResponse:
     return render(request, "enterprise/upload.html", result=None, problems=None, message=None)
 
 

@@ -195,7 +195,7 @@ def plan_workbook(plan_id: int, session: SessionDep, principal: Planner) -> Resp
 def compare(
     request: Request,
     session: SessionDep,
-    principal: Planner,
+    _principal: Planner,
     a: Annotated[int, Query(ge=1)],
     b: Annotated[int, Query(ge=1)],
 ) -> HTMLResponse:
@@ -217,7 +217,7 @@ def compare(
 @router.get("/reports/21", response_class=HTMLResponse)
 def report_page(
     request: Request,
-    principal: Planner,
+    _principal: Planner,
     period: Annotated[Period, Query()] = "quarter",
     label: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
@@ -240,7 +240,7 @@ def report_page(
 @router.get("/reports/21.xlsx")
 def report_workbook(
     request: Request,
-    principal: Planner,
+    _principal: Planner,
     period: Annotated[Period, Query()] = "quarter",
     label: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
