@@ -6,7 +6,9 @@ The cluster is named by `matcher plan --dask ADDRESS` or `MATCHER_DASK`: a sched
 of workers, `matcher.plan.inputs.gather_arcs`) runs its batches on the cluster's workers. The city, the
 model, its feature space and the line index go to the cluster once per plan and are shared by the batches:
 joblib's Dask backend scatters an argument Dask sizes above a kilobyte, and `sizeof` is taught here to count
-the arrays these objects hold.
+the arrays these objects hold. A batch's own joblib calls (scikit-learn's transformers) run inside the batch
+on its worker: joblib's Dask backend would otherwise send each back to the scheduler as tasks of their own,
+with their arrays, while every worker is busy with a batch (`InPlaceNestedCalls`).
 """
 
 from __future__ import annotations
@@ -16,37 +18,41 @@ import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import joblib
+from dask.distributed import Client, LocalCluster, Worker, WorkerPlugin
+from dask.sizeof import sizeof
 
 from matcher.config import settings
 from matcher.model.candidates import LineIndex
 from matcher.model.scoring import FeatureSpace, MatchModel
 from matcher.model.snapshot import City
 
-if TYPE_CHECKING:
-    from dask.distributed import Client
-
 CONNECT_TIMEOUT = "20s"
 
 
 def _deep_size(obj: Any) -> int:
     """Bytes held by a dataclass's fields, nested dataclasses included (Dask's own sizes for arrays)."""
-    from dask.sizeof import sizeof
-
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return sum(_deep_size(getattr(obj, f.name)) for f in dataclasses.fields(obj))
     return int(sizeof(obj))
 
 
-@cache
-def _teach_sizes() -> None:
-    from dask.sizeof import sizeof
+for _kind in (City, MatchModel, FeatureSpace, LineIndex):
+    sizeof.register(_kind)(_deep_size)
 
-    for kind in (City, MatchModel, FeatureSpace, LineIndex):
-        sizeof.register(kind)(_deep_size)
+
+class InPlaceNestedCalls(WorkerPlugin):
+    """A Dask worker plugin: on the worker, joblib's "dask" backend runs calls one after the other in the
+    calling task (each batch is already a task of the cluster)."""
+
+    name = "matcher-joblib-in-place"
+
+    def setup(self, worker: Worker) -> None:  # noqa: ARG002  (Dask passes the worker by this name)
+        from joblib.parallel import SequentialBackend, register_parallel_backend
+
+        register_parallel_backend("dask", SequentialBackend)
 
 
 @dataclass
@@ -90,9 +96,6 @@ def on_dask(address: str | None = None) -> Iterator[Cluster | None]:
     if not address:
         yield None
         return
-    from dask.distributed import Client, LocalCluster
-
-    _teach_sizes()
     n_local = local_workers(address)
     with ExitStack() as stack:
         if n_local is not None:
@@ -108,5 +111,6 @@ def on_dask(address: str | None = None) -> Iterator[Cluster | None]:
                     f"连接不上 Dask 调度器 {address}（{e}）：请检查 --dask 或 MATCHER_DASK 的地址和端口、"
                     "调度器是否已启动，或写 local 在本机起集群"
                 ) from e
+        client.register_plugin(InPlaceNestedCalls())
         stack.enter_context(joblib.parallel_config(backend="dask"))
         yield Cluster(client, address)

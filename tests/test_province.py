@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dask.distributed import get_task_stream
 from sqlalchemy import JSON, Text, cast, select
 
 from matcher.distributed import on_dask
 from matcher.model import train_model
-from matcher.plan import PlanOptions
+from matcher.plan import PlanOptions, inputs
 from matcher.plan.pipeline import plan_city
 from matcher.store import engine
 from matcher.store.tables import Base, StoreFactRow
@@ -61,14 +62,21 @@ def small_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     engine(url).dispose()
 
 
-def test_a_plan_on_a_dask_cluster_is_the_plan_of_one_process(small_city: tuple[str, Path]) -> None:
+def test_a_plan_on_a_dask_cluster_is_the_plan_of_one_process(
+    small_city: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, models = small_city
+    monkeypatch.setattr(inputs, "BATCH_WORKERS", 40)  # eight batches, so that both processes get some
     options = PlanOptions.model_validate({"budget": 50_000, "min_class_size": 2})
     alone = plan_city(options, url=url, models_dir=models)
     with on_dask("local:2") as cluster:
         assert cluster is not None
-        spread = plan_city(options, url=url, models_dir=models)
+        with get_task_stream(cluster.client) as stream:
+            spread = plan_city(options, url=url, models_dir=models)
         memory = cluster.memory()
+    batches = [task for task in stream.data if "_batch_arcs" in str(task["key"])]
+    assert len({task["worker"] for task in batches}) == 2
+    assert len(batches) == len(stream.data)  # a batch's own joblib calls ran inside it
     assert memory["workers"] == 2 and all(mb > 0 for mb in memory["peak_rss_mb"].values())
     assert spread["scope"] == alone["scope"] and alone["scope"]["arcs"]["direct"] > 0
     assert spread["workers"] == alone["workers"] and alone["workers"]
