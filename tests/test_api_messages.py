@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api_helpers import client, credit_code, enterprise_body, line_body, token, worker_body
+from tests.test_policy import base_case
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 QUOTED = re.compile(r"'[^']*'|\b[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+\b")  # values and field names quoted back
@@ -122,3 +123,17 @@ def test_a_rule_over_the_whole_record_names_its_field_in_the_message(
     )
     assert problem["field"] == f"body.{field}" and problem["message"].startswith(f"{field} ")
     assert "请改正" in problem["message"]
+
+
+def test_refusals_of_a_whole_request_say_in_chinese_which_field_to_fix(db_url: str) -> None:
+    c = client(db_url)
+    fuyuan, bureau = token(db_url, "counselor", county="530325"), token(db_url, "bureau")
+    answer = c.post("/v1/workers", json=worker_body(), headers=fuyuan)  # a worker living in 麒麟区
+    assert answer.status_code == 403
+    detail = answer.json()["detail"]
+    assert detail.startswith("residence_region：") and CJK.search(detail)
+    answer = c.post("/v1/subsidies/decide", json=base_case(catalogue_subsidy=None), headers=bureau)
+    assert answer.status_code == 422
+    detail = answer.json()["detail"]
+    assert detail.startswith("training.catalogue_subsidy：") and "（十六）" in detail
+    assert not ENGLISH.search(QUOTED.sub("", detail)), detail

@@ -106,7 +106,8 @@ def shown(session: Session, principal: Principal, rows: list[WorkerRow], purpose
 def _check_county(principal: Principal, residence_region: str) -> None:
     if principal.role == "counselor" and ref.county_of(residence_region) != principal.county:
         raise HTTPException(
-            status.HTTP_403_FORBIDDEN, "a counselor registers and edits workers living in their county"
+            status.HTTP_403_FORBIDDEN,
+            "residence_region：基层就业服务专员只能登记和修改居住在本县（市、区）的人员；请填写本县的居住地",
         )
 
 

@@ -93,7 +93,7 @@ class _Run:
         except expr.EvalError as e:
             raise self.fail(rule_id, str(e)) from None
         except CaseError as e:
-            raise CaseError(e.field, f"{e.detail} (rule {rule_id}, （{article}）)") from None
+            raise CaseError(e.field, f"{e.detail}（规则 {rule_id}，见（{article}））") from None
 
     def truth(self, fn: expr.Compiled, rule_id: str, article: str) -> bool:
         value = self.value(fn, rule_id, article)

@@ -14,6 +14,6 @@ class CaseError(ValueError):
     """
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field}：{message}")
         self.field = field
         self.detail = message

@@ -62,7 +62,7 @@ def _required(path: str, why: str) -> FactFn:
     def fn(case: Case, _params: Mapping[str, Any]) -> tuple[Any, Shown]:
         value = _input(case, path)
         if value is None:
-            raise CaseError(path, f"is empty but the decision needs it: {why}")
+            raise CaseError(path, f"未填写，但判定需要它：{why}")
         return value, {}
 
     return fn
@@ -99,18 +99,16 @@ _TESTS: dict[str, tuple[str, str]] = {
 }
 # Inputs some rules need and a case may leave empty: fact name → (input, why it is needed).
 _REQUIRED: dict[str, tuple[str, str]] = {
-    "days": ("training.days", "the living allowance is paid per day of training (十八)"),
+    "days": ("training.days", "生活费补贴按培训天数发放（十八）；请填写培训天数"),
     "catalogue_subsidy": (
         "training.catalogue_subsidy",
-        "this training is paid at the per-person standard of the programme catalogue; "
-        "take it from the programme's catalogue entry",
+        "这项培训按培训目录的人均标准补贴；请从该项目的目录条目中填写",
     ),
-    "monthly_wage": ("training.monthly_wage", "以工代训 is paid on wages (十九)"),
-    "months": ("training.months", "以工代训 is paid per month (十九)"),
+    "monthly_wage": ("training.monthly_wage", "以工代训按工资发放补贴（十九）；请填写月工资"),
+    "months": ("training.months", "以工代训按月发放补贴（十九）；请填写月数"),
     "employer_insured": (
         "training.employer_insured",
-        "以工代训 for people with employment difficulty or from zero-employment families requires an "
-        "insured employer (十九); say whether the employer pays social insurance",
+        "就业困难人员和零就业家庭成员的以工代训须由参保单位组织（十九）；请填写用人单位是否缴纳社会保险",
     ),
 }
 
