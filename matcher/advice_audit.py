@@ -19,9 +19,11 @@ from tqdm import tqdm
 from matcher import labour
 from matcher.domain import TrainingMode
 from matcher.fairness import FairnessReport, city_fairness
+from matcher.model.codes import occupation_codes
+from matcher.model.dates import NEVER
 from matcher.model.pathways import CURRENT_STAFF_MODES, ENTERPRISE_CENTRE, STAFF_MODES, Pathways
 from matcher.model.recommend import MODELS_DIR, Recommender, ready
-from matcher.model.snapshot import NEVER, City, occupation_codes
+from matcher.model.snapshot import City
 
 BATCH = 1024
 
@@ -73,7 +75,8 @@ def check_pathways(
         ):
             f.add("pathway_not_leading_to_job", tag)
         staff_only = (
-            pr.mode[p] in (*STAFF_MODES, TrainingMode.order_based) or pr.institution_kind[p] == ENTERPRISE_CENTRE
+            pr.mode[p] in (*STAFF_MODES, TrainingMode.order_based)
+            or pr.institution_kind[p] == ENTERPRISE_CENTRE
         )
         if staff_only and (pr.enterprise_id[p] != ln.enterprise_id[lr] or pr.mode[p] in CURRENT_STAFF_MODES):
             f.add("staff_only_class_to_outsider", tag)

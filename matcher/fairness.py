@@ -287,7 +287,8 @@ def fairness_report(
 def city_fairness(city: City, rows: np.ndarray, outcomes: Mapping[str, np.ndarray]) -> FairnessReport:
     """The fairness table of `outcomes` (one entry per worker of `rows`) by sex, age band, ethnicity,
     county and priority group, ages taken on the city's day."""
-    from matcher.model.snapshot import GROUPS, years_between
+    from matcher.model.codes import GROUPS
+    from matcher.model.dates import years_between
 
     w = city.workers
     groups = w.groups[rows].tocsc()

@@ -10,17 +10,16 @@ import os
 import subprocess
 import sys
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from matcher import labour
 from matcher.advice_audit import audit
+from matcher.model.dates import years_between
 from matcher.model.explain import subsidy_outlook
 from matcher.model.pathways import CURRENT_STAFF_MODES, ENTERPRISE_CENTRE, STAFF_MODES
 from matcher.model.recommend import Recommender
-from matcher.model.snapshot import years_between
 from matcher.policy import decide
 from matcher.policy.cases import CityCases
 from tests.test_model_city import small_city, small_models
@@ -155,7 +154,7 @@ def test_outside_the_policy_period_no_amount_is_promised(setup) -> None:  # type
     assert [d.rule for d in decision.denials] == ["plan_period"]
 
 
-def test_matcher_audit_counts_no_violation(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_matcher_audit_counts_no_violation(setup) -> None:  # type: ignore[no-untyped-def]
     url, _, _ = setup
     env = {**os.environ, "DATABASE_URL": url}
     done = subprocess.run(

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from matcher.model.codes import occupation_distances, occupation_index
+from matcher.model.dates import NEVER, years_between
 from matcher.model.features import worker_profiles
-from matcher.model.snapshot import NEVER, load_city, occupation_distances, occupation_index, years_between
+from matcher.model.snapshot import load_city
 from matcher.store import migrate, session_scope
 from matcher.store.tables import PlacementRow, WorkerRow
 
@@ -109,9 +111,9 @@ def test_worker_state_at_a_date_never_sees_later_certificates(city):  # type: ig
     assert checked >= 10
 
 
-def test_tree_distance_and_calendar_age_match_the_reference(city):  # type: ignore[no-untyped-def]
+def test_tree_distance_and_calendar_age_match_the_reference() -> None:
     from matcher import reference as ref
-    from matcher.model.snapshot import occupation_codes
+    from matcher.model.codes import occupation_codes
 
     rng = np.random.default_rng(0)
     a, b = rng.integers(0, len(occupation_codes()), 300), rng.integers(0, len(occupation_codes()), 300)

@@ -13,8 +13,9 @@ import pytest
 
 from matcher.config import PROJECT_DIR
 from matcher.model.artifacts import ARTIFACT, MANIFEST, ArtifactError, load_model
+from matcher.model.ragged import Ragged
 from matcher.model.scoring import FEATURE_GROUPS, FEATURES, FeatureSpace, _pairs, pair_features, score_pairs
-from matcher.model.snapshot import Ragged, load_city
+from matcher.model.snapshot import load_city
 from matcher.model.training import data_fingerprint, history
 from tests.test_model_city import small_city, small_models
 

@@ -30,14 +30,12 @@ from scipy import sparse
 
 from matcher import labour
 from matcher import reference as ref
+from matcher.model.codes import special_operation_codes
+from matcher.model.dates import NEVER
 from matcher.model.features import ProfileVectorizer, line_profiles, worker_profiles
-from matcher.model.snapshot import (
-    NEVER,
-    City,
-    one_native_thread,
-    place,
-    special_operation_codes,
-)
+from matcher.model.geometry import place
+from matcher.model.snapshot import City
+from matcher.model.threads import one_native_thread
 
 DEFAULT_K = 50
 BATCH = 2048

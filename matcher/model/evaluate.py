@@ -27,7 +27,8 @@ from sqlalchemy import select
 from matcher.fairness import FairnessReport, city_fairness
 from matcher.model.features import Profile, ProfileVectorizer, TextEncoder
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
-from matcher.model.snapshot import City, load_city, one_native_thread
+from matcher.model.snapshot import City, load_city
+from matcher.model.threads import one_native_thread
 from matcher.model.training import History, fit_match_model, fit_vectorizer, history, holdout_year
 from matcher.store import session_scope
 from matcher.store.tables import SynthTruthRow
@@ -131,7 +132,7 @@ class Scorer(ABC):
     probabilistic = False
     """Whether the scores are probabilities (their calibration error is then measured)."""
 
-    def fit(self, city: City, train: History) -> Scorer:
+    def fit(self, _city: City, _train: History) -> Scorer:
         return self
 
     @abstractmethod
@@ -151,7 +152,7 @@ class ModelScorer(Scorer):
         self.model = fit_match_model(city, self.vectorizer, train, random_state=self.seed)
         return self
 
-    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+    def score(self, _city: City, _test: History, X: np.ndarray) -> np.ndarray:
         if self.model is None:
             raise ValueError("the model scorer scores only after fit")
         with one_native_thread():
@@ -165,7 +166,7 @@ class RandomScorer(Scorer):
     seed: int
     probabilistic = True
 
-    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+    def score(self, _city: City, test: History, _X: np.ndarray) -> np.ndarray:
         return np.random.default_rng(self.seed).random(len(test))
 
 
@@ -183,7 +184,7 @@ class CounselorScorer(Scorer):
 class TfidfScorer(Scorer):
     """The TF-IDF cosine between the worker's occupations and certificates and the line's text."""
 
-    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+    def score(self, _city: City, _test: History, X: np.ndarray) -> np.ndarray:
         return X[:, FEATURES.index("text_cosine")].astype(np.float64)
 
 
@@ -194,7 +195,7 @@ class OracleScorer(Scorer):
     url: str | None
     probabilistic = True
 
-    def score(self, city: City, test: History, X: np.ndarray) -> np.ndarray:
+    def score(self, _city: City, test: History, _X: np.ndarray) -> np.ndarray:
         truth = oracle_probabilities(self.url, test.placement_id)
         if truth is None:
             raise ValueError("the store holds no true probabilities (synth_truth) to score with")

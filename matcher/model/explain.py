@@ -17,15 +17,10 @@ from matcher import labour
 from matcher import reference as ref
 from matcher.domain import CertificateType, PriorityGroup, labels_of
 from matcher.model.candidates import obtainable_items
+from matcher.model.codes import GROUPS, occupation_codes, special_operation_codes
+from matcher.model.geometry import home_regions, place
 from matcher.model.scoring import FEATURES
-from matcher.model.snapshot import (
-    GROUPS,
-    City,
-    home_regions,
-    occupation_codes,
-    place,
-    special_operation_codes,
-)
+from matcher.model.snapshot import City
 from matcher.policy import CaseError, decide
 from matcher.policy.cases import CityCases, organiser
 from matcher.policy.money import cost_shares
@@ -38,11 +33,6 @@ FAR_KM = 50
 
 def _reason(code: str, text: str, effect: str) -> dict[str, str]:
     return {"code": code, "text": text, "effect": effect}
-
-
-def level_label(rank: int) -> str:
-    """'四级/中级工' for rank 2; ranks run 1 初级工 … 5 高级技师."""
-    return ref.skill_levels()[6 - rank].label
 
 
 _PLACEHOLDER_CITIES = ("市辖区", "县")
@@ -135,12 +125,16 @@ def reasons_for(
     req, held = int(f["required_rank"]), int(f["rank_near"])
     if req:
         if held >= req:
-            out.append(_reason("level", f"岗位要求{level_label(req)}，本人持{level_label(held)}证书", "+"))
+            out.append(
+                _reason("level", f"岗位要求{ref.rank_label(req)}，本人持{ref.rank_label(held)}证书", "+")
+            )
         elif held:
-            out.append(_reason("level", f"岗位要求{level_label(req)}，本人持{level_label(held)}证书", "-"))
+            out.append(
+                _reason("level", f"岗位要求{ref.rank_label(req)}，本人持{ref.rank_label(held)}证书", "-")
+            )
         else:
             out.append(
-                _reason("level", f"岗位要求{level_label(req)}，本人没有该职业（同一小类）的等级证书", "-")
+                _reason("level", f"岗位要求{ref.rank_label(req)}，本人没有该职业（同一小类）的等级证书", "-")
             )
 
     codes = special_operation_codes()
@@ -203,18 +197,18 @@ def certifies(city: City, programme: int) -> str:
         )
     occupation = ref.occupation(occupation_codes()[pr.occ[programme]]).name
     kind = CERTIFICATE_LABELS[str(pr.certificate[programme])]
-    level = f"{level_label(int(pr.rank[programme]))}" if pr.rank[programme] else ""
+    level = f"{ref.rank_label(int(pr.rank[programme]))}" if pr.rank[programme] else ""
     return f"{occupation}{level}{kind}"
 
 
 def training_reason(
-    city: City, worker: int, programme: int, line: int, p_complete: float, travel_km: float
+    city: City, _worker: int, programme: int, line: int, p_complete: float, travel_km: float
 ) -> dict[str, str]:
     """The class proposed: what it certifies for which job, where and when, seats left, travel, odds."""
     pr, ln = city.programmes, city.lines
     seats_left = int(pr.seats[programme] - pr.enrolled[programme])
     job = ref.occupation(occupation_codes()[ln.occ[line]]).name
-    level = f"（岗位要求{level_label(int(ln.rank[line]))}）" if ln.rank[line] else ""
+    level = f"（岗位要求{ref.rank_label(int(ln.rank[line]))}）" if ln.rank[line] else ""
     where = place_name(str(pr.region[programme]))
     return _reason(
         "training",

@@ -25,13 +25,9 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from matcher import reference as ref
-from matcher.model.snapshot import (
-    EDUCATIONS,
-    City,
-    occupation_codes,
-    place,
-    special_operation_codes,
-)
+from matcher.model.codes import EDUCATIONS, occupation_codes, special_operation_codes
+from matcher.model.geometry import Place, place
+from matcher.model.snapshot import City
 
 KINDS = ("worker", "line", "programme")
 SOURCE_WEIGHTS = {"intention": 1.0, "certificate": 0.8, "history": 0.6}
@@ -83,7 +79,7 @@ def _csr(rows: list[int], cols: list[int], vals: list[float], shape: tuple[int, 
 class _Encoder(TransformerMixin, BaseEstimator):
     """Shared plumbing: `fit` learns the columns, `transform` fills them, names come from `names_`."""
 
-    def fit(self, X: Iterable[Profile], y: object = None) -> _Encoder:
+    def fit(self, X: Iterable[Profile], y: object = None) -> _Encoder:  # noqa: ARG002 (scikit-learn's signature)
         self._learn(_checked(X))
         return self
 
@@ -94,7 +90,7 @@ class _Encoder(TransformerMixin, BaseEstimator):
             return sparse.csr_matrix((0, len(self.names_)), dtype=np.float32)
         return self._encode(X)
 
-    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:  # noqa: ARG002 (scikit-learn's signature)
         check_is_fitted(self)
         return np.asarray(self.names_, dtype=object)
 
@@ -242,7 +238,7 @@ class RegionEncoder(_Encoder):
         self.names_ = [f"county={c}" for c in counties] + ["lon", "lat"]
 
     @staticmethod
-    def _place(p: Profile, row: int):  # type: ignore[no-untyped-def]
+    def _place(p: Profile, row: int) -> Place | None:
         if p.region is None:
             return None
         try:
@@ -297,7 +293,7 @@ class WageEncoder(_Encoder):
 class OutboundEncoder(_Encoder):
     """Outbound work: the worker is willing to work outside Yunnan, or the line lies outside it."""
 
-    def _learn(self, X: list[Profile]) -> None:
+    def _learn(self, _X: list[Profile]) -> None:
         self.names_ = ["outside_province"]
 
     def _encode(self, X: list[Profile]) -> sparse.csr_matrix:
@@ -387,7 +383,7 @@ class ProfileVectorizer(TransformerMixin, BaseEstimator):
             ("text", TextEncoder(self.text_analyzer)),
         ]
 
-    def fit(self, X: Iterable[Profile], y: object = None) -> ProfileVectorizer:
+    def fit(self, X: Iterable[Profile], y: object = None) -> ProfileVectorizer:  # noqa: ARG002 (scikit-learn's signature)
         X = _checked(X)
         self.encoders_ = [(name, enc.fit(X)) for name, enc in self._encoders()]
         self.blocks_: dict[str, slice] = {}
@@ -404,7 +400,7 @@ class ProfileVectorizer(TransformerMixin, BaseEstimator):
         X = _checked(X)
         return sparse.hstack([enc.transform(X) for _, enc in self.encoders_], format="csr", dtype=np.float32)
 
-    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:  # noqa: ARG002 (scikit-learn's signature)
         check_is_fitted(self)
         return np.asarray([f"{name}__{f}" for name, enc in self.encoders_ for f in enc.names_], dtype=object)
 

@@ -30,14 +30,11 @@ import numpy as np
 from matcher import labour, skill_entry
 from matcher.domain import InstitutionKind, TrainingMode
 from matcher.model.candidates import available_programmes, held_items
+from matcher.model.codes import occupation_prefixes
+from matcher.model.dates import NEVER, years_between
+from matcher.model.geometry import haversine_km
 from matcher.model.scoring import FEATURES, NEAR, FeatureSpace, MatchModel
-from matcher.model.snapshot import (
-    NEVER,
-    City,
-    haversine_km,
-    occupation_prefixes,
-    years_between,
-)
+from matcher.model.snapshot import City
 
 _F = {name: i for i, name in enumerate(FEATURES)}
 STAFF_MODES = (

@@ -30,19 +30,13 @@ from matcher.domain import (
     InstitutionKind,
     TrainingMode,
 )
+from matcher.model.codes import GROUPS, occupation_distances, occupation_major_groups
+from matcher.model.dates import NEVER, year_of, years_between
 from matcher.model.features import ProfileVectorizer, line_profiles, worker_profiles
-from matcher.model.snapshot import (
-    GROUPS,
-    NEVER,
-    City,
-    Ragged,
-    haversine_km,
-    occupation_distances,
-    occupation_major_groups,
-    one_native_thread,
-    year_of,
-    years_between,
-)
+from matcher.model.geometry import haversine_km
+from matcher.model.ragged import Ragged
+from matcher.model.snapshot import City
+from matcher.model.threads import one_native_thread
 
 NO_OCC = 5
 """Occupation distance when there is nothing to compare with (no intention, credential or spell)."""

@@ -1,30 +1,32 @@
 """The city as arrays: workers, demand lines, programmes, enrolments and referrals, loaded once.
 
-Features, retrieval and training work on whole columns (numpy) and on ragged per-owner tables laid out
-like CSR matrices, so that nothing downstream loops over (worker, line) pairs in Python. Dates are kept
-as proleptic ordinals (`date.toordinal()`), levels as ranks (0 none, 1 初级工 … 5 高级技师), occupations
-as indices into the level-4 list of the classification and special-operation items as catalogue indices.
+Features, retrieval and training work on whole columns (numpy) and on ragged per-owner tables
+(`matcher.model.ragged`), so that nothing downstream loops over (worker, line) pairs in Python. Dates are
+kept as ordinals (`matcher.model.dates`), codes as array ids (`matcher.model.codes`), regions as places
+(`matcher.model.geometry`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
-from functools import cache
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from threadpoolctl import ThreadpoolController
 
 from matcher import labour
-from matcher import reference as ref
 from matcher.calendar import today
-from matcher.domain import EDUCATION_RANK, Education, PriorityGroup
+from matcher.domain import EDUCATION_RANK, Education
+from matcher.model.codes import EDUCATIONS, GROUPS, occ_id, rank_of, so_id, special_operation_codes
+from matcher.model.codes import occupation_codes as occupation_codes  # for matcher.model.recommend
+from matcher.model.dates import NEVER, ordinal
+from matcher.model.geometry import home_regions, place, place_of
+from matcher.model.ragged import Ragged
+from matcher.model.threads import one_native_thread as one_native_thread  # for matcher.model.recommend
 from matcher.store import snapshot_scope
 from matcher.store.tables import (
     DemandLineRow,
@@ -35,248 +37,6 @@ from matcher.store.tables import (
     ProgrammeRow,
     WorkerRow,
 )
-
-NEVER = date(9999, 12, 31).toordinal()
-"""The ordinal used for an open end (a work spell still running, a certificate never issued)."""
-
-GROUPS: tuple[str, ...] = tuple(g.value for g in PriorityGroup)
-EDUCATIONS: tuple[str, ...] = tuple(e.value for e in Education)
-
-
-@cache
-def _threadpools() -> ThreadpoolController:
-    import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime of the trees, so that the controller sees it)
-
-    return ThreadpoolController()
-
-
-def one_native_thread() -> AbstractContextManager[Any]:
-    """A context in which BLAS and OpenMP (the boosted trees) run on one thread.
-
-    The engine parallelises over batches of workers (joblib, Dask) instead. Native threads nested under
-    those workers, or competing with other processes for a few cores, spin: they slowed fitting the
-    trees several-fold and made predicting a few dozen rows take tens of milliseconds instead of one.
-    """
-    return _threadpools().limit(limits=1)
-
-
-# --- reference lookups as arrays ----------------------------------------------------------------
-
-
-@cache
-def occupation_codes() -> tuple[str, ...]:
-    """Level-4 occupation codes; an occupation's index in this tuple is its id in every array."""
-    return tuple(o.code for o in ref.leaf_occupations())
-
-
-@cache
-def occupation_index() -> dict[str, int]:
-    return {c: i for i, c in enumerate(occupation_codes())}
-
-
-@cache
-def occupation_prefixes() -> np.ndarray:
-    """(n_occupations, 4) ids of each occupation's 大类, 中类, 小类 and itself.
-
-    Two occupations share a group at depth k exactly when their ids in column k-1 are equal, so the tree
-    distance of arrays of occupations is `4 - (a_prefix == b_prefix).sum(axis=-1)`.
-    """
-    node_id = {code: i for i, code in enumerate(ref.occupations())}
-    out = np.empty((len(occupation_codes()), 4), dtype=np.int32)
-    for i, code in enumerate(occupation_codes()):
-        parts = code.split("-")
-        for k in range(4):
-            out[i, k] = node_id["-".join(parts[: k + 1])]
-    return out
-
-
-@cache
-def occupation_major_groups() -> np.ndarray:
-    """The 大类 (1–8) of each occupation id."""
-    return np.array([int(c.split("-")[0]) for c in occupation_codes()], np.int8)
-
-
-def occupation_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Tree distance (0 same … 4 other 大类) of occupation ids, broadcast; -1 (none) gives 5."""
-    pre = occupation_prefixes()
-    a, b = np.asarray(a), np.asarray(b)
-    common = (pre[np.maximum(a, 0)] == pre[np.maximum(b, 0)]).sum(axis=-1)
-    return np.where((a < 0) | (b < 0), 5, 4 - common).astype(np.int8)
-
-
-@cache
-def special_operation_codes() -> tuple[str, ...]:
-    return tuple(ref.special_operations())
-
-
-@cache
-def special_operation_index() -> dict[str, int]:
-    return {c: i for i, c in enumerate(special_operation_codes())}
-
-
-def occ_id(code: str | None, where: str) -> int:
-    """The array id of an occupation code (-1 for none); ValueError names the record at fault."""
-    if code is None:
-        return -1
-    try:
-        return occupation_index()[code]
-    except KeyError:
-        raise ValueError(
-            f"{where}: {code!r} is not a level-4 occupation of the 2022 classification"
-        ) from None
-
-
-def so_id(code: str | None, where: str) -> int:
-    if code is None:
-        return -1
-    try:
-        return special_operation_index()[code]
-    except KeyError:
-        raise ValueError(f"{where}: {code!r} is not an item of the special-operation catalogue") from None
-
-
-def rank_of(level: int | None, where: str) -> int:
-    try:
-        return ref.level_rank(level)
-    except ValueError as e:
-        raise ValueError(f"{where}: {e}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """What matching needs to know of a region code."""
-
-    code: str
-    county: str  # the county-level unit, or the region itself above county level (an outbound city)
-    in_qujing: bool
-    province: str
-    lon: float
-    lat: float
-    chain: tuple[str, ...]  # the region and every region containing it
-
-
-@cache
-def place(code: str) -> Place:
-    """The region's county, province, containment chain and coordinates (KeyError for an unknown code)."""
-    loc = ref.located(code)
-    assert loc.lon is not None and loc.lat is not None
-    return Place(
-        code=code,
-        county=ref.county_of(code) or code,
-        in_qujing=ref.is_in_qujing(code),
-        province=ref.province_of(code),
-        lon=loc.lon,
-        lat=loc.lat,
-        chain=tuple(r.code for r in ref.region_chain(code)),
-    )
-
-
-def place_of(code: str, where: str) -> Place:
-    try:
-        return place(code)
-    except (KeyError, ValueError) as e:
-        raise ValueError(f"{where}: {e}") from None
-
-
-def haversine_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
-    """Great-circle distances in kilometres, broadcast (the formula of `reference.distance_km`)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * ref.EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
-def ordinal(d: date | None) -> int:
-    """A date as an ordinal; None (an open end) as NEVER."""
-    return NEVER if d is None else d.toordinal()
-
-
-def years_between(born: np.ndarray, on: np.ndarray) -> np.ndarray:
-    """Whole years of age from birth ordinals to date ordinals, exactly as a calendar counts them."""
-    b = _ymd(np.asarray(born))
-    o = _ymd(np.asarray(on))
-    before_birthday = (o[1] * 100 + o[2]) < (b[1] * 100 + b[2])
-    return o[0] - b[0] - before_birthday
-
-
-def _ymd(ordinals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    days = ordinals.astype("int64") - date(1970, 1, 1).toordinal()
-    d64 = days.astype("datetime64[D]")
-    y = d64.astype("datetime64[Y]").astype(np.int64) + 1970
-    m = d64.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    dd = (d64 - d64.astype("datetime64[M]")).astype(np.int64) + 1
-    return y, m, dd
-
-
-@cache
-def home_regions(county: str) -> tuple[str, ...]:
-    """The regions counted as a worker's own county: the county-level unit, and for the development
-    zone also 麒麟区, which contains it."""
-    r = ref.region(county)
-    return (county, r.parent_code) if r.kind == "zone" and r.parent_code else (county,)
-
-
-# --- ragged tables ------------------------------------------------------------------------------
-
-
-@dataclass
-class Ragged:
-    """Records grouped by owner: owner i's records are rows `offsets[i]:offsets[i+1]` of every column."""
-
-    offsets: np.ndarray
-    columns: dict[str, np.ndarray]
-
-    @classmethod
-    def build(
-        cls,
-        n_owners: int,
-        owners: Sequence[int] | np.ndarray,
-        columns: Mapping[str, Sequence[Any] | np.ndarray],
-        dtypes: Mapping[str, Any],
-    ) -> Ragged:
-        own = np.asarray(owners, dtype=np.int64)
-        order = np.argsort(own, kind="stable")
-        offsets = np.zeros(n_owners + 1, dtype=np.int64)
-        np.cumsum(np.bincount(own, minlength=n_owners), out=offsets[1:])
-        cols = {k: np.asarray(v, dtype=dtypes.get(k))[order] for k, v in columns.items()}
-        return cls(offsets, cols)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        return self.columns[name]
-
-    def counts(self) -> np.ndarray:
-        return np.diff(self.offsets)
-
-    def owner(self) -> np.ndarray:
-        """The owner of each record."""
-        return np.repeat(np.arange(len(self.offsets) - 1), self.counts())
-
-    def take(self, owners: np.ndarray) -> Ragged:
-        """The records of `owners`, in that order, as a table of their own."""
-        owners = np.asarray(owners, dtype=np.int64)
-        _, records = self.expand(owners)
-        offsets = np.zeros(len(owners) + 1, dtype=np.int64)
-        np.cumsum(self.offsets[owners + 1] - self.offsets[owners], out=offsets[1:])
-        return Ragged(offsets, {k: v[records] for k, v in self.columns.items()})
-
-    @staticmethod
-    def concat(a: Ragged, b: Ragged) -> Ragged:
-        """The owners of `a`, then those of `b`."""
-        offsets = np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]])
-        return Ragged(offsets, {k: np.concatenate([v, b.columns[k]]) for k, v in a.columns.items()})
-
-    def expand(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each query i with owner `owners[i]`, every record of that owner: (query index, record index).
-
-        This is how per-pair questions ("does the worker hold item X at the referral date?") are answered
-        without a Python loop: expand, test every (pair, record) row at once, then reduce per pair.
-        """
-        owners = np.asarray(owners, dtype=np.int64)
-        starts, counts = self.offsets[owners], self.offsets[owners + 1] - self.offsets[owners]
-        query = np.repeat(np.arange(len(owners)), counts)
-        first = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        return query, first + np.arange(counts.sum())
-
 
 # --- tables -------------------------------------------------------------------------------------
 
@@ -941,7 +701,3 @@ def fingerprint_parts(city: City) -> dict[str, Any]:
         "first_referral": date.fromordinal(int(p.referred.min())).isoformat() if len(p) else None,
         "last_referral": date.fromordinal(int(p.referred.max())).isoformat() if len(p) else None,
     }
-
-
-def year_of(ordinals: np.ndarray) -> np.ndarray:
-    return _ymd(np.asarray(ordinals))[0]

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.model.dates import year_of
 from matcher.model.features import (
     TEXT_ANALYZER,
     ProfileVectorizer,
@@ -29,7 +30,8 @@ from matcher.model.scoring import (
     make_completion_classifier,
     pair_features,
 )
-from matcher.model.snapshot import City, fingerprint_parts, one_native_thread, year_of
+from matcher.model.snapshot import City, fingerprint_parts
+from matcher.model.threads import one_native_thread
 
 MIN_REFERRALS = 200
 """Fewer referrals than this in the training years cannot fit a model worth saving."""

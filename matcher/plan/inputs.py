@@ -24,9 +24,10 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from matcher.model.candidates import LineIndex, build_line_index, retrieve_batch, worker_states
+from matcher.model.codes import GROUPS
 from matcher.model.pathways import find_pathways, gaps
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
-from matcher.model.snapshot import GROUPS, City
+from matcher.model.snapshot import City
 from matcher.plan.network import Network
 from matcher.plan.options import PlanOptions
 from matcher.plan.subsidy import PairDecisions, decide_pairs

@@ -154,9 +154,7 @@ def _trim(
             return
 
 
-def repair(
-    net: Network, side: SideConstraints, flows: Flows, open_classes: np.ndarray | None = None
-) -> Flows:
+def repair(net: Network, side: SideConstraints, flows: Flows) -> Flows:
     """A feasible plan from a flow that may break the side constraints (see the module docstring)."""
     coef = net.train_coef
     train = flows.train.copy()
@@ -298,7 +296,7 @@ class _Search:
         dual = float(net.direct_coef @ flows.direct + adj @ flows.train + lam @ rows.b)
         if bounding and dual < self.bound:
             self.bound, self.bound_lam = dual, lam.copy()
-        fixed = repair(net, self.side, flows, open_classes)
+        fixed = repair(net, self.side, flows)
         value = objective(net, fixed.direct, fixed.train)
         if value > self.round_value:
             self.round_best, self.round_value = fixed, value

@@ -18,9 +18,12 @@ import numpy as np
 
 from matcher import reference as ref
 from matcher.fairness import city_fairness
+from matcher.model.codes import GROUPS, occupation_codes
+from matcher.model.dates import year_of
 from matcher.model.explain import GROUP_LABELS, place_name, reasons_for, training_reason
+from matcher.model.geometry import haversine_km
 from matcher.model.scoring import FeatureSpace, pair_features
-from matcher.model.snapshot import GROUPS, City, haversine_km, occupation_codes, year_of
+from matcher.model.snapshot import City
 from matcher.plan.inputs import PlanInputs
 from matcher.plan.network import Solution, class_sizes
 from matcher.policy.cases import organiser

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from matcher.model.snapshot import GROUPS, City
+from matcher.model.codes import GROUPS
+from matcher.model.snapshot import City
 from matcher.policy import Case, Decision, Pack, PriorTraining, decide, pack_for
 from matcher.policy.case import Person, Training
 from matcher.policy.cases import CityCases

@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from matcher.policy.case import Case, Person, PriorTraining, Training
+from matcher.reference import level_of_rank
 from matcher.store.tables import InstitutionRow, ProgrammeRow, WorkerRow
 
 if TYPE_CHECKING:
@@ -164,14 +165,15 @@ class CityCases:
     """Cases of a city's (worker row, programme row) pairs, each programme a class on its own dates."""
 
     def __init__(self, city: City) -> None:
-        from matcher.model.snapshot import occupation_codes
+        from matcher.model.codes import occupation_codes
 
         self.city = city
         self.occ = occupation_codes()
         self.groups = city.workers.groups.tocsr()
 
     def person(self, wr: int) -> dict[str, Any]:
-        from matcher.model.snapshot import GROUPS, NEVER
+        from matcher.model.codes import GROUPS
+        from matcher.model.dates import NEVER
 
         w = self.city.workers
         since = int(w.unemployed_since[wr])
@@ -198,7 +200,7 @@ class CityCases:
             tendered=bool(pr.tendered[p]),
             project_id=str(pr.code[p]),
             occupation_code=self.occ[pr.occ[p]],
-            level=6 - int(pr.rank[p]) if pr.rank[p] else None,
+            level=level_of_rank(int(pr.rank[p])),
             certificate=str(pr.certificate[p]),
             start=date.fromordinal(int(pr.start[p])),
             end=date.fromordinal(int(pr.end[p])),
@@ -213,7 +215,7 @@ class CityCases:
             {
                 "year": int(y),
                 "occupation_code": self.occ[o],
-                "level": 6 - int(r) if r else None,
+                "level": level_of_rank(int(r)),
                 "project_id": str(pid),
             }
             for y, o, r, pid in zip(

@@ -1,0 +1,68 @@
+"""Records grouped by owner, laid out like a CSR matrix, so per-pair questions need no Python loop."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Ragged:
+    """Records grouped by owner: owner i's records are rows `offsets[i]:offsets[i+1]` of every column."""
+
+    offsets: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    @classmethod
+    def build(
+        cls,
+        n_owners: int,
+        owners: Sequence[int] | np.ndarray,
+        columns: Mapping[str, Sequence[Any] | np.ndarray],
+        dtypes: Mapping[str, Any],
+    ) -> Ragged:
+        own = np.asarray(owners, dtype=np.int64)
+        order = np.argsort(own, kind="stable")
+        offsets = np.zeros(n_owners + 1, dtype=np.int64)
+        np.cumsum(np.bincount(own, minlength=n_owners), out=offsets[1:])
+        cols = {k: np.asarray(v, dtype=dtypes.get(k))[order] for k, v in columns.items()}
+        return cls(offsets, cols)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def counts(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def owner(self) -> np.ndarray:
+        """The owner of each record."""
+        return np.repeat(np.arange(len(self.offsets) - 1), self.counts())
+
+    def take(self, owners: np.ndarray) -> Ragged:
+        """The records of `owners`, in that order, as a table of their own."""
+        owners = np.asarray(owners, dtype=np.int64)
+        _, records = self.expand(owners)
+        offsets = np.zeros(len(owners) + 1, dtype=np.int64)
+        np.cumsum(self.offsets[owners + 1] - self.offsets[owners], out=offsets[1:])
+        return Ragged(offsets, {k: v[records] for k, v in self.columns.items()})
+
+    @staticmethod
+    def concat(a: Ragged, b: Ragged) -> Ragged:
+        """The owners of `a`, then those of `b`."""
+        offsets = np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]])
+        return Ragged(offsets, {k: np.concatenate([v, b.columns[k]]) for k, v in a.columns.items()})
+
+    def expand(self, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each query i with owner `owners[i]`, every record of that owner: (query index, record index).
+
+        This is how per-pair questions ("does the worker hold item X at the referral date?") are answered
+        without a Python loop: expand, test every (pair, record) row at once, then reduce per pair.
+        """
+        owners = np.asarray(owners, dtype=np.int64)
+        starts, counts = self.offsets[owners], self.offsets[owners + 1] - self.offsets[owners]
+        query = np.repeat(np.arange(len(owners)), counts)
+        first = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return query, first + np.arange(counts.sum())
