@@ -72,9 +72,8 @@ def _recommendations(
     worker_id: int, request: Request, session: Session, principal: Principal, k: int
 ) -> Shown:
     visible_worker(session, principal, worker_id)
-    session.commit()  # hand the connection back while the model works
     try:
-        stored = served_recommendations(worker_id, request.app.state.database_url, k)
+        stored = served_recommendations(worker_id, request.app.state.database_url, k, session)
     except FileNotFoundError as e:
         raise _no_model(e) from None
     except NotInSnapshot:
@@ -115,10 +114,9 @@ def _candidates(line_id: int, request: Request, session: Session, principal: Pri
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"岗位 {line_id} 已关闭（状态：{line.status}），没有候选人"
         )
-    session.commit()  # hand the connection back while the model works
     try:
         # the matching view holds every consent given or withdrawn before this request
-        stored = served_candidates(line_id, request.app.state.database_url, k)
+        stored = served_candidates(line_id, request.app.state.database_url, k, session)
     except FileNotFoundError as e:
         raise _no_model(e) from None
     except NotInSnapshot:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.orm import Session
 
 from matcher.calendar import today
@@ -109,13 +109,17 @@ class MatchingView:
         self.seen = {r.id for r in rows if r.tx is not None and r.tx >= cursor} if self._postgres else set()
         self.refreshed_at = datetime.now(UTC)
 
-    def pending(self) -> list[tuple[str, int]]:
+    def pending(self, conn: Connection | None = None) -> list[tuple[str, int]]:
         """The changes (table, row id) committed to the store that this view has not applied (one indexed
-        query)."""
+        query, on `conn` when given)."""
         asked = datetime.now(UTC)
-        with self._engine.connect() as conn:
-            rows = conn.execute(_SINCE_TX if self._postgres else _SINCE_ID, {"c": self.cursor})
-            changes = [(r.table_name, int(r.row_id)) for r in rows if r.id not in self.seen]
+        query, params = (_SINCE_TX if self._postgres else _SINCE_ID), {"c": self.cursor}
+        if conn is None:
+            with self._engine.connect() as own:
+                rows = list(own.execute(query, params))
+        else:
+            rows = list(conn.execute(query, params))
+        changes = [(r.table_name, int(r.row_id)) for r in rows if r.id not in self.seen]
         if not changes:
             self.refreshed_at = max(self.refreshed_at, asked)
         return changes
@@ -130,12 +134,12 @@ class MatchingView:
             self.refresh()
         return self.rec
 
-    def serving(self, key: tuple[Any, ...]) -> Recommender:
+    def serving(self, key: tuple[Any, ...], conn: Connection | None = None) -> Recommender:
         """The recommender to answer `key` (a key of `Recommender` answers) with: this view as it stands
         when it keeps an answer for `key` that no change committed since rests on (such a change can only
         add to the answer; the poller applies it) and it held every committed change less than `lag` ago,
-        else `current()`."""
-        pending = self.pending()
+        else `current()`. `conn`: a connection to look at the change log on."""
+        pending = self.pending(conn)
         rec = self.rec  # read after: it holds at least every change `pending` does not list
         kept = rec.kept(key)
         late = datetime.now(UTC) - self.refreshed_at > self.lag

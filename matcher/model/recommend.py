@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
+from sqlalchemy.orm import Session
 
 from matcher import reference as ref
 from matcher.config import settings
@@ -606,22 +607,40 @@ def candidates_key(line_id: int, k: int, consenting: bool) -> tuple[Any, ...]:
     return ("line", int(line_id), k, consenting)
 
 
-def served_recommendations(worker_id: int, url: str | None = None, k: int = 10) -> Stored:
+def served_recommendations(
+    worker_id: int, url: str | None = None, k: int = 10, session: Session | None = None
+) -> Stored:
     """`recommend_for_worker`, kept, from the process's view of the store (`MatchingView.serving`): every
-    change committed before the call that touches the answer's worker or lines is in it."""
-    from matcher.model.live import matching_view
+    change committed before the call that touches the answer's worker or lines is in it. `session`: the
+    caller's, to look at the change log with; committed before an answer is computed."""
+    return _served(
+        recommendations_key(worker_id, k), url, session, lambda rec: rec.stored_recommendations(worker_id, k)
+    )
 
-    return matching_view(url).serving(recommendations_key(worker_id, k)).stored_recommendations(worker_id, k)
 
-
-def served_candidates(line_id: int, url: str | None = None, k: int = 10) -> Stored:
+def served_candidates(
+    line_id: int, url: str | None = None, k: int = 10, session: Session | None = None
+) -> Stored:
     """The candidates among the consenting workers, kept, from the process's view of the store
     (`MatchingView.serving`): every change committed before the call to the line or a worker it was chosen
-    among is in it."""
+    among is in it. `session` as for `served_recommendations`."""
+    return _served(
+        candidates_key(line_id, k, True), url, session, lambda rec: rec.stored_candidates(line_id, k, True)
+    )
+
+
+def _served(
+    key: tuple[Any, ...], url: str | None, session: Session | None, answer: Callable[[Recommender], Stored]
+) -> Stored:
     from matcher.model.live import matching_view
 
-    view = matching_view(url)
-    return view.serving(candidates_key(line_id, k, True)).stored_candidates(line_id, k, consenting=True)
+    rec = matching_view(url).serving(key, None if session is None else session.connection())
+    kept = rec.kept(key)
+    if kept is not None:
+        return kept
+    if session is not None:
+        session.commit()  # hand the connection back while the model works
+    return answer(rec)
 
 
 def recommender(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> Recommender:
