@@ -86,6 +86,14 @@ def so_id(code: str | None, where: str) -> int:
         raise ValueError(f"{where}: {code!r} is not an item of the special-operation catalogue") from None
 
 
+def level_ranks(levels: np.ndarray) -> np.ndarray:
+    """`reference.level_rank` of an array of levels, 0 (none) staying 0."""
+    table = np.zeros(max(ref.skill_levels()) + 1, np.int64)
+    for lv in ref.skill_levels().values():
+        table[lv.level] = lv.rank
+    return table[np.asarray(levels)]
+
+
 def rank_of(level: int | None, where: str) -> int:
     try:
         return ref.level_rank(level)

@@ -30,7 +30,7 @@ from matcher.policy.cases import organiser
 from matcher.policy.money import CostShares, cost_shares
 from matcher.reports import HIGH_SKILL_LEVELS, SKILL_CERTIFICATES, TARGETS, skill_shares
 
-HIGH_SKILL_RANKS = {6 - level for level in HIGH_SKILL_LEVELS}
+HIGH_SKILL_RANKS = {ref.level_rank(level) for level in HIGH_SKILL_LEVELS}
 
 
 @dataclass

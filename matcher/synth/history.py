@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.domain import Education, PriorityGroup
+from matcher.model.codes import level_ranks
 from matcher.synth import law, places
 from matcher.synth.employers import Employers
 from matcher.synth.outcome import Coefficients, Features, logits, sigmoid
@@ -568,11 +569,15 @@ def _features(
     exact = (d_sp == 0).any(1) | (d_ct == 0).any(1)
 
     rank_c = np.where(
-        c_known & (prof.cert_occ[w] == lo[:, None]) & (prof.cert_level[w] > 0), 6 - prof.cert_level[w], 0
+        c_known & (prof.cert_occ[w] == lo[:, None]) & (prof.cert_level[w] > 0),
+        level_ranks(prof.cert_level[w]),
+        0,
     )
-    rank_t = np.where(t_done & (tr["occ"][w] == lo[:, None]) & (tr["level"][w] > 0), 6 - tr["level"][w], 0)
+    rank_t = np.where(
+        t_done & (tr["occ"][w] == lo[:, None]) & (tr["level"][w] > 0), level_ranks(tr["level"][w]), 0
+    )
     held = np.maximum(rank_c.max(1), rank_t.max(1))
-    req = np.where(ln.level[line] > 0, 6 - ln.level[line], 0)
+    req = np.where(ln.level[line] > 0, level_ranks(ln.level[line]), 0)
     gap = np.where(req > 0, np.maximum(req - held, 0), 0)
     surplus = np.where((req > 0) & (held > 0), np.maximum(held - req, 0), 0)
 
