@@ -36,6 +36,7 @@ from matcher.model.candidates import (
     retrieve_batch,
     worker_states,
 )
+from matcher.model.codes import occupation_codes
 from matcher.model.explain import (
     certifies,
     explained,
@@ -49,7 +50,8 @@ from matcher.model.features import line_profiles, worker_profiles
 from matcher.model.pathways import Pathways, find_pathways
 from matcher.model.results import LineCandidates, Recommendations
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
-from matcher.model.snapshot import City, load_city, occupation_codes, one_native_thread
+from matcher.model.snapshot import City, load_city
+from matcher.model.threads import one_native_thread
 
 MODELS_DIR = settings().matcher_models_dir
 CANDIDATE_SHORTLIST = 200

@@ -22,11 +22,9 @@ from matcher import labour
 from matcher.calendar import today
 from matcher.domain import EDUCATION_RANK, Education
 from matcher.model.codes import EDUCATIONS, GROUPS, occ_id, rank_of, so_id, special_operation_codes
-from matcher.model.codes import occupation_codes as occupation_codes  # for matcher.model.recommend
 from matcher.model.dates import NEVER, ordinal
 from matcher.model.geometry import home_regions, place, place_of
 from matcher.model.ragged import Ragged
-from matcher.model.threads import one_native_thread as one_native_thread  # for matcher.model.recommend
 from matcher.store import snapshot_scope
 from matcher.store.tables import (
     DemandLineRow,
