@@ -129,10 +129,10 @@ def test_a_corrupted_artifact_is_refused_with_a_clear_message(trained, tmp_path)
     data = bytearray((tmp_path / ARTIFACT).read_bytes())
     data[len(data) // 2] ^= 0xFF
     (tmp_path / ARTIFACT).write_bytes(bytes(data))
-    with pytest.raises(ArtifactError, match=r"match_model\.joblib: sha256 mismatch .* refused"):
+    with pytest.raises(ArtifactError, match=r"match_model\.joblib：sha256 与模型清单不符.*拒绝使用"):
         load_model(tmp_path)
     (tmp_path / MANIFEST).unlink()
-    with pytest.raises(ArtifactError, match="no manifest; train a model first"):
+    with pytest.raises(ArtifactError, match="没有模型清单，请先训练模型"):
         load_model(tmp_path)
 
 

@@ -87,12 +87,14 @@ def read_manifest(models_dir: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ArtifactError(f"{path}: no manifest; train a model first (matcher.model.train_model)") from None
+        raise ArtifactError(f"{path}：没有模型清单，请先训练模型（matcher train）") from None
     except json.JSONDecodeError as e:
-        raise ArtifactError(f"{path}: the manifest is not valid JSON ({e})") from None
+        raise ArtifactError(
+            f"{path}：模型清单不是有效的 JSON（{e}）；请重新训练模型（matcher train）"
+        ) from None
     for key in ("artifact", "sha256"):
         if not isinstance(manifest.get(key), str):
-            raise ArtifactError(f"{path}: the manifest lacks the field {key!r}")
+            raise ArtifactError(f"{path}：模型清单缺少 {key!r} 项；请重新训练模型（matcher train）")
     return manifest
 
 
@@ -103,18 +105,20 @@ def load_model(models_dir: str | Path | None = None) -> tuple[MatchModel, dict[s
     manifest = read_manifest(models_dir)
     artifact = Path(models_dir) / Path(manifest["artifact"]).name
     if not artifact.is_file():
-        raise ArtifactError(f"{artifact}: the artifact named by the manifest is missing")
+        raise ArtifactError(f"{artifact}：模型清单所指的模型文件不存在；请重新训练模型（matcher train）")
     actual = sha256_of(artifact)
     if actual != manifest["sha256"]:
         raise ArtifactError(
-            f"{artifact}: sha256 mismatch — the manifest says {manifest['sha256']}, the file has {actual}; "
-            "the artifact was altered or replaced and is refused (retrain with matcher.model.train_model)"
+            f"{artifact}：sha256 与模型清单不符（清单为 {manifest['sha256']}，文件为 {actual}），"
+            "模型文件已被改动或替换，拒绝使用；请重新训练模型（matcher train）"
         )
     model = joblib.load(artifact)
     if not isinstance(model, MatchModel):
-        raise ArtifactError(f"{artifact}: holds a {type(model).__name__}, not a MatchModel")
+        raise ArtifactError(
+            f"{artifact}：文件中是 {type(model).__name__}，不是匹配模型；请重新训练模型（matcher train）"
+        )
     try:
         model.check()
     except ValueError as e:
-        raise ArtifactError(f"{artifact}: {e}") from None
+        raise ArtifactError(f"{artifact}：{e}") from None
     return model, manifest
