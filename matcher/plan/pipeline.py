@@ -88,7 +88,8 @@ def policy_in_force(city: City, classes: np.ndarray) -> dict[str, Any]:
 
 
 class Stages:
-    """Wall time and peak memory (so far) at the end of each stage of a run."""
+    """Wall time, this process's CPU time (all its threads) and peak memory (so far) at the end of each stage
+    of a run; CPU time well below wall time on one thread's work means the machine was busy elsewhere."""
 
     def __init__(self, before: Callable[[str], None] | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
@@ -98,12 +99,13 @@ class Stages:
     def stage(self, name: str) -> Iterator[None]:
         if self.before is not None:
             self.before(name)  # a cancelled job stops here, between stages
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         yield
         self.rows.append(
             {
                 "stage": name,
                 "seconds": round(time.perf_counter() - started, 3),
+                "cpu_seconds": round(time.process_time() - cpu, 3),
                 "peak_rss_mb": round(peak_rss_mb(), 1),
             }
         )
