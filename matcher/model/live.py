@@ -15,7 +15,7 @@ the next read starts after the last id seen.
 Two things keep a view current: in a serving process a thread polls every `MATCHER_REFRESH_SECONDS` (default
 0.5) and applies what it finds; and every matching call looks first for log rows the view has not applied
 (one indexed query). `current()` applies them before answering, so a call sees every change committed
-before it began. `serving(key)`, which the API's answers go through, applies them first only when the
+before it began. `serving(key)`, which the API's answers go through, has them applied first only when the
 answer kept for `key` rests on one of them (a line it was chosen among closed, a worker of it changed), when
 it keeps none, or when the view last held every change more than `LAG` ago: a change that can only add to
 a kept answer (a line posted that a worker may now be advised) counts within seconds, one that takes from
@@ -134,19 +134,20 @@ class MatchingView:
             self.refresh()
         return self.rec
 
-    def serving(self, key: tuple[Any, ...], conn: Connection | None = None) -> Recommender:
-        """The recommender to answer `key` (a key of `Recommender` answers) with: this view as it stands
-        when it keeps an answer for `key` that no change committed since rests on (such a change can only
-        add to the answer; the poller applies it) and it held every committed change less than `lag` ago,
-        else `current()`. `conn`: a connection to look at the change log on."""
+    def serving(self, key: tuple[Any, ...], conn: Connection | None = None) -> Recommender | None:
+        """This view as it stands, to answer `key` (a key of `Recommender` answers) with, when no committed
+        change is pending, or when it keeps an answer for `key` that no pending change rests on (such a change
+        can only add to the answer; the poller merges it) and it held every committed change less than `lag`
+        ago; None when the pending changes must be merged first (`current()`). `conn`: a connection to look
+        at the change log on."""
         pending = self.pending(conn)
         rec = self.rec  # read after: it holds at least every change `pending` does not list
+        if not pending:
+            return rec
         kept = rec.kept(key)
-        late = datetime.now(UTC) - self.refreshed_at > self.lag
-        if pending and (late or kept is None or kept.rests_on(pending, rec.city, ANSWERS_REST_ON)):
-            self.refresh()
-            return self.rec
-        return rec
+        if kept is None or datetime.now(UTC) - self.refreshed_at > self.lag:
+            return None
+        return None if kept.rests_on(pending, rec.city, ANSWERS_REST_ON) else rec
 
     def refresh(self) -> int:
         """Apply the changes committed since the last read; how many log rows were new."""

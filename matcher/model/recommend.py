@@ -636,13 +636,14 @@ def _served(
 ) -> Stored:
     from matcher.model.live import matching_view
 
-    rec = matching_view(url).serving(key, None if session is None else session.connection())
-    kept = rec.kept(key)
+    view = matching_view(url)
+    rec = view.serving(key, None if session is None else session.connection())
+    kept = None if rec is None else rec.kept(key)
     if kept is not None:
         return kept
     if session is not None:
-        session.commit()  # hand the connection back while the model works
-    return answer(rec)
+        session.commit()  # hand the connection back while changes are merged or the model works
+    return answer(rec or view.current())
 
 
 def recommender(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> Recommender:
