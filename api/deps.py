@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from api.schemas import PageOf
 from matcher.principals import Principal, TokenRefused, authenticate
 from matcher.store import session_factory
 
+T = TypeVar("T")
+S = TypeVar("S", bound=BaseModel)
 PAGE_CAP = 100
 MAX_ID = 2**31 - 1
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="the object's id")]
@@ -111,13 +114,24 @@ def not_found(what: str, ident: object) -> HTTPException:
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
-def page_rows(
-    session: Session, table: Any, where: Sequence[ColumnElement[bool]], order: Sequence[Any], page: Page
-) -> tuple[int, list[Any]]:
-    """The total count of `table` rows matching `where`, and the rows of the requested page."""
+def each(schema: type[S]) -> Callable[[list[Any]], list[S]]:
+    """Rows shown one by one as `schema` reads them."""
+    return lambda rows: [schema.model_validate(r) for r in rows]
+
+
+def paged(
+    session: Session,
+    table: Any,
+    where: Sequence[ColumnElement[bool]],
+    order: Sequence[Any],
+    page: Page,
+    shown: Callable[[list[Any]], Sequence[T]],
+) -> PageOf[T]:
+    """The requested page of `table`'s rows matching `where`, each as `shown` presents the page's rows,
+    with the total count."""
     total = session.scalar(select(func.count()).select_from(table).where(*where)) or 0
     rows = session.scalars(select(table).where(*where).order_by(*order).offset(page.offset).limit(page.limit))
-    return total, list(rows)
+    return PageOf(total=total, offset=page.offset, limit=page.limit, items=list(shown(list(rows))))
 
 
 # Pydantic's error types, said in Chinese with what to do; a type not listed keeps its own message.

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import or_, select
 
-from api.deps import Bureau, CurrentPrincipal, IdempotencyKey, PageDep, SessionDep, page_rows
+from api.deps import Bureau, CurrentPrincipal, IdempotencyKey, PageDep, SessionDep, each, paged
 from api.idempotency import create_once
 from api.schemas import InstitutionPublic, PageOf, ProgrammePublic, RegionPublic
 from matcher import reference as ref
@@ -34,13 +34,7 @@ def list_institutions(
     county: Annotated[str | None, Query(max_length=16)] = None,
 ) -> PageOf[InstitutionPublic]:
     where = [InstitutionRow.region == county] if county else []
-    total, rows = page_rows(session, InstitutionRow, where, [InstitutionRow.code], page)
-    return PageOf(
-        total=total,
-        offset=page.offset,
-        limit=page.limit,
-        items=[InstitutionPublic.model_validate(r) for r in rows],
-    )
+    return paged(session, InstitutionRow, where, [InstitutionRow.code], page, each(InstitutionPublic))
 
 
 @router.post("/institutions", response_model=InstitutionPublic, status_code=201)
@@ -70,13 +64,7 @@ def list_programmes(
     if principal.role == "enterprise":
         mine = ProgrammeRow.enterprise_id == principal.enterprise_id
         where.append(or_(ProgrammeRow.enterprise_id.is_(None), mine))
-    total, rows = page_rows(session, ProgrammeRow, where, [ProgrammeRow.code], page)
-    return PageOf(
-        total=total,
-        offset=page.offset,
-        limit=page.limit,
-        items=[ProgrammePublic.model_validate(r) for r in rows],
-    )
+    return paged(session, ProgrammeRow, where, [ProgrammeRow.code], page, each(ProgrammePublic))
 
 
 @router.post("/programmes", response_model=ProgrammePublic, status_code=201)

@@ -18,9 +18,10 @@ from api.deps import (
     ObjectId,
     PageDep,
     SessionDep,
+    each,
     invalid,
     not_found,
-    page_rows,
+    paged,
 )
 from api.idempotency import create_once
 from api.schemas import DemandLinePublic, DemandLineUpdate, EnterprisePublic, EnterpriseUpdate, PageOf
@@ -76,13 +77,7 @@ def list_enterprises(
 ) -> PageOf[EnterprisePublic]:
     """Enterprises: all for the bureau and counselors, one's own for an enterprise."""
     where = [EnterpriseRow.id == principal.enterprise_id] if principal.role == "enterprise" else []
-    total, rows = page_rows(session, EnterpriseRow, where, [EnterpriseRow.id], page)
-    return PageOf(
-        total=total,
-        offset=page.offset,
-        limit=page.limit,
-        items=[EnterprisePublic.model_validate(r) for r in rows],
-    )
+    return paged(session, EnterpriseRow, where, [EnterpriseRow.id], page, each(EnterprisePublic))
 
 
 @router.get("/enterprises/{enterprise_id:int}", response_model=EnterprisePublic)
@@ -159,15 +154,8 @@ def list_demand_lines(
         where.append(DemandLineRow.occupation_code.startswith(occupation, autoescape=True))
     if region:
         where.append(DemandLineRow.work_region == region)
-    total, rows = page_rows(
-        session, DemandLineRow, where, [DemandLineRow.start_date.desc(), DemandLineRow.id], page
-    )
-    return PageOf(
-        total=total,
-        offset=page.offset,
-        limit=page.limit,
-        items=[DemandLinePublic.model_validate(r) for r in rows],
-    )
+    order = [DemandLineRow.start_date.desc(), DemandLineRow.id]
+    return paged(session, DemandLineRow, where, order, page, each(DemandLinePublic))
 
 
 @router.get("/demand-lines/{line_id:int}", response_model=DemandLinePublic)

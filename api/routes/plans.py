@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select, update
 
-from api.deps import Bureau, IdempotencyKey, ObjectId, PageDep, SessionDep, not_found, page_rows
+from api.deps import Bureau, IdempotencyKey, ObjectId, PageDep, SessionDep, not_found, paged
 from api.idempotency import create_once
 from api.plan_jobs import CANCELLED
 from api.schemas import PageOf, Sensitive
@@ -150,8 +150,7 @@ def create_plan(
 @router.get("/plans", response_model=PageOf[PlanJob])
 def list_plans(session: SessionDep, _principal: Bureau, page: PageDep) -> PageOf[PlanJob]:
     """Plan jobs, newest first."""
-    total, rows = page_rows(session, PlanJobRow, [], [PlanJobRow.id.desc()], page)
-    return PageOf(total=total, offset=page.offset, limit=page.limit, items=[_job(r) for r in rows])
+    return paged(session, PlanJobRow, [], [PlanJobRow.id.desc()], page, lambda rows: [_job(r) for r in rows])
 
 
 @router.get("/plans/{plan_id:int}", response_model=PlanJob)

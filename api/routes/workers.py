@@ -23,7 +23,7 @@ from api.deps import (
     SessionDep,
     invalid,
     not_found,
-    page_rows,
+    paged,
 )
 from api.idempotency import create_once
 from api.schemas import PageOf, WorkerPublic
@@ -146,10 +146,11 @@ def list_workers(
 ) -> PageOf[WorkerPublic]:
     """Workers in the principal's reach, by id."""
     where = _scope(principal)
-    total, rows = page_rows(session, WorkerRow, where, [WorkerRow.id], page)
-    items = shown(session, principal, rows, purpose)
+    result = paged(
+        session, WorkerRow, where, [WorkerRow.id], page, lambda rows: shown(session, principal, rows, purpose)
+    )
     session.commit()
-    return PageOf(total=total, offset=page.offset, limit=page.limit, items=items)
+    return result
 
 
 @router.get("/workers/{worker_id:int}", response_model=WorkerPublic)
