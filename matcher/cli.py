@@ -9,7 +9,8 @@ from typing import Annotated, NoReturn
 import typer
 
 app = typer.Typer(
-    help="Job-demand and training matching engine (曲政办发〔2019〕112号).", no_args_is_help=True
+    help="用工需求与职业技能培训匹配系统（依据曲政办发〔2019〕112号）。每条命令读 DATABASE_URL 指定的数据库。",
+    no_args_is_help=True,
 )
 
 
@@ -24,12 +25,11 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="serving processes over the one store", min=1)] = 1,
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8000,
+    workers: Annotated[int, typer.Option(help="服务进程数（共用一个数据库）", min=1)] = 1,
 ) -> None:
-    """Serve the API (migrating the database first). Each of the `workers` processes loads the matching view
-    (~10 s on the sample city) and keeps it current with the store; they share one plan queue."""
+    """启动 API 和网页服务（先升级数据库结构）；每个服务进程载入匹配视图并随数据库保持最新，共用一个规划队列。"""
     import uvicorn
 
     from matcher.model.recommend import recommender
@@ -37,43 +37,43 @@ def serve(
 
     migrate()
     if workers == 1:  # loaded here, the one process answers its first counselor at once
-        typer.echo("loading the matching view", err=True)
+        typer.echo("正在载入匹配视图……", err=True)
         try:
             recommender().warm()
         except FileNotFoundError as e:
-            typer.echo(f"no trained model ({e}): matching answers 503 until `matcher train`", err=True)
+            typer.echo(f"还没有训练好的匹配模型（{e}）：运行 matcher train 之前，推荐和候选人接口答 503", err=True)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema up to date."""
+    """把数据库结构升级到最新版本。"""
     from matcher.store import migrate as run
 
     run()
-    typer.echo("schema is up to date")
+    typer.echo("数据库结构已是最新")
 
 
 @app.command()
 def synth(
-    workers: Annotated[int, typer.Option(min=100, help="number of workers")] = 60_000,
-    seed: Annotated[int, typer.Option(help="random seed; the same seed builds the same city")] = 1,
-    replace: Annotated[bool, typer.Option(help="delete an existing city first")] = False,
+    workers: Annotated[int, typer.Option(min=100, help="劳动者人数")] = 60_000,
+    seed: Annotated[int, typer.Option(help="随机种子；同一种子生成同一个城市")] = 1,
+    replace: Annotated[bool, typer.Option(help="先删除已有的城市数据")] = False,
     if_empty: Annotated[
-        bool, typer.Option(help="do nothing when the database already holds workers")
+        bool, typer.Option(help="数据库里已有劳动者时不做任何事")
     ] = False,
     copy: Annotated[
-        bool, typer.Option(help="write by COPY FROM STDIN (PostgreSQL only; a province of a million workers)")
+        bool, typer.Option(help="用 COPY FROM STDIN 批量写入（仅 PostgreSQL；百万人规模的全省数据）")
     ] = False,
 ) -> None:
-    """Build the sample city of Qujing into the database."""
+    """在数据库中生成曲靖示例城市。"""
     from matcher.store import migrate as run
     from matcher.store.stats import entity_counts
     from matcher.synth import build_city
 
     run()
     if if_empty and entity_counts()["workers"]:
-        typer.echo("the database already holds a city; nothing to do")
+        typer.echo("数据库里已有城市数据，未做任何改动")
         return
     try:
         counts = build_city(n_workers=workers, seed=seed, replace=replace, copy=copy)
@@ -83,8 +83,8 @@ def synth(
 
 
 @app.command()
-def stats(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
-    """Count the rows of each entity in the database."""
+def stats(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    """数据库中各类记录的条数。"""
     from matcher.store import migrate as run
     from matcher.store.stats import entity_counts
 
@@ -99,15 +99,15 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = 
 
 @app.command("import")
 def import_(
-    kind: Annotated[str, typer.Argument(help="demand, workers or programmes")],
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".xlsx or .csv ledger")],
+    kind: Annotated[str, typer.Argument(help="台账类型：demand（用工需求）、workers（劳动者调查）或 programmes（培训项目目录）")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="台账文件（.xlsx、.xls、.ods 或 .csv）")],
 ) -> None:
-    """Import a ledger file; a file with any bad row is refused whole."""
+    """导入台账文件；只要有一行有错，整个文件都不导入，并逐行说明错在哪里、怎么改。"""
     from matcher.ledger import LedgerError, import_ledger
     from matcher.store import migrate as run
 
     if kind not in ("demand", "workers", "programmes"):
-        _fail(f"kind must be demand, workers or programmes, got {kind!r}")
+        _fail(f"台账类型须为 demand、workers 或 programmes，收到的是 {kind!r}；请改正")
     run()
     try:
         report = import_ledger(kind, file)  # type: ignore[arg-type]
@@ -118,14 +118,14 @@ def import_(
 
 @app.command()
 def export(
-    kind: Annotated[str, typer.Argument(help="demand, workers or programmes")],
-    file: Annotated[Path, typer.Argument(dir_okay=False, help=".xlsx or .csv to write")],
+    kind: Annotated[str, typer.Argument(help="台账类型：demand（用工需求）、workers（劳动者调查）或 programmes（培训项目目录）")],
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="要写出的 .xlsx 或 .csv 文件")],
 ) -> None:
-    """Write a ledger back to a file."""
+    """把台账导出为文件（可再导入，得到相同的数据）。"""
     from matcher.ledger import LedgerError, export_ledger
 
     if kind not in ("demand", "workers", "programmes"):
-        _fail(f"kind must be demand, workers or programmes, got {kind!r}")
+        _fail(f"台账类型须为 demand、workers 或 programmes，收到的是 {kind!r}；请改正")
     try:
         n = export_ledger(kind, file)  # type: ignore[arg-type]
     except LedgerError as e:
@@ -135,11 +135,11 @@ def export(
 
 @app.command()
 def occupation(
-    text: Annotated[str, typer.Argument(help="a job title in everyday words, e.g. 叉车司机")],
-    top: Annotated[int, typer.Option(min=1, max=50, help="how many codes")] = 5,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    text: Annotated[str, typer.Argument(help="日常说法的岗位名称，例如 叉车司机")],
+    top: Annotated[int, typer.Option(min=1, max=50, help="列出几个职业编码")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
-    """The most likely 2022 occupation codes for a job title."""
+    """岗位名称最可能对应的 2022 年版职业分类编码。"""
     from matcher.occupations import code_occupation
 
     try:
@@ -155,10 +155,10 @@ def occupation(
 
 @app.command()
 def subsidy(
-    case: Annotated[Path, typer.Argument(help="a JSON case with person, training and history")],
-    pack: Annotated[str, typer.Option(help="policy pack name or path")] = "qujing-2019",
+    case: Annotated[Path, typer.Argument(help="JSON 格式的个案：人员、培训和既往补贴")],
+    pack: Annotated[str, typer.Option(help="政策规则包的名称或路径")] = "qujing-2019",
 ) -> None:
-    """Decide what one training brings under the plan, with items, denials, articles and the trace."""
+    """判定一次培训可享受的补贴：补贴项目、不予补贴的理由、所依据的条款和判定过程。"""
     from pydantic import ValidationError
 
     from matcher.policy import run_subsidy_cli
@@ -172,51 +172,56 @@ def subsidy(
 @app.command()
 def train(
     out: Annotated[
-        Path | None, typer.Option(help="folder for the artifact and manifest (default: MATCHER_MODELS_DIR)")
+        Path | None, typer.Option(help="模型文件及其说明写入的文件夹（默认 MATCHER_MODELS_DIR）")
     ] = None,
 ) -> None:
-    """Train the calibrated match scorer on the city's history and save it with a manifest."""
+    """用城市的历史推荐记录训练匹配模型（概率经校准），连同说明文件一并保存。"""
     from matcher.model import train_model
 
     _print_json(train_model(out_dir=out))
 
 
 @app.command()
-def evaluate(
-    _json: Annotated[
-        bool, typer.Option("--json", help="print JSON (the only format; accepted for scripts)")
-    ] = True,
-) -> None:
-    """Score the held-out year: the model against random, the counselor's rule, TF-IDF and the oracle."""
+def evaluate(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    """在留出年份上评估模型：与随机、专员经验规则、TF-IDF 和理想排序比较，并给出公平性表。"""
     from matcher.model import evaluate_model
+    from matcher.model.evaluate import evaluation_text
 
-    _print_json(evaluate_model())
+    report = evaluate_model()
+    if as_json:
+        _print_json(report)
+    else:
+        typer.echo(evaluation_text(report))
 
 
 @app.command()
 def recommend(
-    worker_id: Annotated[int, typer.Argument(help="the worker's id")],
-    k: Annotated[int, typer.Option(min=1, max=50, help="how many of each kind")] = 10,
-    _json: Annotated[
-        bool, typer.Option("--json", help="print JSON (the only format; accepted for scripts)")
-    ] = True,
+    worker_id: Annotated[int, typer.Argument(help="劳动者编号")],
+    k: Annotated[int, typer.Option(min=1, max=50, help="每类列出几条")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
-    """One worker's top jobs, outbound options and training pathways, with scores and reasons."""
+    """为一名劳动者推荐岗位、外出务工岗位和培训路径，附可能性和理由。"""
     from matcher.model import recommend_for_worker
+    from matcher.model.snapshot import NotInSnapshot
 
     try:
-        _print_json(recommend_for_worker(worker_id, k=k).model_dump(mode="json"))
-    except (KeyError, ValueError) as e:
-        _fail(str(e))
+        advice = recommend_for_worker(worker_id, k=k)
+    except NotInSnapshot:
+        _fail(f"劳动者 {worker_id} 不在库中；请核对编号（网页上的劳动者页面或 matcher export workers 可查）")
+    except FileNotFoundError as e:
+        _fail(f"还没有训练好的匹配模型（{e}）；请先运行 matcher train")
+    if as_json:
+        _print_json(advice.model_dump(mode="json"))
+    else:
+        typer.echo(advice.to_text())
 
 
 @app.command()
 def audit(
-    as_json: Annotated[bool, typer.Option("--json", help="print the whole audit as JSON")] = False,
-    k: Annotated[int, typer.Option(min=1, max=50, help="recommendations and candidates looked at each")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出完整的核查结果")] = False,
+    k: Annotated[int, typer.Option(min=1, max=50, help="每人核查的推荐条数、每个岗位核查的候选人数")] = 10,
 ) -> None:
-    """Check every worker's advice, every open line's candidates and a plan against the law and the
-    catalogue: the count of each kind of violation (all should be 0) and the fairness table."""
+    """核查每人的推荐、每个在招岗位的候选人和一份规划是否合法可行：各类违规的条数（应全为 0）和公平性表。"""
     from matcher.advice_audit import audit as run_audit
 
     try:
@@ -231,24 +236,24 @@ def audit(
 
 @app.command()
 def plan(
-    as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
-    out: Annotated[Path | None, typer.Option(help="also write the plan to this .xlsx")] = None,
-    budget: Annotated[float | None, typer.Option(help="subsidy budget in yuan")] = None,
-    min_class_size: Annotated[int, typer.Option(help="a class opens with at least this many")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出整个规划")] = False,
+    out: Annotated[Path | None, typer.Option(help="同时把规划写入这个 .xlsx 工作簿")] = None,
+    budget: Annotated[float | None, typer.Option(help="补贴预算（元）")] = None,
+    min_class_size: Annotated[int, typer.Option(help="开班的最少人数")] = 10,
     priority_weight: Annotated[
         list[str] | None,
-        typer.Option(help="GROUP=W, e.g. poverty_registered=2; left out: the policy pack's weights"),
+        typer.Option(help="人群=权重，例如 poverty_registered=2；不填则用政策规则包的权重"),
     ] = None,
-    stable: Annotated[bool, typer.Option(help="respect workers' own rankings (deferred acceptance)")] = False,
-    county: Annotated[list[str] | None, typer.Option(help="plan only these counties")] = None,
+    stable: Annotated[bool, typer.Option(help="尊重劳动者自己的志愿排序（延迟接受算法）")] = False,
+    county: Annotated[list[str] | None, typer.Option(help="只规划这些县（市、区），填县级代码")] = None,
     dask: Annotated[
         str | None,
         typer.Option(
-            help="Dask scheduler address (tcp://HOST:8786) or local:N for candidates; default MATCHER_DASK"
+            help="候选生成所用的 Dask 集群：调度器地址（tcp://主机:8786）或 local:N（本机 N 个进程）；默认 MATCHER_DASK"
         ),
     ] = None,
 ) -> None:
-    """Plan the city's classes and placements under the budget, with subsidies by article and targets."""
+    """在预算内规划全市的培训班和就业安置，列出按条款的补贴和目标完成情况。"""
     from pydantic import ValidationError
 
     from matcher.plan import PlanOptions, run_plan, write_plan_xlsx
@@ -281,15 +286,15 @@ def plan(
         _print_json(result["totals"])
 
 
-claims = typer.Typer(help="The subsidy claims ledger (articles 十六–二十, 二十三).", no_args_is_help=True)
+claims = typer.Typer(help="补贴申领台账（第十六至二十条、第二十三条）。", no_args_is_help=True)
 app.add_typer(claims, name="claims")
 
 
 @claims.command("file")
 def claims_file(
-    enrolment: Annotated[int, typer.Argument(help="the enrolment whose subsidies are claimed")],
+    enrolment: Annotated[int, typer.Argument(help="申领补贴的培训报名编号")],
 ) -> None:
-    """Decide and store the claims of one enrolment; a refusal stores nothing and gives the articles."""
+    """判定并登记一次培训报名的补贴申领；不予补贴时不登记，并给出所依据的条款。"""
     from matcher.claims import file_claim
     from matcher.store import migrate as run
     from matcher.store import session_scope
@@ -312,7 +317,7 @@ def claims_file(
 
 @claims.command("signals")
 def claims_signals() -> None:
-    """Fraud signals for audit: overlapping classes, classes over their seats, certificates before the class."""
+    """供稽核的疑点：时间重叠的培训、超出名额的班、早于培训的证书。"""
     from dataclasses import asdict
 
     from matcher.claims import fraud_signals
@@ -323,8 +328,8 @@ def claims_signals() -> None:
 
 
 @claims.command("account")
-def claims_account(year: Annotated[int | None, typer.Option(help="one year only")] = None) -> None:
-    """The special account (职业技能提升行动专账, 二十三) by county and article."""
+def claims_account(year: Annotated[int | None, typer.Option(help="只看这一年")] = None) -> None:
+    """职业技能提升行动专账（第二十三条），按县和条款。"""
     from matcher.claims import special_account
     from matcher.store import session_scope
 
@@ -332,21 +337,21 @@ def claims_account(year: Annotated[int | None, typer.Option(help="one year only"
         _print_json(special_account(session, year))
 
 
-users = typer.Typer(help="API principals and their tokens.", no_args_is_help=True)
+users = typer.Typer(help="API 用户及其令牌。", no_args_is_help=True)
 app.add_typer(users, name="users")
 
 
 @users.command("create")
 def users_create(
-    role: Annotated[str, typer.Option(help="bureau, enterprise or counselor")],
-    name: Annotated[str, typer.Option(help="who holds the token")] = "",
+    role: Annotated[str, typer.Option(help="角色：bureau（人社局）、enterprise（企业）或 counselor（就业服务专员）")],
+    name: Annotated[str, typer.Option(help="令牌持有人")] = "",
     enterprise: Annotated[
-        str | None, typer.Option(help="the enterprise's credit code or id (enterprise role)")
+        str | None, typer.Option(help="企业的统一社会信用代码或编号（企业角色）")
     ] = None,
-    county: Annotated[str | None, typer.Option(help="the county code (counselor role)")] = None,
-    days: Annotated[int, typer.Option(help="days until the token expires")] = 90,
+    county: Annotated[str | None, typer.Option(help="县级代码（专员角色）")] = None,
+    days: Annotated[int, typer.Option(help="令牌有效天数")] = 90,
 ) -> None:
-    """Create a principal and print its bearer token, once: only its hash is kept."""
+    """创建用户并显示其令牌（只显示这一次，库中只存令牌的哈希）。"""
     from matcher.principals import create_principal
     from matcher.store import migrate as run
     from matcher.store import session_scope
@@ -367,13 +372,13 @@ def users_create(
 
 @users.command("list")
 def users_list() -> None:
-    """Every principal: id, name, role, enterprise, county, created, expires, state (never the token)."""
+    """列出所有用户：编号、名称、角色、企业、县、创建和到期时间、状态（不显示令牌）。"""
     from datetime import UTC, datetime
 
     from matcher.principals import list_principals
     from matcher.store import migrate as run
     from matcher.store import session_scope
-    from matcher.text import writable
+    from matcher.text import table_lines, writable
 
     run()
     now = datetime.now(UTC)
@@ -394,22 +399,14 @@ def users_list() -> None:
             for p, code in list_principals(session)
         ]
     header = ["编号", "名称", "角色", "企业", "县", "创建（UTC）", "到期（UTC）", "状态"]
-    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        typer.echo("  ".join(v + " " * (w - _width(v)) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    typer.echo("\n".join(table_lines([header, *rows])))
 
 
 @users.command("revoke")
 def users_revoke(
-    principal_id: Annotated[int, typer.Argument(help="the principal's id (`matcher users list`)")],
+    principal_id: Annotated[int, typer.Argument(help="用户编号（见 matcher users list）")],
 ) -> None:
-    """Revoke a principal's token at once: its next request answers 401."""
+    """立即吊销用户的令牌：其下一个请求答 401。"""
     from matcher.principals import revoke_principal
     from matcher.store import migrate as run
     from matcher.store import session_scope

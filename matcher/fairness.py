@@ -15,7 +15,6 @@ Comparisons are exact (whole-number arithmetic), so a ratio of exactly 0.8 is no
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
 
 from matcher import reference as ref
 from matcher.domain import PriorityGroup, labels_of
+from matcher.text import table_lines
 
 AGE_BANDS = ((16, 24), (25, 34), (35, 44), (45, 54), (55, 64))
 AGE_BAND_LABELS = tuple(f"{lo}–{hi}岁" for lo, hi in AGE_BANDS)
@@ -110,6 +110,20 @@ class FairnessReport:
             "rows": [{**asdict(r), "flags": list(r.flags)} for r in self.rows],
         }
 
+    @classmethod
+    def from_dict(cls, d: dict) -> FairnessReport:
+        """The report `to_dict` gave."""
+        rows = tuple(FairnessRow(**{**r, "flags": tuple(r["flags"])}) for r in d["rows"])
+        return cls(
+            rows=rows,
+            outcomes=tuple(d["outcomes"]),
+            threshold=d["threshold"],
+            min_group=d["min_group"],
+            flagged=d["flagged"],
+            population=d["population"],
+            outcome_labels=d["outcome_labels"],
+        )
+
     def to_text(self) -> str:
         """A Chinese table for the terminal, one block per dimension."""
         names = [self.outcome_labels.get(o, o) for o in self.outcomes]
@@ -134,18 +148,8 @@ class FairnessReport:
                 else:
                     note = ""
                 table.append([r.label, f"{r.population:,}", f"{r.population_share:.1%}", *cells, note])
-            widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
-            lines += ["", f"【{DIMENSION_LABELS.get(dimension, dimension)}】"]
-            lines += ["  ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip() for row in table]
+            lines += ["", f"【{DIMENSION_LABELS.get(dimension, dimension)}】", *table_lines(table)]
         return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
 
 
 def _keys(values: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ invisible ones above, should old records hold any) are dropped on the way out.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import PydanticCustomError
@@ -90,3 +91,17 @@ def from_csv_text(text: str) -> str:
     if text[:1] == QUOTE and text[1:2] != "" and text[1:2] in (*FORMULA_START, QUOTE):
         return text[1:]
     return text
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal or a cell: East Asian wide characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """Rows of cells as aligned lines of text, for a terminal."""
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(c + " " * (w - display_width(c)) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]

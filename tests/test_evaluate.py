@@ -4,12 +4,14 @@ baselines and the oracle on the held-out year of a small sample city."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 from matcher.model.evaluate import (
     evaluate_model,
+    evaluation_text,
     expected_calibration_error,
     ranking_metrics,
     title_coding_accuracy,
@@ -82,6 +84,9 @@ def test_the_model_beats_every_baseline_and_nears_the_oracle(tmp_path_factory):
     }
     sexes = [r for r in fairness["rows"] if r["dimension"] == "sex"]
     assert sum(r["population"] for r in sexes) == fairness["population"] >= scorers["model"]["workers"]
+    text = evaluation_text(result)  # what `matcher evaluate` prints
+    assert re.search(rf"匹配模型 +{model['ndcg@10']:.4f}", text) and "理想排序（上限）" in text
+    assert "匹配模型优于全部基线：是" in text and "公平性审计" in text and "【性别】" in text
     analyzers = result["text_analyzers"]
     assert set(analyzers) == {"char", "jieba"}
     assert all(0 < a["tfidf_ndcg@10"] <= 1 and a["title_coding"]["titles"] > 300 for a in analyzers.values())

@@ -112,3 +112,33 @@ def test_recommend_for_worker_keeps_one_recommender_per_store(tmp_path_factory):
     assert out.worker_id == wid and len(out.jobs) <= 3
     assert recommender(url, MODELS_DIR) is recommender(url, MODELS_DIR)
     assert recommend_for_worker(wid, url=url, k=3) == out
+
+
+def test_the_cli_prints_advice_a_counselor_reads_and_json_for_scripts(tmp_path_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from matcher.cli import app
+    from matcher.config import settings
+
+    url = small_city(tmp_path_factory)
+    wid = int(load_city(url).workers.id[3])
+    runner = CliRunner()
+    monkeypatch.setenv("DATABASE_URL", url)
+    settings.cache_clear()
+    try:
+        text = runner.invoke(app, ["recommend", str(wid), "--k", "3"])
+        data = runner.invoke(app, ["recommend", str(wid), "--k", "3", "--json"])
+        missing = runner.invoke(app, ["recommend", "987654321"])
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert text.exit_code == 0 and data.exit_code == 0, text.output + data.output
+    advice = json.loads(data.output)
+    assert advice["worker_id"] == wid
+    assert f"劳动者 {wid} 的推荐" in text.output and "【本地岗位】" in text.output and "【先培训、再就业】" in text.output
+    for option in advice["jobs"] + advice["pathways"]:
+        assert f"（岗位 {option['line_id']}，" in text.output
+        assert all(r["text"] in text.output for r in option["reasons"])
+    assert missing.exit_code == 2 and "劳动者 987654321 不在库中" in missing.output

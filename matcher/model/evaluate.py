@@ -32,6 +32,7 @@ from matcher.model.threads import one_native_thread
 from matcher.model.training import History, fit_match_model, fit_vectorizer, history, holdout_year
 from matcher.store import session_scope
 from matcher.store.tables import SynthTruthRow
+from matcher.text import table_lines
 
 ORACLE_MARGIN = 0.10
 """The model's NDCG@10 must come within this share of the oracle's."""
@@ -269,6 +270,39 @@ def evaluate_model(url: str | None = None) -> dict[str, Any]:
     out = evaluate_city(city, vectorizer, url)
     out["text_analyzers"] = compare_text_analyzers(city, hist=history(city))
     return out
+
+
+SCORER_LABELS = {
+    "model": "匹配模型",
+    "random": "随机排序",
+    "counselor": "专员经验规则",
+    "tfidf": "TF-IDF 文本相似",
+    "oracle": "理想排序（上限）",
+}
+
+
+def evaluation_text(report: dict[str, Any]) -> str:
+    """`evaluate_model`'s report as Chinese tables: the scorers side by side, then the fairness table."""
+    years = "、".join(str(y) for y in report["train_years"])
+    lines = [
+        f"以 {years} 年的 {report['train_referrals']:,} 条推荐记录训练，"
+        f"在 {report['test_year']} 年的 {report['test_referrals']:,} 条推荐上检验"
+        f"（录用并稳定就业的占 {report['test_positive_rate']:.1%}）",
+        "",
+    ]
+    header = ["排序方法", "NDCG@10", "AUC", "召回@10", "校准误差 ECE"]
+    table = [header]
+    for name, m in report["scorers"].items():
+        ece = "—" if m["ece"] is None else f"{m['ece']:.4f}"
+        table.append(
+            [SCORER_LABELS.get(name, name), f"{m['ndcg@10']:.4f}", f"{m['auc']:.3f}", f"{m['recall@10']:.3f}", ece]
+        )
+    lines += table_lines(table)
+    if "share_of_oracle_ndcg@10" in report:
+        lines.append(f"匹配模型的 NDCG@10 达到理想排序的 {report['share_of_oracle_ndcg@10']:.1%}")
+    lines.append("匹配模型优于全部基线：" + ("是" if report["beats_baselines"] else "否"))
+    lines += ["", FairnessReport.from_dict(report["fairness"]).to_text()]
+    return "\n".join(lines)
 
 
 # --- text analysers -----------------------------------------------------------------------------

@@ -144,6 +144,28 @@ class Recommendations(BaseModel):
     pathways: list[PathwayOption]
     model: ModelVersion
 
+    def to_text(self) -> str:
+        """The advice as a counselor reads it in a terminal: each option, its chance and its reasons."""
+        lines = [f"劳动者 {self.worker_id} 的推荐（按 {self.as_of} 的情况）"]
+        sections: list[tuple[str, list[JobOption]]] = [
+            ("本地岗位", self.jobs),
+            ("外出务工岗位", self.outbound),
+            ("先培训、再就业", list(self.pathways)),
+        ]
+        for title, options in sections:
+            lines += ["", f"【{title}】"]
+            if not options:
+                lines.append("  没有合适的选项")
+            for i, o in enumerate(options, 1):
+                lines.append(
+                    f"{i}. {o.title}（岗位 {o.line_id}，{o.work_region.name}，月薪 {o.wage_min}–{o.wage_max} 元）"
+                    f"  录用并稳定就业的可能性 {o.score:.0%}"
+                )
+                if isinstance(o, PathwayOption) and o.flags.subsidy is not None:
+                    lines.append(f"   费用：{o.flags.subsidy.cost.summary}")
+                lines += [f"   {'＋' if r.effect == '+' else '－'} {r.text}" for r in o.reasons]
+        return "\n".join(lines)
+
 
 class CandidateAdvice(BaseModel):
     """A worker proposed for a line: ready now, or through the named class (`programme`)."""

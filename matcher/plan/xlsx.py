@@ -4,7 +4,6 @@ figures on a technical sheet (技术说明), every sheet set to print on A4 land
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from matcher.fairness import DIMENSION_LABELS
 from matcher.plan.options import plan_counties
 from matcher.policy.pack import PackError, load_pack
 from matcher.printing import print_setup
-from matcher.text import sheet_cell
+from matcher.text import display_width, sheet_cell
 
 MAX_WIDTH = 60
 HEADER_FONT = Font(bold=True)
@@ -56,9 +55,7 @@ Column = tuple[str, Callable[[dict[str, Any]], Any]]
 
 
 def _text_width(value: Any) -> int:
-    """Display width of a cell's text: East Asian wide characters count twice."""
-    text = "" if value is None else str(value)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return display_width("" if value is None else str(value))
 
 
 def _yes(flag: bool) -> str:
