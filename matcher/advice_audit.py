@@ -137,7 +137,7 @@ def audit(
     recommended = np.zeros(n, bool)
     pairs = 0
     spans = range(0, n, BATCH)
-    for start in tqdm(spans, desc="workers", unit="batch", disable=not progress):
+    for start in tqdm(spans, desc="核查劳动者的推荐", unit="批", disable=not progress):
         rows = np.arange(start, min(start + BATCH, n))
         advice = rec.advice(rows, k)
         X = advice.X
@@ -150,7 +150,7 @@ def audit(
         pairs += len(advice.worker)
     lines = np.flatnonzero(city.lines.open & (city.lines.end >= city.as_of))
     shown = 0
-    for lr in tqdm(lines.tolist(), desc="lines", unit="line", disable=not progress):
+    for lr in tqdm(lines.tolist(), desc="核查岗位的候选人", unit="个岗位", disable=not progress):
         answer = rec.candidates(int(city.lines.id[lr]), k)
         for c in answer.candidates:
             wr = int(city.worker_rows([c.worker_id])[0])

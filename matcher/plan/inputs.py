@@ -164,7 +164,7 @@ def gather_arcs(
     jobs = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(
         delayed(_batch_arcs)(city, model, space, index, rows, k, pathway_pairs) for rows in spans
     )
-    parts = list(tqdm(jobs, total=len(spans), desc="candidates", unit="batch", disable=not progress))
+    parts = list(tqdm(jobs, total=len(spans), desc="生成候选", unit="批", disable=not progress))
     fields = [f.name for f in dataclasses.fields(Arcs)]
     out = {name: np.concatenate([part[name] for part in parts]) if parts else np.zeros(0) for name in fields}
     for name in (

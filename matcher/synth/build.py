@@ -103,7 +103,7 @@ def build_city(
     n_chunks = -(-n_workers // WORKER_CHUNK)
     counts = {t.__tablename__: 0 for t in reversed(_TABLES) if t is not SubsidyClaimRow}
     with (
-        tqdm(total=3 + 3 * n_chunks, desc="sample city", unit="stage", disable=not progress) as bar,
+        tqdm(total=3 + 3 * n_chunks, desc="生成示例城市", unit="步", disable=not progress) as bar,
         engine(url).begin() as conn,
     ):
         if copy and conn.dialect.name != "postgresql":
