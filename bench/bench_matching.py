@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from matcher.model.artifacts import ArtifactError, load_model  # noqa: E402
 from matcher.model.candidates import build_line_index, feasibility, retrieve, worker_states  # noqa: E402
-from matcher.model.recommend import MODELS_DIR, Recommender  # noqa: E402
+from matcher.model.recommend import Recommender  # noqa: E402
 from matcher.model.scoring import FeatureSpace, score_pairs  # noqa: E402
 from matcher.model.snapshot import load_city  # noqa: E402
 from matcher.model.training import fit_match_model, fit_vectorizer, history  # noqa: E402
@@ -102,7 +102,7 @@ def run(url: str, args: argparse.Namespace) -> None:
         city = load_city(url)
         s["note"] = f"{len(city.workers):,} workers, {len(city.lines):,} lines"
     try:
-        model, manifest = load_model(MODELS_DIR)
+        model, manifest = load_model()
         source = f"models/ (sha256 {manifest['sha256'][:12]}…)"
     except ArtifactError as e:
         print(f"no usable saved model ({e}); training one on this city")

@@ -22,7 +22,7 @@ from matcher.fairness import FairnessReport, city_fairness
 from matcher.model.codes import occupation_codes
 from matcher.model.dates import NEVER
 from matcher.model.pathways import CURRENT_STAFF_MODES, ENTERPRISE_CENTRE, STAFF_MODES, Pathways
-from matcher.model.recommend import MODELS_DIR, Recommender, ready
+from matcher.model.recommend import Recommender, ready
 from matcher.model.snapshot import City
 
 BATCH = 1024
@@ -124,7 +124,7 @@ class Audit:
 
 
 def audit(
-    url: str | None = None, k: int = 10, progress: bool = False, models_dir: str | Path = MODELS_DIR
+    url: str | None = None, k: int = 10, progress: bool = False, models_dir: str | Path | None = None
 ) -> Audit:
     """Audit the whole store at `url` with the model saved in `models_dir` (see the module docstring)."""
     from matcher.plan import PlanOptions, plan_city

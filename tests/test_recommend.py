@@ -8,7 +8,8 @@ import re
 import pytest
 
 from matcher import reference as ref
-from matcher.model.recommend import MODELS_DIR, Recommender, recommend_for_worker, recommender
+from matcher.config import settings
+from matcher.model.recommend import Recommender, recommend_for_worker, recommender
 from matcher.model.snapshot import load_city
 from tests.test_model_city import small_city, small_models
 
@@ -110,7 +111,7 @@ def test_recommend_for_worker_keeps_one_recommender_per_store(tmp_path_factory):
     wid = int(load_city(url).workers.id[3])
     out = recommend_for_worker(wid, url=url, k=3)
     assert out.worker_id == wid and len(out.jobs) <= 3
-    assert recommender(url, MODELS_DIR) is recommender(url, MODELS_DIR)
+    assert recommender(url) is recommender(url, settings().matcher_models_dir)
     assert recommend_for_worker(wid, url=url, k=3) == out
 
 
@@ -120,7 +121,6 @@ def test_the_cli_prints_advice_a_counselor_reads_and_json_for_scripts(tmp_path_f
     from typer.testing import CliRunner
 
     from matcher.cli import app
-    from matcher.config import settings
 
     url = small_city(tmp_path_factory)
     wid = int(load_city(url).workers.id[3])

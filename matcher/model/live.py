@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from matcher.calendar import today
 from matcher.config import settings
 from matcher.model.artifacts import load_model
-from matcher.model.recommend import MODELS_DIR, Recommender
+from matcher.model.recommend import Recommender
 from matcher.model.snapshot import merge_city, read_city
 from matcher.store import engine, snapshot_scope
 
@@ -250,10 +250,12 @@ _VIEWS: dict[tuple[str | None, str], MatchingView] = {}
 _VIEWS_LOCK = threading.Lock()
 
 
-def matching_view(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> MatchingView:
-    """The process's view of this store with this model directory, loaded on first use."""
-    key = (url, str(Path(models_dir).resolve()))
+def matching_view(url: str | None = None, models_dir: str | Path | None = None) -> MatchingView:
+    """The process's view of this store with this model directory (default `MATCHER_MODELS_DIR`), loaded on
+    first use."""
+    folder = Path(models_dir or settings().matcher_models_dir)
+    key = (url, str(folder.resolve()))
     with _VIEWS_LOCK:
         if key not in _VIEWS:
-            _VIEWS[key] = MatchingView(url, Path(models_dir))
+            _VIEWS[key] = MatchingView(url, folder)
         return _VIEWS[key]

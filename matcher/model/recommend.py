@@ -25,7 +25,6 @@ from scipy import sparse
 from sqlalchemy.orm import Session
 
 from matcher import reference as ref
-from matcher.config import settings
 from matcher.model.artifacts import load_model
 from matcher.model.candidates import (
     DEFAULT_K,
@@ -53,7 +52,6 @@ from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_featu
 from matcher.model.snapshot import City, load_city
 from matcher.model.threads import one_native_thread
 
-MODELS_DIR = settings().matcher_models_dir
 CANDIDATE_SHORTLIST = 200
 """Workers per line re-scored by the model at least, the best by retrieval similarity."""
 STORED_MAX = 20_000
@@ -233,7 +231,7 @@ class Recommender:
         return rec
 
     @classmethod
-    def load(cls, url: str | None = None, models_dir: str | Path = MODELS_DIR) -> Recommender:
+    def load(cls, url: str | None = None, models_dir: str | Path | None = None) -> Recommender:
         """The store at `url` (default `DATABASE_URL`) with the model saved in `models_dir` (sha256-checked)."""
         model, manifest = load_model(models_dir)
         return cls(load_city(url), model, manifest)
@@ -646,7 +644,7 @@ def _served(
     return answer(rec or view.current())
 
 
-def recommender(url: str | None = None, models_dir: str | Path = MODELS_DIR) -> Recommender:
+def recommender(url: str | None = None, models_dir: str | Path | None = None) -> Recommender:
     """The process's recommender for this store and model directory, loaded on first use and current: it
     holds every change committed to the store before the call (`matcher.model.live`)."""
     from matcher.model.live import matching_view

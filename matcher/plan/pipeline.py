@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from matcher.distributed import on_dask
 from matcher.model.artifacts import load_model
-from matcher.model.recommend import MODELS_DIR
 from matcher.model.snapshot import City, load_city
 from matcher.plan.inputs import (
     CANDIDATES_PER_WORKER,
@@ -114,7 +113,7 @@ class Stages:
 def plan_city(
     options: PlanOptions,
     url: str | None = None,
-    models_dir: str | Path = MODELS_DIR,
+    models_dir: str | Path | None = None,
     progress: bool = False,
     k: int = CANDIDATES_PER_WORKER,
     before_stage: Callable[[str], None] | None = None,
