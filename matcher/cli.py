@@ -257,6 +257,8 @@ def plan(
     from pydantic import ValidationError
 
     from matcher.plan import PlanOptions, run_plan, write_plan_xlsx
+    from matcher.plan.xlsx import plan_summary
+    from matcher.text import table_lines
 
     weights: dict[str, str] = {}
     for pair in priority_weight or []:
@@ -283,7 +285,8 @@ def plan(
     if as_json:
         _print_json(result)
     else:
-        _print_json(result["totals"])
+        rows = [[str(r["k"]), str(r["v"])] for r in plan_summary(result)]
+        typer.echo("\n".join(table_lines([["项目", "数值"], *rows])))
 
 
 claims = typer.Typer(help="补贴申领台账（第十六至二十条、第二十三条）。", no_args_is_help=True)

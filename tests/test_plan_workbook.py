@@ -181,3 +181,31 @@ def test_report21_workbook_prints_and_totals(city: tuple[str, Path], tmp_path: P
     sums = [sum(r[j] for r in body[:-1]) for j in range(1, len(body[0]))]
     assert body[-1][1:] == sums and sums[0] > 0
     assert ws[ws.max_row][0].font.b
+
+
+def test_matcher_plan_prints_the_cover_in_chinese(
+    city: tuple[str, Path],  # noqa: F811
+    plan: dict,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from matcher.cli import app
+    from matcher.config import settings
+
+    url, models = city
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MATCHER_MODELS_DIR", str(models))
+    settings.cache_clear()
+    try:
+        args = ["plan", "--budget", "120000", "--min-class-size", "5", "--priority-weight", "poverty_registered=2"]
+        run = CliRunner().invoke(app, args)
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    assert run.exit_code == 0, run.output
+    printed = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in run.stdout.splitlines() if "  " in line)
+    assert printed["安排人数"] == str(plan["totals"]["assigned"])
+    assert printed["开班数"] == str(plan["totals"]["classes"])
+    figures = "".join(f"{k}{v}" for k, v in printed.items() if k != "说明")  # 说明 points to 技术说明
+    assert not [word for word in SOLVER_WORDS if word in figures.lower()], run.stdout

@@ -154,7 +154,7 @@ def _weights(totals: dict[str, Any]) -> str:
     )
 
 
-def _summary(result: dict[str, Any]) -> list[dict[str, Any]]:
+def plan_summary(result: dict[str, Any]) -> list[dict[str, Any]]:
     """The cover sheet: the plan's figures in plain Chinese, no solver terms."""
     t, pol = result["totals"], result["policy"]
     names = plan_counties()
@@ -419,7 +419,7 @@ def write_plan_xlsx(result: dict[str, Any], path: str | Path) -> None:
         raise ValueError(f"计划工作簿须是 .xlsx 文件，收到的是 {path.name}：请把文件名改为以 .xlsx 结尾")
     labels = {g: v["label"] for g, v in result["totals"]["priority_groups"].items()}
     wb = Workbook(write_only=True)
-    _sheet(wb, "总览", (("项目", lambda r: r["k"]), ("数值", lambda r: r["v"])), _summary(result))
+    _sheet(wb, "总览", (("项目", lambda r: r["k"]), ("数值", lambda r: r["v"])), plan_summary(result))
     _county_sheets(wb, result)
     _sheet(
         wb,
