@@ -164,8 +164,10 @@ def core(n_workers: int, seed: int) -> Core:
     rank = rank_within(group)
     if len(rank) and rank.max() >= 500:
         raise ValueError(
-            "more than 500 workers share a registration county, birth date and sex; ID numbers would repeat"
+            "同一户籍县、出生日期和性别的劳动者超过 500 人，身份证号的顺序码会重复；请减少人数或换一个种子"
         )
+    # each (county, birth date, sex) group starts its sequence numbers at its own pseudo-random place
+    # (a hash of the group by two primes), so the first-registered of every group is not 001/002
     offset = (group % 1_000_003) * 7919 % 500
     sequence = 2 * ((rank + offset) % 500) + male
     return Core(unit, town, male, birth, hukou, hukou_kind, rural, id_region, sequence)
