@@ -133,6 +133,23 @@ class HighRiskSector(StrEnum):
 
 
 LABELS: dict[StrEnum, str] = {
+    Sex.M: "男",
+    Sex.F: "女",
+    HukouType.rural: "农业户口",
+    HukouType.urban: "非农业户口",
+    Education.none: "未上学",
+    Education.primary: "小学",
+    Education.junior_middle: "初中",
+    Education.senior_middle: "高中",
+    Education.vocational_secondary: "中职（中专、技校、职高）",
+    Education.junior_college: "大专",
+    Education.bachelor: "本科",
+    Education.postgraduate: "研究生",
+    EmploymentStatus.employed: "已就业",
+    EmploymentStatus.unemployed: "失业",
+    EmploymentStatus.student: "在校学生",
+    EmploymentStatus.self_employed: "自主创业",
+    EmploymentStatus.not_in_labour_force: "未参与劳动",
     PriorityGroup.poverty_registered: "建档立卡贫困劳动力",
     PriorityGroup.relocated: "易地扶贫搬迁劳动力",
     PriorityGroup.two_after: "两后生",

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from matcher.model.snapshot import City
 
 from matcher import reference as ref
-from matcher.domain import PriorityGroup, labels_of
+from matcher.domain import PriorityGroup, Sex, labels_of
 from matcher.text import table_lines
 
 AGE_BANDS = ((16, 24), (25, 34), (35, 44), (45, 54), (55, 64))
@@ -44,7 +44,7 @@ DIMENSION_LABELS = {
     "county": "县（市、区）",
     "priority_group": "重点群体",
 }
-SEX_LABELS = {"F": "女", "M": "男"}
+SEX_LABELS = labels_of(Sex)
 OUTCOME_LABELS = {
     "recommended": "获推荐",
     "placed": "安排就业",

@@ -5,29 +5,15 @@ from __future__ import annotations
 from jinja2 import Environment
 
 from matcher import reference as ref
+from matcher.domain import Education, EmploymentStatus, HukouType, Sex, labels_of
 from matcher.model.explain import CERTIFICATE_LABELS, GROUP_LABELS
 from matcher.plan.options import plan_counties
 
-EDUCATION = {
-    "none": "未上学",
-    "primary": "小学",
-    "junior_middle": "初中",
-    "senior_middle": "高中",
-    "vocational_secondary": "中专、技校、职高",
-    "junior_college": "大专",
-    "bachelor": "本科",
-    "postgraduate": "研究生",
-}
-STATUS = {
-    "employed": "已就业",
-    "unemployed": "失业",
-    "student": "在校学生",
-    "self_employed": "自主创业",
-    "not_in_labour_force": "未参与劳动",
-}
+EDUCATION = labels_of(Education)
+STATUS = labels_of(EmploymentStatus)
 PAYEES = {"person": "本人", "enterprise": "企业", "institution": "培训机构"}
-HUKOU = {"rural": "农业户口", "urban": "非农业户口"}
-SEX = {"M": "男", "F": "女"}
+HUKOU = labels_of(HukouType)
+SEX = labels_of(Sex)
 LEVELS = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
 PLAN_STATUS = {
     "queued": "排队中",

@@ -305,7 +305,8 @@ def vocabulary() -> dict[str, list[tuple[str, str, str]]]:
 
 class Labels:
     """Chinese labels of a set of values: the first label of each value is the one written on export; the
-    words people use besides them come from the vocabulary table under `key`."""
+    words people use besides them come from the vocabulary table under `key` (each naming a label or an
+    alias it means)."""
 
     def __init__(self, key: str, what: str, labels: dict[Any, Sequence[str]]) -> None:
         self.key, self.what = key, what
@@ -317,12 +318,12 @@ class Labels:
         """Add the table's words to the labels once; the words left out or refused, with their notes."""
         if self._said is None:
             said: dict[str, tuple[str, str]] = {}
-            by_label = {_squash(label): value for value, label in self._shown.items()}
+            named = dict(self._read)  # the labels and their aliases
             for written, means, why in vocabulary().get(self.key, ()):
                 if means in ("-", "!"):
                     said[_squash(written)] = (means, why)
-                elif _squash(means) in by_label:
-                    self._read.setdefault(_squash(written), by_label[_squash(means)])
+                elif _squash(means) in named:
+                    self._read.setdefault(_squash(written), named[_squash(means)])
                 else:
                     raise ValueError(f"vocabulary.csv: {means!r} is not a label of {self.key}")
             self._said = said
@@ -382,37 +383,38 @@ HIGH_RISK = Labels(
         None: ("", "无", "否"),
     },
 )
-HUKOU = Labels(
+HUKOU = Labels.of(
     "hukou",
     "户口性质",
+    HukouType,
     {
-        HukouType.rural: ("农业", "农村", "农业户口", "农村户口"),
-        HukouType.urban: ("非农业", "城镇", "非农业户口", "城镇户口"),
+        HukouType.rural: ("农业", "农村", "农村户口"),
+        HukouType.urban: ("非农业", "城镇", "城镇户口"),
     },
 )
-EDUCATION = Labels(
+EDUCATION = Labels.of(
     "education",
     "文化程度",
+    Education,
     {
-        Education.none: ("未上学", "文盲", "无"),
-        Education.primary: ("小学",),
-        Education.junior_middle: ("初中",),
-        Education.senior_middle: ("高中", "普通高中"),
+        Education.none: ("文盲", "无"),
+        Education.senior_middle: ("普通高中",),
         Education.vocational_secondary: ("中专", "技校", "职高", "中职", "技工学校"),
-        Education.junior_college: ("大专", "高职", "专科"),
-        Education.bachelor: ("本科", "大学本科"),
-        Education.postgraduate: ("研究生", "硕士", "博士", "硕士研究生", "博士研究生"),
+        Education.junior_college: ("高职", "专科"),
+        Education.bachelor: ("大学本科",),
+        Education.postgraduate: ("硕士", "博士", "硕士研究生", "博士研究生"),
     },
 )
-EMPLOYMENT = Labels(
+EMPLOYMENT = Labels.of(
     "employment",
     "就业状态",
+    EmploymentStatus,
     {
-        EmploymentStatus.employed: ("已就业", "就业", "灵活就业"),
-        EmploymentStatus.unemployed: ("失业", "失业人员"),
-        EmploymentStatus.student: ("在校学生", "在校生", "学生"),
-        EmploymentStatus.self_employed: ("自主创业", "创业"),
-        EmploymentStatus.not_in_labour_force: ("未参与劳动", "丧失劳动能力", "退休"),
+        EmploymentStatus.employed: ("就业", "灵活就业"),
+        EmploymentStatus.unemployed: ("失业人员",),
+        EmploymentStatus.student: ("在校生", "学生"),
+        EmploymentStatus.self_employed: ("创业",),
+        EmploymentStatus.not_in_labour_force: ("丧失劳动能力", "退休"),
     },
 )
 GROUP = Labels.of(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matcher import reference as ref
-from matcher.domain import CertificateType, WorkerProfile
+from matcher.domain import CertificateType, Sex, WorkerProfile
 from matcher.ids import hash_id_number, parse_id_number
 from matcher.ledger.cells import (
     CERTIFICATE,
@@ -133,7 +133,7 @@ def show_trainings(trainings: list[dict[str, Any]]) -> str:
     )
 
 
-SEX_LABELS = Labels("sex", "性别", {"M": ("男", "男性"), "F": ("女", "女性")})
+SEX_LABELS = Labels.of("sex", "性别", Sex, {Sex.M: ("男性",), Sex.F: ("女性",)})
 
 
 def read_ethnicity(raw: Raw) -> str:
