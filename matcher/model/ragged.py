@@ -66,3 +66,13 @@ class Ragged:
         query = np.repeat(np.arange(len(owners)), counts)
         first = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
         return query, first + np.arange(counts.sum())
+
+
+def rank_within(groups: np.ndarray, key: np.ndarray | None = None) -> np.ndarray:
+    """Each element's rank (0, 1, 2, …) among the elements of its group: by `key` ascending, else by
+    position (how many earlier elements share its group)."""
+    order = np.argsort(groups, kind="stable") if key is None else np.lexsort((key, groups))
+    g = groups[order]
+    rank = np.empty(len(groups), np.int64)
+    rank[order] = np.arange(len(g)) - np.searchsorted(g, g)
+    return rank

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from matcher.assign import solve_bipartite
+from matcher.model.ragged import rank_within
 from matcher.plan.flow import Flows, solve_flow
 from matcher.plan.network import Network, SideConstraints, Solution, class_sizes, objective, trim_serve
 
@@ -80,16 +81,6 @@ def relaxed_rows(net: Network, side: SideConstraints) -> Relaxed:
     return Relaxed(names, a, np.asarray(rhs, float))
 
 
-def _rank_within(groups: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Each element's rank (0 = lowest key) among the elements of its group."""
-    order = np.lexsort((key, groups))
-    g = groups[order]
-    first = np.searchsorted(g, g)
-    rank = np.empty(len(groups), np.int64)
-    rank[order] = np.arange(len(groups)) - first
-    return rank
-
-
 def _trim(
     net: Network,
     side: SideConstraints,
@@ -114,7 +105,7 @@ def _trim(
     cls = net.train_class[chosen]
     size = class_sizes(net, train)
     floor = side.min_class_size if side.min_class_size > 1 else 0
-    spare = _rank_within(cls, key[chosen]) < size[cls] - floor
+    spare = rank_within(cls, key[chosen]) < size[cls] - floor
     for stage in ("surplus", "classes", "single"):
         if stage == "surplus":
             pool = chosen[spare]

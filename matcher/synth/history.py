@@ -16,6 +16,7 @@ import numpy as np
 
 from matcher.domain import Education, PriorityGroup
 from matcher.model.codes import level_ranks
+from matcher.model.ragged import rank_within
 from matcher.synth import law, places
 from matcher.synth.employers import Employers
 from matcher.synth.outcome import Coefficients, Features, logits, sigmoid
@@ -30,7 +31,7 @@ from matcher.synth.people import (
     Profiles,
     neighbours,
 )
-from matcher.synth.sampling import Pools, day_of, rank_within, stream, top_k
+from matcher.synth.sampling import Pools, day_of, stream, top_k
 from matcher.synth.training import Classes, Programmes, runs_in
 
 N_OPTIONS = 6

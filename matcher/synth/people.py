@@ -14,6 +14,7 @@ import numpy as np
 
 from matcher import reference as ref
 from matcher.domain import CertificateType, Education, EmploymentStatus, PriorityGroup
+from matcher.model.ragged import rank_within
 from matcher.synth import law, places
 from matcher.synth.demand import job_mix_for_education
 from matcher.synth.params import (
@@ -27,7 +28,7 @@ from matcher.synth.params import (
     shares,
     special_items,
 )
-from matcher.synth.sampling import allocate, categorical, rank_within, stream, years_later, ymd
+from matcher.synth.sampling import allocate, categorical, stream, years_later, ymd
 
 EDUCATIONS = tuple(Education)
 STATUSES = (

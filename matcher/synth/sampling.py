@@ -49,17 +49,6 @@ def top_k(rng: np.random.Generator, weights: np.ndarray, k: int) -> np.ndarray:
     return np.sort(np.argpartition(-keys, k - 1)[:k])
 
 
-def rank_within(groups: np.ndarray) -> np.ndarray:
-    """For each element, how many earlier elements share its group (0, 1, 2, …)."""
-    order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    start = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
-    first = np.repeat(start, np.diff(np.r_[start, len(g)]))
-    out = np.empty(len(groups), dtype=np.int64)
-    out[order] = np.arange(len(g)) - first
-    return out
-
-
 class Pools:
     """Items grouped by an integer key and ordered by an end day within each key, for fast draws.
 
