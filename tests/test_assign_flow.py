@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.assign import Assignment, lp_bound, solve_bipartite
+from matcher.assign import Assignment, bipartite_lp_bound, solve_bipartite
 from matcher.assign.baselines import highs_solve, networkx_solve
 
 
@@ -108,7 +108,7 @@ def test_scaled_weights_stay_within_the_documented_gap() -> None:
     assert result.max_gap == 2 / scale
     assert result.max_gap / (2 * 2.0**45) < 2 / limit
     assert abs(result.objective - (2.0**45 + 1.5)) <= result.max_gap
-    assert lp_bound(rows, cols, weights, row_capacity, [1, 1, 1]) >= 2.0**45 + 1.5
+    assert bipartite_lp_bound(rows, cols, weights, row_capacity, [1, 1, 1]) >= 2.0**45 + 1.5
 
 
 def test_fractional_weights_report_a_gap_even_at_scale_one() -> None:
@@ -197,9 +197,9 @@ def test_lp_bound_brackets_the_optimum() -> None:
     args = ([0, 0, 1], [0, 1, 0], [0.1, 0.2, 0.3], 1, 1)
     exact_max = highs_solve(*args)[0]
     exact_min = highs_solve(*args, maximize=False)[0]
-    assert lp_bound(*args) >= exact_max - 1e-12
-    assert lp_bound(*args, maximize=False) <= exact_min + 1e-12
-    assert lp_bound(*args) == pytest.approx(exact_max)
+    assert bipartite_lp_bound(*args) >= exact_max - 1e-12
+    assert bipartite_lp_bound(*args, maximize=False) <= exact_min + 1e-12
+    assert bipartite_lp_bound(*args) == pytest.approx(exact_max)
 
 
 @pytest.mark.parametrize(

@@ -172,7 +172,7 @@ def _result(flow: np.ndarray, weights: np.ndarray, max_gap: float) -> Assignment
     return Assignment(flow=flow, objective=objective, status="optimal", max_gap=max_gap)
 
 
-def lp_bound(
+def bipartite_lp_bound(
     rows: object,
     cols: object,
     weights: object,
