@@ -179,7 +179,7 @@ def reasons_for(
             out.append(_reason("wage", f"月工资{lo}–{hi}元，只有上限达到本人期望的{mw}元", "-"))
 
     # Rural transfer labour is most of the rural workforce: naming it would single nobody out.
-    groups = w.groups[worker].indices.tolist()
+    groups = w.groups.indices[w.groups.indptr[worker] : w.groups.indptr[worker + 1]].tolist()  # no row copy
     labels = [GROUP_LABELS[GROUPS[g]] for g in groups if GROUPS[g] != "rural_transfer"]
     if labels:
         out.append(
