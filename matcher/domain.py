@@ -114,6 +114,23 @@ class InstitutionKind(StrEnum):
     enterprise_centre = "企业培训中心"
 
 
+class Party(StrEnum):
+    """Who pays, is paid or advances a training's money."""
+
+    person = "person"  # 本人
+    enterprise = "enterprise"  # 企业
+    institution = "institution"  # 培训机构
+
+
+class Organiser(StrEnum):
+    """Who organises a training (article 十六 and 十七 pay differently by it)."""
+
+    by_self = "self"  # 个人自主参加
+    enterprise = "enterprise"  # 企业组织
+    public_tender = "public_tender"  # 政府购买服务
+    institution = "institution"  # 培训机构组织
+
+
 class EnterpriseSize(StrEnum):
     micro = "micro"
     small = "small"
@@ -175,6 +192,13 @@ LABELS: dict[StrEnum, str] = {
     TrainingMode.job_transfer: "转岗转业培训",
     TrainingMode.entrepreneurship: "创业培训",
     TrainingMode.self_selected: "自主选择培训",
+    Party.person: "本人",
+    Party.enterprise: "企业",
+    Party.institution: "培训机构",
+    Organiser.by_self: "个人自主参加",
+    Organiser.enterprise: "企业组织",
+    Organiser.public_tender: "政府购买服务",
+    Organiser.institution: "培训机构组织",
     **{kind: kind.value for kind in InstitutionKind},
 }
 """The Chinese label of each value of the vocabularies above: what pages, workbooks, ledgers and reasons show."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 from jinja2 import Environment
 
 from matcher import reference as ref
-from matcher.domain import Education, EmploymentStatus, HukouType, Sex, labels_of
+from matcher.domain import Education, EmploymentStatus, HukouType, Party, Sex, labels_of
 from matcher.model.explain import CERTIFICATE_LABELS, GROUP_LABELS
 from matcher.plan.options import plan_counties
 
 EDUCATION = labels_of(Education)
 STATUS = labels_of(EmploymentStatus)
-PAYEES = {"person": "本人", "enterprise": "企业", "institution": "培训机构"}
+PAYEES = labels_of(Party)
 HUKOU = labels_of(HukouType)
 SEX = labels_of(Sex)
 LEVELS = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}

@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from matcher.domain import CertificateType, TrainingMode, labels_of
+from matcher.domain import CertificateType, Party, TrainingMode, labels_of
 from matcher.fairness import DIMENSION_LABELS
 from matcher.plan.options import plan_counties
 from matcher.policy.pack import PackError, load_pack
@@ -29,7 +29,7 @@ MONEY_FORMAT = '"¥"#,##0.00'
 COUNT_FORMAT = "#,##0"
 ASSIGNMENT = {"direct": "市内直接就业", "outbound": "定向输送", "training": "培训后就业"}
 MODES = labels_of(TrainingMode)
-PAYEES = {"person": "本人", "enterprise": "企业", "institution": "培训机构"}
+PAYEES = labels_of(Party)
 CERTIFICATES = labels_of(CertificateType)
 SOLVERS = {
     "lagrangian": "拉格朗日松弛（乘子搜索）",

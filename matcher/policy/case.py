@@ -25,21 +25,28 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from matcher.domain import CertificateType, EmploymentStatus, HukouType, PriorityGroup, Sex, TrainingMode
+from matcher.domain import (
+    CertificateType,
+    EmploymentStatus,
+    HukouType,
+    Organiser,
+    Party,
+    PriorityGroup,
+    Sex,
+    TrainingMode,
+)
 from matcher.reference import is_occupation, is_region, region
 
 WorkForTraining = Literal["work_for_training"]
 """以工代训 (十九): an employer takes the person on and is paid on wages; not a catalogue mode."""
 TrainingKind = TrainingMode | WorkForTraining
-Organiser = Literal["self", "enterprise", "public_tender", "institution"]
-Advancer = Literal["person", "enterprise", "institution"]
 Level = Annotated[int, Field(ge=1, le=5)]
 
 GROUPS: tuple[str, ...] = tuple(g.value for g in PriorityGroup)
 TRAINING_KINDS: tuple[str, ...] = (*(m.value for m in TrainingMode), *get_args(WorkForTraining))
 CERTIFICATES: tuple[str, ...] = tuple(c.value for c in CertificateType)
-ORGANISERS: tuple[str, ...] = get_args(Organiser)
-ADVANCERS: tuple[str, ...] = get_args(Advancer)
+ORGANISERS: tuple[str, ...] = tuple(o.value for o in Organiser)
+ADVANCERS: tuple[str, ...] = tuple(p.value for p in Party)
 EMPLOYMENT_STATUSES: tuple[str, ...] = tuple(s.value for s in EmploymentStatus)
 
 MIN_AGE, MAX_AGE = 14, 100
@@ -108,7 +115,7 @@ class Training(_Model):
     end_date: date
     days: Annotated[int, Field(ge=1)] | None = None
     organised_by: Organiser
-    advanced_by: Advancer
+    advanced_by: Party
     catalogue_subsidy: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = None
     monthly_wage: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)] | None = None
     months: Annotated[int, Field(ge=1)] | None = None

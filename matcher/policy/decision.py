@@ -14,12 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Payee = Literal["person", "enterprise", "institution"]
+from matcher.domain import Party
+
 Status = Literal["passed", "failed", "not_applicable"]
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
 
 class Item(_Out):
@@ -28,7 +29,7 @@ class Item(_Out):
     item: str
     name: str
     amount: float
-    payee: Payee
+    payee: Party
     article: str
     reason: str
     part_of: str | None = None
