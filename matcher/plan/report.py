@@ -59,7 +59,7 @@ def _day(ordinal: int) -> str:
     return date.fromordinal(int(ordinal)).isoformat()
 
 
-def _r(x: float, digits: int = 4) -> float:
+def _rounded(x: float, digits: int = 4) -> float:
     return round(float(x), digits)
 
 
@@ -85,23 +85,23 @@ def assignments(city: City, inputs: PlanInputs, sol: Solution, graduate_line: np
     """Who takes which arc in `sol`; `graduate_line` is each training arc's line after the class."""
     net = inputs.network
     n_w = net.n_workers
-    d_on = np.flatnonzero(sol.direct > 0.5)
-    t_on = np.flatnonzero(sol.train > 0.5)
+    direct_on = np.flatnonzero(sol.direct > 0.5)
+    train_on = np.flatnonzero(sol.train > 0.5)
     kind = np.full(n_w, -1)
     line = np.full(n_w, -1)
     value = np.zeros(n_w)
     train_arc = np.full(n_w, -1)
-    kind[net.direct_worker[d_on]] = 0
-    line[net.direct_worker[d_on]] = net.direct_line[d_on]
-    value[net.direct_worker[d_on]] = net.direct_value[d_on]
-    kind[net.train_worker[t_on]] = 1
-    line[net.train_worker[t_on]] = graduate_line[t_on]
-    value[net.train_worker[t_on]] = net.train_value[t_on]
-    train_arc[net.train_worker[t_on]] = t_on
+    kind[net.direct_worker[direct_on]] = 0
+    line[net.direct_worker[direct_on]] = net.direct_line[direct_on]
+    value[net.direct_worker[direct_on]] = net.direct_value[direct_on]
+    kind[net.train_worker[train_on]] = 1
+    line[net.train_worker[train_on]] = graduate_line[train_on]
+    value[net.train_worker[train_on]] = net.train_value[train_on]
+    train_arc[net.train_worker[train_on]] = train_on
     outbound = np.zeros(n_w, bool)
     has_line = line >= 0
     outbound[has_line] = ~city.lines.in_qujing[inputs.lines[line[has_line]]]
-    return Assignments(kind, line, value, train_arc, outbound, d_on, t_on)
+    return Assignments(kind, line, value, train_arc, outbound, direct_on, train_on)
 
 
 class _Names:
@@ -163,7 +163,7 @@ def placements(
             "headcount": int(net.line_capacity[i]),
             "direct": int(direct_fill[i]),
             "graduates": int(grad_fill[i]),
-            "expected_retained": _r(expected[i]),
+            "expected_retained": _rounded(expected[i]),
         }
         for i in np.flatnonzero(direct_fill + grad_fill > 0).tolist()
     ]
@@ -184,9 +184,9 @@ def classes(
     """The classes to open: programme, school, orders served, size, dates, cost, subsidies, who pays."""
     net = inputs.network
     ln, pr = city.lines, city.programmes
-    t_on = asg.train_arcs
+    train_on = asg.train_arcs
     sizes = class_sizes(net, sol.train)
-    subsidy_of_class = np.bincount(net.train_class[t_on], net.train_subsidy[t_on], net.n_classes)
+    subsidy_of_class = np.bincount(net.train_class[train_on], net.train_subsidy[train_on], net.n_classes)
     out = []
     for c in np.flatnonzero(sizes > 0).tolist():
         p = int(inputs.programmes[c])
@@ -197,7 +197,7 @@ def classes(
             orders[int(ln.enterprise_id[r])].append(
                 {"line_id": int(ln.id[r]), "title": str(ln.title[r]), "graduates": int(round(sol.serve[s]))}
             )
-        members = t_on[net.train_class[t_on] == c]
+        members = train_on[net.train_class[train_on] == c]
         paid = [shares[a] for a in members.tolist()]
         out.append(
             {
@@ -233,13 +233,13 @@ def classes(
                 "days": int(pr.days[p]),
                 "cost_per_person": int(pr.cost[p]),
                 "cost": int(pr.cost[p]) * int(sizes[c]),
-                "subsidies": _r(subsidy_of_class[c], 2),
+                "subsidies": _rounded(subsidy_of_class[c], 2),
                 "subsidy_towards_cost": sum(x.subsidy for x in paid),
                 "trainees_pay": sum(x.person_pays for x in paid),
                 "enterprise_pays": sum(x.enterprise_pays for x in paid),
                 "free_for_trainees": all(x.free for x in paid),
-                "expected_completions": _r(inputs.train_complete[members].sum(), 2),
-                "expected_retained": _r(net.train_value[members].sum()),
+                "expected_completions": _rounded(inputs.train_complete[members].sum(), 2),
+                "expected_retained": _rounded(net.train_value[members].sum()),
             }
         )
     return out
@@ -272,9 +272,9 @@ def _trainee(
             "start_date": _day(inputs.class_start[c]),
             "end_date": _day(inputs.class_end[c]),
         },
-        "p_complete": _r(inputs.train_complete[arc]),
+        "p_complete": _rounded(inputs.train_complete[arc]),
         "subsidy": {
-            "total": _r(decision.total, 2),
+            "total": _rounded(decision.total, 2),
             "items": [
                 {
                     "item": it.item,
@@ -308,7 +308,7 @@ def workers(
     groups = w.groups.tocsr()
     order = np.flatnonzero(asg.kind >= 0)
     routed = order[asg.line[order] >= 0]
-    said = dict(
+    reasons = dict(
         zip(routed.tolist(), _reasons(city, space, inputs.workers[routed], inputs.lines[asg.line[routed]]))
     )
     people = []
@@ -321,8 +321,8 @@ def workers(
             "groups": [GROUPS[g] for g in groups.indices[groups.indptr[r] : groups.indptr[r + 1]].tolist()],
             "assignment": "training" if trainee else ("outbound" if asg.outbound[i] else "direct"),
             "line": names.line(int(asg.line[i])) if asg.line[i] >= 0 else None,
-            "p_retained": _r(asg.value[i]),
-            "reasons": said.get(i, []),
+            "p_retained": _rounded(asg.value[i]),
+            "reasons": reasons.get(i, []),
         }
         if trainee:
             arc = int(asg.train_arc[i])
@@ -376,7 +376,7 @@ def subsidy_items(inputs: PlanInputs, arcs: np.ndarray) -> list[dict[str, Any]]:
             "name": n,
             "payee": p,
             "advance": adv,
-            "amount": _r(v[0], 2),
+            "amount": _rounded(v[0], 2),
             "persons": int(v[1]),
         }
         for (a, i, n, p, adv), v in sorted(sums.items())
@@ -397,9 +397,9 @@ def priority_groups(city: City, inputs: PlanInputs, asg: Assignments) -> dict[st
             "in_scope": int(members.sum()),
             "assigned": int((members & assigned).sum()),
             "trainees": int((members & trainee).sum()),
-            "share_of_assigned": _r((members & assigned).sum() / max(assigned.sum(), 1)),
-            "share_of_trainees": _r((members & trainee).sum() / max(trainee.sum(), 1)),
-            "share_of_scope": _r(members.sum() / max(n_w, 1)),
+            "share_of_assigned": _rounded((members & assigned).sum() / max(assigned.sum(), 1)),
+            "share_of_trainees": _rounded((members & trainee).sum() / max(trainee.sum(), 1)),
+            "share_of_scope": _rounded(members.sum() / max(n_w, 1)),
         }
     return shares
 
@@ -414,7 +414,7 @@ def totals(
 ) -> dict[str, Any]:
     """The plan's figures: who is assigned how, classes, expected hires, money, budget, headcount left."""
     net, pr = inputs.network, city.programmes
-    t_on = asg.train_arcs
+    train_on = asg.train_arcs
     assigned, trainee = asg.kind >= 0, asg.kind == 1
     spent = float(net.train_subsidy @ sol.train)
     expected_retained = float(asg.value.sum())
@@ -428,26 +428,26 @@ def totals(
         "outbound": int(((asg.kind == 0) & asg.outbound).sum()),
         "trainees": int(trainee.sum()),
         "classes": int((class_sizes(net, sol.train) > 0).sum()),
-        "expected_retained_placements": _r(expected_retained, 2),
-        "expected_placements": _r(min(expected_retained / retention, float(assigned.sum())), 2),
-        "retention_rate_used": _r(retention),
-        "objective": _r(sol.objective, 4),
-        "training_cost": int((pr.cost[inputs.programmes[net.train_class[t_on]]]).sum()),
-        "subsidies": _r(spent, 2),
+        "expected_retained_placements": _rounded(expected_retained, 2),
+        "expected_placements": _rounded(min(expected_retained / retention, float(assigned.sum())), 2),
+        "retention_rate_used": _rounded(retention),
+        "objective": _rounded(sol.objective, 4),
+        "training_cost": int((pr.cost[inputs.programmes[net.train_class[train_on]]]).sum()),
+        "subsidies": _rounded(spent, 2),
         "subsidy_towards_cost": sum(x.subsidy for x in shares.values()),
         "trainees_pay": sum(x.person_pays for x in shares.values()),
         "enterprises_pay": sum(x.enterprise_pays for x in shares.values()),
         "priority_trainees_paying": sum(
             1 for a, x in shares.items() if x.person_pays and in_groups[inputs.workers[net.train_worker[a]]]
         ),
-        "expected_subsidies": _r(float(net.train_subsidy[t_on] @ inputs.train_complete[t_on]), 2),
+        "expected_subsidies": _rounded(float(net.train_subsidy[train_on] @ inputs.train_complete[train_on]), 2),
         "budget": None
         if budget is None
         else {
             "budget": budget,
-            "used": _r(spent, 2),
-            "left": _r(budget - spent, 2),
-            "share_used": _r(spent / budget) if budget else None,
+            "used": _rounded(spent, 2),
+            "left": _rounded(budget - spent, 2),
+            "share_used": _rounded(spent / budget) if budget else None,
         },
         "open_headcount": int(net.line_capacity.sum()),
         "unmet_headcount": int(net.line_capacity.sum() - direct_fill.sum() - grad_fill.sum()),
@@ -516,8 +516,8 @@ def targets(
         **{
             name: {
                 "target": TARGETS[name],
-                "now": _r(now[name]),
-                "with_plan": _r(with_plan[name]),
+                "now": _rounded(now[name]),
+                "with_plan": _rounded(with_plan[name]),
                 "met_now": now[name] >= TARGETS[name],
                 "met_with_plan": with_plan[name] >= TARGETS[name],
                 "article": "二",
@@ -526,9 +526,9 @@ def targets(
         },
         "workforce": {
             **now,
-            "expected_employed_with_plan": _r(e_employed, 1),
-            "expected_skilled_with_plan": _r(e_skilled, 1),
-            "expected_high_skilled_with_plan": _r(e_high, 1),
+            "expected_employed_with_plan": _rounded(e_employed, 1),
+            "expected_skilled_with_plan": _rounded(e_skilled, 1),
+            "expected_high_skilled_with_plan": _rounded(e_high, 1),
         },
     }
 
@@ -549,10 +549,10 @@ def solution_summary(sol: Solution) -> dict[str, Any]:
     """The solver, the objective, the bound it is measured against and the gap."""
     return {
         "method": sol.method,
-        "objective": _r(sol.objective, 6),
-        "bound": _r(sol.bound, 6),
+        "objective": _rounded(sol.objective, 6),
+        "bound": _rounded(sol.bound, 6),
         "bound_method": sol.bound_method,
-        "gap": _r(sol.gap, 6),
+        "gap": _rounded(sol.gap, 6),
         "iterations": sol.iterations,
         "notes": sol.notes,
     }
@@ -564,13 +564,13 @@ def stable_cost(inputs: PlanInputs, sol: Solution, optimum: Solution, asg: Assig
     opt_value = float(net.direct_value @ (optimum.direct > 0.5) + net.train_value @ (optimum.train > 0.5))
     stable_value = float(asg.value.sum())
     return {
-        "optimum_objective": _r(optimum.objective, 6),
-        "stable_objective": _r(sol.objective, 6),
-        "objective_cost": _r(optimum.objective - sol.objective, 6),
-        "optimum_expected_retained": _r(opt_value, 2),
-        "stable_expected_retained": _r(stable_value, 2),
-        "expected_retained_cost": _r(opt_value - stable_value, 2),
-        "relative_cost": _r((opt_value - stable_value) / opt_value) if opt_value else 0.0,
+        "optimum_objective": _rounded(optimum.objective, 6),
+        "stable_objective": _rounded(sol.objective, 6),
+        "objective_cost": _rounded(optimum.objective - sol.objective, 6),
+        "optimum_expected_retained": _rounded(opt_value, 2),
+        "stable_expected_retained": _rounded(stable_value, 2),
+        "expected_retained_cost": _rounded(opt_value - stable_value, 2),
+        "relative_cost": _rounded((opt_value - stable_value) / opt_value) if opt_value else 0.0,
     }
 
 
