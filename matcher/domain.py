@@ -131,6 +131,19 @@ class Organiser(StrEnum):
     institution = "institution"  # 培训机构组织
 
 
+class LineStatus(StrEnum):
+    open = "open"  # 招聘中
+    closed = "closed"  # 已关闭
+
+
+class PlanStatus(StrEnum):
+    queued = "queued"  # 排队中
+    running = "running"  # 运行中
+    done = "done"  # 已完成
+    failed = "failed"  # 失败
+    cancelled = "cancelled"  # 已取消
+
+
 class EnterpriseSize(StrEnum):
     micro = "micro"
     small = "small"
@@ -192,6 +205,13 @@ LABELS: dict[StrEnum, str] = {
     TrainingMode.job_transfer: "转岗转业培训",
     TrainingMode.entrepreneurship: "创业培训",
     TrainingMode.self_selected: "自主选择培训",
+    LineStatus.open: "招聘中",
+    LineStatus.closed: "已关闭",
+    PlanStatus.queued: "排队中",
+    PlanStatus.running: "运行中",
+    PlanStatus.done: "已完成",
+    PlanStatus.failed: "失败",
+    PlanStatus.cancelled: "已取消",
     Party.person: "本人",
     Party.enterprise: "企业",
     Party.institution: "培训机构",

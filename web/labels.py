@@ -5,7 +5,16 @@ from __future__ import annotations
 from jinja2 import Environment
 
 from matcher import reference as ref
-from matcher.domain import Education, EmploymentStatus, HukouType, Party, Sex, labels_of
+from matcher.domain import (
+    Education,
+    EmploymentStatus,
+    HukouType,
+    LineStatus,
+    Party,
+    PlanStatus,
+    Sex,
+    labels_of,
+)
 from matcher.model.explain import CERTIFICATE_LABELS, GROUP_LABELS
 from matcher.plan.options import plan_counties
 
@@ -14,15 +23,9 @@ STATUS = labels_of(EmploymentStatus)
 PAYEES = labels_of(Party)
 HUKOU = labels_of(HukouType)
 SEX = labels_of(Sex)
-LEVELS = {5: "五级/初级工", 4: "四级/中级工", 3: "三级/高级工", 2: "二级/技师", 1: "一级/高级技师"}
-PLAN_STATUS = {
-    "queued": "排队中",
-    "running": "运行中",
-    "done": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-}
-LINE_STATUS = {"open": "招聘中", "closed": "已关闭"}
+LEVELS = {level: s.label for level, s in ref.skill_levels().items()}
+PLAN_STATUS = labels_of(PlanStatus)
+LINE_STATUS = labels_of(LineStatus)
 GROUPS = GROUP_LABELS
 CERTIFICATES = CERTIFICATE_LABELS
 

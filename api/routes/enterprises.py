@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
@@ -25,7 +25,7 @@ from api.deps import (
 )
 from api.idempotency import create_once
 from api.schemas import DemandLinePublic, DemandLineUpdate, EnterprisePublic, EnterpriseUpdate, PageOf
-from matcher.domain import DemandLine, Enterprise
+from matcher.domain import DemandLine, Enterprise, LineStatus
 from matcher.principals import Principal
 from matcher.records import save_demand_line, save_enterprise
 from matcher.store.tables import DemandLineRow, EnterpriseRow
@@ -138,7 +138,7 @@ def list_demand_lines(
     session: SessionDep,
     principal: CurrentPrincipal,
     page: PageDep,
-    state: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = "open",
+    state: Annotated[LineStatus | None, Query(alias="status")] = LineStatus.open,
     occupation: Annotated[
         str | None, Query(max_length=12, description="occupation code or group prefix")
     ] = None,

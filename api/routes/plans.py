@@ -22,6 +22,7 @@ from api.idempotency import create_once
 from api.plan_jobs import CANCELLED
 from api.schemas import PageOf, Sensitive
 from matcher.audit import record_reads
+from matcher.domain import PlanStatus
 from matcher.plan import PlanOptions, write_plan_xlsx
 from matcher.plan.pipeline import workers_in_scope
 from matcher.principals import Principal
@@ -32,14 +33,14 @@ router = APIRouter(prefix="/v1", tags=["plans"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ACTIVE_PLANS = 3  # queued or running jobs of one principal
 RETRY_AFTER_SECONDS = 60
-ACTIVE = ("queued", "running")
+ACTIVE = (PlanStatus.queued, PlanStatus.running)
 
 
 class PlanJob(BaseModel):
     """A plan job: its options and state; once done, the plan's figures without the per-worker list."""
 
     id: int
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    status: PlanStatus
     cancel_requested: bool = Field(
         description="a cancel was asked for; a running plan stops at its next stage"
     )
