@@ -117,31 +117,31 @@ class InstitutionKind(StrEnum):
 class Party(StrEnum):
     """Who pays, is paid or advances a training's money."""
 
-    person = "person"  # 本人
-    enterprise = "enterprise"  # 企业
-    institution = "institution"  # 培训机构
+    person = "person"
+    enterprise = "enterprise"
+    institution = "institution"
 
 
 class Organiser(StrEnum):
     """Who organises a training (article 十六 and 十七 pay differently by it)."""
 
-    by_self = "self"  # 个人自主参加
-    enterprise = "enterprise"  # 企业组织
-    public_tender = "public_tender"  # 政府购买服务
-    institution = "institution"  # 培训机构组织
+    by_self = "self"
+    enterprise = "enterprise"
+    public_tender = "public_tender"
+    institution = "institution"
 
 
 class LineStatus(StrEnum):
-    open = "open"  # 招聘中
-    closed = "closed"  # 已关闭
+    open = "open"
+    closed = "closed"
 
 
 class PlanStatus(StrEnum):
-    queued = "queued"  # 排队中
-    running = "running"  # 运行中
-    done = "done"  # 已完成
-    failed = "failed"  # 失败
-    cancelled = "cancelled"  # 已取消
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
 
 
 class EnterpriseSize(StrEnum):

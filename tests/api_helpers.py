@@ -65,6 +65,25 @@ def line_body(code: str, ref: str = "L1", **changes) -> dict:
     }
 
 
+def programme_body(code: str, institution_code: str) -> dict:
+    return {
+        "code": code,
+        "institution_code": institution_code,
+        "name": "焊工（中级）",
+        "mode": "project_based",
+        "occupation_code": "6-18-02-04",
+        "target_level": 4,
+        "certificate": "skill_level",
+        "days": 20,
+        "cost_per_person": 1500,
+        "catalogue_subsidy": 1500,
+        "seats": 30,
+        "region": "530302",
+        "start_date": "2022-09-01",
+        "end_date": "2022-09-30",
+    }
+
+
 def worker_body(seq: int = 123, residence: str = "530302001", **changes) -> dict:
     return {
         "id_number": id_number(seq=seq),

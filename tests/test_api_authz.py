@@ -32,7 +32,7 @@ from matcher.records import save_demand_line, worker_values
 from matcher.store import engine, migrate, session_scope
 from matcher.store.tables import DemandLineRow, EnterpriseRow, InstitutionRow, PlanJobRow, WorkerRow
 from matcher.synth import build_city
-from tests.api_helpers import enterprise_body, id_number, line_body, token, worker_body
+from tests.api_helpers import enterprise_body, id_number, line_body, programme_body, token, worker_body
 from tests.test_policy import base_case
 from web import is_page
 
@@ -430,22 +430,7 @@ REQUESTS: dict[tuple[str, str], Callable[[City, str], Call]] = {
     ("POST", "/v1/programmes"): lambda c, _side: Call(
         "POST",
         "/v1/programmes",
-        json={
-            "code": f"QJZ{c.fresh():05d}",
-            "institution_code": c.institution,
-            "name": "焊工（中级）",
-            "mode": "project_based",
-            "occupation_code": "6-18-02-04",
-            "target_level": 4,
-            "certificate": "skill_level",
-            "days": 20,
-            "cost_per_person": 1500,
-            "catalogue_subsidy": 1500,
-            "seats": 30,
-            "region": "530302",
-            "start_date": "2022-09-01",
-            "end_date": "2022-09-30",
-        },
+        json=programme_body(f"QJZ{c.fresh():05d}", c.institution),
     ),
     ("GET", "/v1/occupations/search"): lambda _c, _side: Call("GET", "/v1/occupations/search?q=电焊工"),
     ("POST", "/v1/subsidies/decide"): lambda _c, _side: Call("POST", "/v1/subsidies/decide", json=base_case()),
