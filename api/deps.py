@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.schemas import PageOf
 from matcher.principals import Principal, TokenRefused, authenticate
-from matcher.store import session_factory
+from matcher.store import autocommit, session_factory
 
 T = TypeVar("T")
 S = TypeVar("S", bound=BaseModel)
@@ -24,14 +25,22 @@ MAX_ID = 2**31 - 1
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID, description="the object's id")]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; routes commit what they write, anything else is rolled back."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session per request; routes commit what they write, anything else is rolled back. Opening it takes
+    no connection, and a session whose route committed is closed without one, so neither costs a thread."""
     session = session_factory(request.app.state.database_url)()
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(_roll_back, session)
+        else:
+            session.close()
+
+
+def _roll_back(session: Session) -> None:
+    session.rollback()
+    session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -40,17 +49,20 @@ SessionDep = Annotated[Session, Depends(get_session)]
 bearer = HTTPBearer(auto_error=False, description="a token made by `matcher users create`")
 
 
-def current_principal(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Principal:
-    """The principal whose bearer token the request carries; 401 without a valid, unexpired, unrevoked one."""
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def current_principal(request: Request, credentials: Credentials) -> Principal:
+    """The principal whose bearer token the request carries; 401 without a valid, unexpired, unrevoked one.
+    Read on a connection of its own, handed back at once: the route's session takes one only if it needs it."""
     try:
         if credentials is None:
             raise TokenRefused(
                 "Authorization：缺少令牌；请在请求头中带上 `Authorization: Bearer 令牌`，令牌由管理员用 "
                 "`matcher users create` 签发"
             )
-        return authenticate(session, credentials.credentials)
+        with autocommit(request.app.state.database_url) as conn:
+            return authenticate(conn, credentials.credentials)
     except TokenRefused as e:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, str(e), headers={"WWW-Authenticate": "Bearer"}
@@ -60,18 +72,23 @@ def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
-def allow(*roles: str) -> Callable[[Principal], Principal]:
+def allow(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only the given roles (403 for the others)."""
 
-    def guard(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"Authorization：此路由只对 {'、'.join(roles)} 角色开放；请用相应角色的令牌",
-            )
-        return principal
+    async def guard(principal: CurrentPrincipal) -> Principal:
+        return admit(principal, roles)
 
     return guard
+
+
+def admit(principal: Principal, roles: Sequence[str]) -> Principal:
+    """The principal when its role is one of `roles`, else 403."""
+    if principal.role not in roles:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"Authorization：此路由只对 {'、'.join(roles)} 角色开放；请用相应角色的令牌",
+        )
+    return principal
 
 
 Bureau = Annotated[Principal, Depends(allow("bureau"))]
@@ -223,7 +240,7 @@ def _query_names(route: APIRoute) -> set[str]:
     return names
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:
     """422 for a query parameter the route does not take: a misspelt `limt=5` is not silently ignored."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):

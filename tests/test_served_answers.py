@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, not_, select, update
+from sqlalchemy import func, insert, not_, select, update
 
 from matcher.model.live import matching_view
 from matcher.model.recommend import Recommender
@@ -138,3 +138,75 @@ def test_a_change_an_answer_rests_on_is_applied_before_it_is_served_and_another_
     with session_scope(city) as s:
         s.execute(update(WorkerRow).where(WorkerRow.id == gone).values(consent_to_share=False))
     assert gone not in {c.worker_id for c in served_candidates(line, city, 5).answer.candidates}  # type: ignore[union-attr]
+
+
+def _bearer(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+def test_kept_answers_served_in_a_batch_are_the_ordinary_answers_to_whom_may_see_them_and_audited(
+    city: str,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from api.routes.recommendations import LINE, WORKER, KeptAnswers, _Ask
+    from matcher.principals import revoke_principal
+    from matcher.store.tables import AuditRow, PrincipalRow
+
+    c = client(city)
+    rec = matching_view(city).current()
+    with session_scope(city) as s:
+        county = dict(s.execute(select(WorkerRow.id, WorkerRow.county)).all())
+        owner = dict(s.execute(select(DemandLineRow.id, DemandLineRow.enterprise_id)).all())
+    wid = next(int(w) for w in rec.city.workers.id if rec.recommend(int(w), 5).jobs and county[int(w)])
+    line = next(int(ln) for ln in rec.city.lines.id[rec.local.rows] if rec.candidates(int(ln), 5).candidates)
+    other_line = next(ln for ln, e in owner.items() if e != owner[line])
+    bureau, counselor = token(city, "bureau"), token(city, "counselor", county=county[wid])
+    stranger = token(city, "counselor", county=next(v for v in county.values() if v and v != county[wid]))
+    enterprise = token(city, "enterprise", enterprise=str(owner[line]))
+    revoked = token(city, "bureau")
+    advice, listed = f"/v1/workers/{wid}/recommendations?k=5", f"/v1/demand-lines/{line}/candidates?k=5"
+    ordinary = {
+        "advice": c.get(advice, headers=counselor),
+        "listed": c.get(listed, headers=enterprise),
+    }
+    assert all(r.status_code == 200 for r in ordinary.values())
+    with session_scope(city) as s:
+        revoke_principal(
+            s,
+            s.scalar(
+                select(PrincipalRow.id)
+                .where(PrincipalRow.name == "test bureau")
+                .order_by(PrincipalRow.id.desc())
+            ),
+        )
+        audited = s.scalar(select(func.count()).select_from(AuditRow))
+
+    asks = [
+        (_Ask(WORKER, wid, 5, _bearer(counselor)), ordinary["advice"].content),
+        (_Ask(WORKER, wid, 5, _bearer(bureau)), ordinary["advice"].content),
+        (_Ask(LINE, line, 5, _bearer(enterprise)), ordinary["listed"].content),
+        (_Ask(WORKER, wid, 5, _bearer(stranger)), None),  # another county's counselor
+        (_Ask(WORKER, wid, 5, _bearer(enterprise)), None),  # an enterprise asks for a worker's advice
+        (_Ask(LINE, other_line, 5, _bearer(enterprise)), None),  # another enterprise's line
+        (_Ask(WORKER, wid, 5, _bearer(revoked)), None),
+        (_Ask(WORKER, wid, 5, "not a token"), None),
+        (_Ask(WORKER, wid, 3, _bearer(counselor)), None),  # no answer kept for k = 3
+    ]
+    shown = KeptAnswers(city)._serve([ask for ask, _ in asks])
+    assert [None if s is None else s.body for s in shown] == [body for _, body in asks]
+    with session_scope(city) as s:
+        rows = s.execute(select(AuditRow.purpose, AuditRow.worker_id).where(AuditRow.id > audited)).all()
+    listed_workers = {c.worker_id for c in rec.candidates(line, 5, consenting=True).candidates}
+    assert sorted(rows) == sorted([("counselling", wid)] * 2 + [("recruitment", w) for w in listed_workers])
+
+    with ThreadPoolExecutor(8) as pool:  # through the service, many at once: the same answer, each audited
+        answers = list(pool.map(lambda _: c.get(advice, headers=counselor), range(24)))
+    assert {(r.status_code, r.content) for r in answers} == {(200, ordinary["advice"].content)}
+    assert c.get(advice, headers=revoked).status_code == 401
+    assert c.get(advice, headers=stranger).status_code == 404
+    with session_scope(city) as s:
+        assert (
+            s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.id > audited))
+            == len(rows) + 24
+        )

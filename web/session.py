@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -101,12 +101,12 @@ async def signed_in(request: Request, session: SessionDep) -> Principal:
 SignedIn = Annotated[Principal, Depends(signed_in)]
 
 
-def role(*roles: str) -> Callable[[Principal], Principal]:
+def role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A page dependency admitting only the given roles, with the API's own guard (403 for the others)."""
     guard = allow(*roles)
 
-    def page_guard(principal: SignedIn) -> Principal:
-        return guard(principal)
+    async def page_guard(principal: SignedIn) -> Principal:
+        return await guard(principal)
 
     return page_guard
 

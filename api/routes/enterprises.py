@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.deps import (
@@ -44,13 +44,25 @@ def _own_enterprise(session: Session, principal: Principal, enterprise_id: int) 
 
 def visible_line(session: Session, principal: Principal, line_id: int) -> DemandLineRow:
     """The demand line if this principal may see it, else 404 (the same answer as for a missing line)."""
-    query = select(DemandLineRow).where(DemandLineRow.id == line_id)
-    if principal.role == "enterprise":
-        query = query.where(DemandLineRow.enterprise_id == principal.enterprise_id)
-    row = session.scalar(query)
+    row = session.scalar(_visible_line(select(DemandLineRow), principal, line_id))
     if row is None:
         raise not_found("demand line", line_id)
     return row
+
+
+def visible_line_status(session: Session, principal: Principal, line_id: int) -> str:
+    """`visible_line` reading only the line's status, for a route that needs no more of the record."""
+    line_status = session.scalar(_visible_line(select(DemandLineRow.status), principal, line_id))
+    if line_status is None:
+        raise not_found("demand line", line_id)
+    return line_status
+
+
+def _visible_line(query: Select[Any], principal: Principal, line_id: int) -> Select[Any]:
+    query = query.where(DemandLineRow.id == line_id)
+    if principal.role == "enterprise":
+        query = query.where(DemandLineRow.enterprise_id == principal.enterprise_id)
+    return query
 
 
 @router.post("/enterprises", response_model=EnterprisePublic, status_code=201)

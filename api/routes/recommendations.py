@@ -1,30 +1,51 @@
 """Matching for people: recommendations for one worker (counselors), candidates for one demand line
 (its enterprise, masked). Both match on the store as it stands, every change committed before the request
-included (`matcher.model.live`), and are audited."""
+included (`matcher.model.live`), and are audited.
+
+Answers already kept (`Stored.rendered`) are served in batches (`KeptAnswers`): the calls that arrive while
+one batch is at the database go together in the next, with one read of their tokens, of the records they
+ask about and of the change log, and one write of their audit rows, before any of them is answered. A call
+whose answer is not kept, or that is refused, goes the ordinary way, one at a time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from api.deps import BureauOrCounselor, BureauOrEnterprise, ObjectId, SessionDep
-from api.routes.enterprises import visible_line
-from api.routes.workers import visible_worker
+from api.deps import Credentials, ObjectId, SessionDep, admit, current_principal
+from api.routes.enterprises import visible_line_status
+from api.routes.workers import check_visible_worker
 from api.schemas import Candidate, CandidateProfile, Candidates, Recommendations, WorkerPublic
-from matcher.audit import record_reads
+from matcher.audit import audit_rows, record_reads
 from matcher.ids import candidate_ref
-from matcher.model.recommend import LineNotOpen, Stored, served_candidates, served_recommendations
+from matcher.model.live import matching_view
+from matcher.model.recommend import (
+    LineNotOpen,
+    Stored,
+    candidates_key,
+    recommendations_key,
+    served_candidates,
+    served_recommendations,
+)
 from matcher.model.results import LineCandidates
 from matcher.model.snapshot import NotInSnapshot
-from matcher.principals import Principal
+from matcher.principals import Principal, authenticate_many
 from matcher.privacy import redact
-from matcher.store.tables import WorkerRow
+from matcher.store import autocommit
+from matcher.store.tables import AuditRow, DemandLineRow, WorkerRow
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["matching"])
 HowMany = Annotated[int, Query(ge=1, le=50, description="how many of each kind")]
 
@@ -54,11 +75,16 @@ def _no_model(e: FileNotFoundError) -> HTTPException:
 
 
 @router.get("/workers/{worker_id:int}/recommendations", response_model=Recommendations)
-def get_recommendations(
-    worker_id: ObjectId, request: Request, session: SessionDep, principal: BureauOrCounselor, k: HowMany = 10
+async def get_recommendations(
+    worker_id: ObjectId, request: Request, session: SessionDep, credentials: Credentials, k: HowMany = 10
 ) -> Response:
     """Top jobs, pathways and outbound options with scores, reasons and eligibility; the read is audited."""
-    return _recommendations(worker_id, request, session, principal, k).response()
+    shown = await kept_answers(request).served(_Ask(WORKER, worker_id, k, _token(credentials)))
+    if shown is None:
+        principal = await run_in_threadpool(current_principal, request, credentials)
+        admit(principal, COUNSELLING)
+        shown = await run_in_threadpool(_recommendations, worker_id, request, session, principal, k)
+    return shown.response()
 
 
 def recommendations(
@@ -71,7 +97,7 @@ def recommendations(
 def _recommendations(
     worker_id: int, request: Request, session: Session, principal: Principal, k: int
 ) -> Shown:
-    visible_worker(session, principal, worker_id)
+    check_visible_worker(session, principal, worker_id)
     try:
         stored = served_recommendations(worker_id, request.app.state.database_url, k, session)
     except FileNotFoundError as e:
@@ -81,24 +107,31 @@ def _recommendations(
             status.HTTP_409_CONFLICT,
             f"劳动者 {worker_id} 已不在库中，没有推荐",
         ) from None
-    shown = stored.rendered.get("counselling")
+    shown = stored.rendered.get(COUNSELLING_AUDIENCE)
     if shown is None:
-        shown = stored.rendered.setdefault("counselling", Shown.of(stored.answer, {worker_id: ["groups"]}))
+        shown = stored.rendered.setdefault(
+            COUNSELLING_AUDIENCE, Shown.of(stored.answer, {worker_id: ["groups"]})
+        )
     record_reads(session, principal, shown.reads, "counselling")
     session.commit()
     return shown
 
 
 @router.get("/demand-lines/{line_id:int}/candidates", response_model=Candidates)
-def get_candidates(
-    line_id: ObjectId, request: Request, session: SessionDep, principal: BureauOrEnterprise, k: HowMany = 10
+async def get_candidates(
+    line_id: ObjectId, request: Request, session: SessionDep, credentials: Credentials, k: HowMany = 10
 ) -> Response:
     """The workers best suited to an open line, among those who consented to be shown, with reasons.
 
     An enterprise sees its own lines' candidates with no identity and no sensitive field; every candidate
     shown is audited (purpose `recruitment`).
     """
-    return _candidates(line_id, request, session, principal, k).response()
+    shown = await kept_answers(request).served(_Ask(LINE, line_id, k, _token(credentials)))
+    if shown is None:
+        principal = await run_in_threadpool(current_principal, request, credentials)
+        admit(principal, RECRUITMENT)
+        shown = await run_in_threadpool(_candidates, line_id, request, session, principal, k)
+    return shown.response()
 
 
 def candidates(
@@ -109,10 +142,10 @@ def candidates(
 
 
 def _candidates(line_id: int, request: Request, session: Session, principal: Principal, k: int) -> Shown:
-    line = visible_line(session, principal, line_id)
-    if line.status != "open":
+    line_status = visible_line_status(session, principal, line_id)
+    if line_status != "open":
         raise HTTPException(
-            status.HTTP_409_CONFLICT, f"岗位 {line_id} 已关闭（状态：{line.status}），没有候选人"
+            status.HTTP_409_CONFLICT, f"岗位 {line_id} 已关闭（状态：{line_status}），没有候选人"
         )
     try:
         # the matching view holds every consent given or withdrawn before this request
@@ -172,3 +205,141 @@ def _shown_candidates(session: Session, principal: Principal, line_id: int, stor
         model=result.model,
     )
     return Shown.of(shown, reads)
+
+
+WORKER, LINE = "worker", "line"
+COUNSELLING, RECRUITMENT = ("bureau", "counselor"), ("bureau", "enterprise")
+COUNSELLING_AUDIENCE = "counselling"
+"""Recommendations read the same for the bureau and a counselor; candidates are kept per role."""
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return None if credentials is None else credentials.credentials
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """One call for a kept answer: a worker's recommendations or a line's candidates."""
+
+    kind: str  # WORKER or LINE
+    ident: int
+    k: int
+    token: str | None
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        if self.kind == WORKER:
+            return recommendations_key(self.ident, self.k)
+        return candidates_key(self.ident, self.k, True)
+
+
+@dataclass
+class _Queue:
+    """The calls waiting on one event loop, and whether a batch of them is at the database."""
+
+    waiting: list[tuple[_Ask, asyncio.Future[Shown | None]]] = field(default_factory=list)
+    draining: bool = False
+
+
+class KeptAnswers:
+    """The batches of one service process (see the module's docstring): on each event loop (a process serves
+    on one; a test client may run several), one batch at the database at a time."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self._queues: WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = WeakKeyDictionary()
+
+    async def served(self, ask: _Ask) -> Shown | None:
+        """The kept answer for `ask` as its caller may see it, its reads audited; None when the call must
+        go the ordinary way (refused, not kept, or the batch failed)."""
+        if ask.token is None:
+            return None
+        loop = asyncio.get_running_loop()
+        queue = self._queues.setdefault(loop, _Queue())
+        future: asyncio.Future[Shown | None] = loop.create_future()
+        queue.waiting.append((ask, future))
+        if not queue.draining:
+            queue.draining = True
+            loop.create_task(self._drain(queue))
+        return await future
+
+    async def _drain(self, queue: _Queue) -> None:
+        try:
+            while queue.waiting:
+                batch, queue.waiting = queue.waiting, []
+                try:
+                    answers = await run_in_threadpool(self._serve, [ask for ask, _ in batch])
+                except Exception:  # each call then goes the ordinary way, which answers its own error
+                    log.warning("a batch of kept answers failed; its calls are answered one by one")
+                    answers = [None] * len(batch)
+                for (_, future), shown in zip(batch, answers):
+                    if not future.done():
+                        future.set_result(shown)
+        finally:
+            queue.draining = False
+
+    def _serve(self, asks: list[_Ask]) -> list[Shown | None]:
+        view = matching_view(self.url)
+        with autocommit(self.url) as conn:
+            principals = authenticate_many(conn, {a.token for a in asks if a.token is not None})
+            workers = _ids_of(asks, WORKER)
+            lines = _ids_of(asks, LINE)
+            county = {
+                r.id: r.county
+                for r in conn.execute(select(WorkerRow.id, WorkerRow.county).where(WorkerRow.id.in_(workers)))
+            }
+            line_of = {
+                r.id: r
+                for r in conn.execute(
+                    select(DemandLineRow.id, DemandLineRow.enterprise_id, DemandLineRow.status).where(
+                        DemandLineRow.id.in_(lines)
+                    )
+                )
+            }
+            recs = view.serving_many([a.key for a in asks], conn)
+            answers: list[Shown | None] = []
+            audit: list[dict[str, Any]] = []
+            for ask, rec in zip(asks, recs):
+                principal = principals.get(ask.token) if ask.token is not None else None
+                kept = None if rec is None or principal is None else rec.kept(ask.key)
+                shown = None
+                if kept is not None and principal is not None:
+                    if ask.kind == WORKER and _counsels(principal, county.get(ask.ident)):
+                        shown = kept.rendered.get(COUNSELLING_AUDIENCE)
+                    elif ask.kind == LINE and _recruits(principal, line_of.get(ask.ident)):
+                        shown = kept.rendered.get(principal.role)
+                if shown is not None and principal is not None:
+                    purpose = "counselling" if ask.kind == WORKER else "recruitment"
+                    audit += audit_rows(principal, shown.reads, purpose)
+                answers.append(shown)
+            if audit:
+                conn.execute(insert(AuditRow).values(audit))  # one statement: one commit for the batch
+        return answers
+
+
+def _ids_of(asks: list[_Ask], kind: str) -> list[int]:
+    return sorted({a.ident for a in asks if a.kind == kind})
+
+
+def _counsels(principal: Principal, county: str | None) -> bool:
+    """Whether `principal` may be shown the recommendations of a worker living in `county` (None: no such
+    worker), as `check_visible_worker` and `admit(COUNSELLING)` decide."""
+    if county is None or principal.role not in COUNSELLING:
+        return False
+    return principal.role != "counselor" or principal.county == county
+
+
+def _recruits(principal: Principal, line: Any) -> bool:
+    """Whether `principal` may be shown the candidates of `line` (None: no such line) now, as
+    `visible_line_status` and `admit(RECRUITMENT)` decide."""
+    if line is None or line.status != "open" or principal.role not in RECRUITMENT:
+        return False
+    return principal.role != "enterprise" or principal.enterprise_id == line.enterprise_id
+
+
+def kept_answers(request: Request) -> KeptAnswers:
+    """This process's batches of kept answers for the store the app serves."""
+    state = request.app.state
+    if getattr(state, "kept_answers", None) is None:
+        state.kept_answers = KeptAnswers(state.database_url)
+    return state.kept_answers  # type: ignore[no-any-return]

@@ -92,6 +92,12 @@ def visible_worker(session: Session, principal: Principal, worker_id: int) -> Wo
     return row
 
 
+def check_visible_worker(session: Session, principal: Principal, worker_id: int) -> None:
+    """`visible_worker` reading only the id, for a route that needs no more of the record."""
+    if session.scalar(select(WorkerRow.id).where(WorkerRow.id == worker_id, *_scope(principal))) is None:
+        raise not_found("worker", worker_id)
+
+
 def shown(session: Session, principal: Principal, rows: list[WorkerRow], purpose: str) -> list[WorkerPublic]:
     """Workers as this principal may see them, with the reads of personal fields audited."""
     out, reads = [], {}

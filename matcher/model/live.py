@@ -140,14 +140,23 @@ class MatchingView:
         can only add to the answer; the poller merges it) and it held every committed change less than `lag`
         ago; None when the pending changes must be merged first (`current()`). `conn`: a connection to look
         at the change log on."""
+        return self.serving_many([key], conn)[0]
+
+    def serving_many(
+        self, keys: list[tuple[Any, ...]], conn: Connection | None = None
+    ) -> list[Recommender | None]:
+        """`serving` for several keys, with one look at the change log."""
         pending = self.pending(conn)
         rec = self.rec  # read after: it holds at least every change `pending` does not list
         if not pending:
-            return rec
-        kept = rec.kept(key)
-        if kept is None or datetime.now(UTC) - self.refreshed_at > self.lag:
-            return None
-        return None if kept.rests_on(pending, rec.city, ANSWERS_REST_ON) else rec
+            return [rec] * len(keys)
+        if datetime.now(UTC) - self.refreshed_at > self.lag:
+            return [None] * len(keys)
+        out: list[Recommender | None] = []
+        for key in keys:
+            kept = rec.kept(key)
+            out.append(None if kept is None or kept.rests_on(pending, rec.city, ANSWERS_REST_ON) else rec)
+        return out
 
     def refresh(self) -> int:
         """Apply the changes committed since the last read; how many log rows were new."""

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -43,6 +43,14 @@ def engine(url: str | None = None) -> Engine:
         event.listen(eng, "connect", _sqlite_pragmas)
         return eng
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+@contextmanager
+def autocommit(url: str | None = None) -> Iterator[Connection]:
+    """A pooled connection on which each statement is its own transaction: a read costs one round trip and
+    holds nothing open."""
+    with engine(url).connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
 
 
 @cache
