@@ -24,6 +24,7 @@ it (a line closed, a consent withdrawn) in the very next answer.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections import defaultdict
@@ -54,6 +55,11 @@ by an answer."""
 LAG = timedelta(seconds=2)
 """A change that no kept answer rests on counts in the answers served within this (a change an answer
 rests on, such as a line closed or a consent withdrawn, counts in the very next one)."""
+FREEZE_EVERY = 5.0
+"""Seconds between moves of a serving process's objects out of the collector's sight (`gc.freeze`): the
+libraries, the city and the kept answers are long-lived, and a full collection that walked them held every
+request for a quarter to half a second. A frozen object is still freed when its last reference goes; only
+garbage in a reference cycle that was alive at a freeze stays (a few requests' worth)."""
 KEEP_LOG = timedelta(days=1)
 """Log rows older than this are deleted; a process polls far more often."""
 
@@ -247,7 +253,8 @@ def serve_matching(url: str | None = None) -> threading.Event:
             log.warning("matching view: no trained model (%s); matching answers 503", e)
             return
         view.start_polling(every)
-        stop.wait()
+        while not stop.wait(FREEZE_EVERY):
+            gc.freeze()
         view.stop_polling()
 
     if every > 0:
