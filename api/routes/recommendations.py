@@ -209,6 +209,8 @@ def _shown_candidates(session: Session, principal: Principal, line_id: int, stor
 
 WORKER, LINE = "worker", "line"
 COUNSELLING, RECRUITMENT = ("bureau", "counselor"), ("bureau", "enterprise")
+BATCH = 256
+"""Calls answered together at most: one statement's parameters stay well within every database's limit."""
 COUNSELLING_AUDIENCE = "counselling"
 """Recommendations read the same for the bureau and a counselor; candidates are kept per role."""
 
@@ -266,7 +268,7 @@ class KeptAnswers:
     async def _drain(self, queue: _Queue) -> None:
         try:
             while queue.waiting:
-                batch, queue.waiting = queue.waiting, []
+                batch, queue.waiting = queue.waiting[:BATCH], queue.waiting[BATCH:]
                 try:
                     answers = await run_in_threadpool(self._serve, [ask for ask, _ in batch])
                 except Exception:  # each call then goes the ordinary way, which answers its own error
