@@ -240,7 +240,7 @@ class _Queue:
     """The calls waiting on one event loop, and whether a batch of them is at the database."""
 
     waiting: list[tuple[_Ask, asyncio.Future[Shown | None]]] = field(default_factory=list)
-    draining: bool = False
+    draining: asyncio.Task[None] | None = None  # the task answering them, while one is
 
 
 class KeptAnswers:
@@ -260,9 +260,8 @@ class KeptAnswers:
         queue = self._queues.setdefault(loop, _Queue())
         future: asyncio.Future[Shown | None] = loop.create_future()
         queue.waiting.append((ask, future))
-        if not queue.draining:
-            queue.draining = True
-            loop.create_task(self._drain(queue))
+        if queue.draining is None:
+            queue.draining = loop.create_task(self._drain(queue))
         return await future
 
     async def _drain(self, queue: _Queue) -> None:
@@ -278,7 +277,7 @@ class KeptAnswers:
                     if not future.done():
                         future.set_result(shown)
         finally:
-            queue.draining = False
+            queue.draining = None
 
     def _serve(self, asks: list[_Ask]) -> list[Shown | None]:
         view = matching_view(self.url)
