@@ -544,7 +544,7 @@ def load_city(url: str | None = None, as_of: date | None = None) -> City:
 
 def read_city(s: Session, day: int) -> City:
     """The whole city as the session's transaction sees it, matched on the day with ordinal `day`."""
-    with _collector_paused():
+    with collector_paused():
         return _resolved(
             load_workers(_read(s, WorkerRow)),
             load_lines(_read(s, DemandLineRow), _enterprises(s)),
@@ -556,10 +556,11 @@ def read_city(s: Session, day: int) -> City:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused: reading a city makes millions of small tuples, lists and
-    dicts, none of them in a cycle, and every collection on the way would walk them all again (half the
-    time of a read)."""
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused, for work that makes millions of small objects in no cycle
+    (reading a city: tuples, lists and dicts): every collection on the way would walk them all again, and
+    the arrays of the city with them (half the time of a read). Objects are still freed when no longer
+    referenced; only cycles wait for the collector."""
     enabled = gc.isenabled()
     gc.disable()
     try:
