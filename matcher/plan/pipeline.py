@@ -51,22 +51,15 @@ def workers_in_scope(url: str | None, counties: list[str] | None) -> int:
 
 
 def report_reads(url: str | None, city: City, inputs: PlanInputs) -> Reads:
-    """What the report shows from the store: the names of the enterprises behind the plan's lines and
-    classes, and each network worker's employment status and certificates as recorded."""
+    """What the report shows from the store beyond the city: the names of the enterprises behind the plan's
+    lines and classes."""
     ids = np.concatenate(
         [city.lines.enterprise_id[inputs.lines], city.programmes.enterprise_id[inputs.programmes]]
     )
     wanted = sorted({int(i) for i in ids.tolist() if i >= 0})
     with session_scope(url) as s:
         names = s.execute(select(EnterpriseRow.id, EnterpriseRow.name).where(EnterpriseRow.id.in_(wanted)))
-        recorded = {
-            i: (status, certificates)
-            for i, status, certificates in s.execute(
-                select(WorkerRow.id, WorkerRow.employment_status, WorkerRow.certificates)
-            )
-        }
-        enterprise_names = {int(i): n for i, n in names}
-    return Reads(enterprise_names, [recorded[int(i)] for i in city.workers.id[inputs.workers].tolist()])
+        return Reads({int(i): n for i, n in names})
 
 
 def policy_in_force(city: City, classes: np.ndarray) -> dict[str, Any]:
