@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date
 from typing import Any, Literal
 
+import numpy as np
 from sqlalchemy import select
 
 from matcher import reference as ref
@@ -23,6 +25,7 @@ TARGETS = {
 }
 """Article 二: 18万人次 over 2019–2021 (6万 in 2019); skilled ≥ 25 % of the employed; high-skilled ≥ 30 % of them."""
 
+EMPLOYED_STATUSES = {"employed", "self_employed"}
 SKILL_CERTIFICATES = {"qualification", "skill_level"}
 HIGH_SKILL_LEVELS = {1, 2, 3}  # 高级技师, 技师, 高级工
 
@@ -36,23 +39,30 @@ def period_of(day: date, period: Period) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
-def skill_shares(workers: list[tuple[str, list[dict[str, Any]]]]) -> dict[str, Any]:
-    """Skilled share of the employed and high-skilled share of the skilled, from (status, certificates)."""
-    employed = skilled = high = 0
-    for status, certificates in workers:
-        if status not in ("employed", "self_employed"):
-            continue
-        employed += 1
-        levels = [c.get("level") for c in certificates if c.get("kind") in SKILL_CERTIFICATES]
-        if levels:
-            skilled += 1
-            high += any(lv in HIGH_SKILL_LEVELS for lv in levels)
+def skill_flags(
+    workers: Sequence[tuple[str, list[dict[str, Any]]]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per worker, from (employment status, certificates) as recorded: employed (`EMPLOYED_STATUSES`),
+    holds a skill certificate (`SKILL_CERTIFICATES`), holds one at a high level (`HIGH_SKILL_LEVELS`)."""
+    employed = np.array([status in EMPLOYED_STATUSES for status, _ in workers], bool)
+    levels = [[c.get("level") for c in cs if c.get("kind") in SKILL_CERTIFICATES] for _, cs in workers]
+    skilled = np.array([bool(lv) for lv in levels], bool)
+    high = np.array([any(v in HIGH_SKILL_LEVELS for v in lv) for lv in levels], bool)
+    return employed, skilled, high
+
+
+def skill_shares(employed: np.ndarray, skilled: np.ndarray, high: np.ndarray) -> dict[str, Any]:
+    """Skilled share of the employed and high-skilled share of the skilled, from per-worker flags
+    (`skill_flags`)."""
+    employed_count = int(employed.sum())
+    skilled_count = int((employed & skilled).sum())
+    high_count = int((employed & skilled & high).sum())
     return {
-        "employed": employed,
-        "skilled": skilled,
-        "high_skilled": high,
-        "skilled_share_of_employed": skilled / employed if employed else 0.0,
-        "high_skilled_share_of_skilled": high / skilled if skilled else 0.0,
+        "employed": employed_count,
+        "skilled": skilled_count,
+        "high_skilled": high_count,
+        "skilled_share_of_employed": skilled_count / employed_count if employed_count else 0.0,
+        "high_skilled_share_of_skilled": high_count / skilled_count if skilled_count else 0.0,
     }
 
 
@@ -105,7 +115,7 @@ def progress_report(
 
     by_year = Counter(start.year for start, *_ in enrolments)
     trained_2019_2021 = sum(by_year[y] for y in (2019, 2020, 2021))
-    shares = skill_shares([(st, certs) for st, certs in workers])
+    shares = skill_shares(*skill_flags([(st, certs) for st, certs in workers]))
     return {
         "county": county,
         "period": period,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from matcher.model.codes import occupation_distances, occupation_index
 from matcher.model.dates import NEVER, years_between
 from matcher.model.features import worker_profiles
-from matcher.model.snapshot import load_city
+from matcher.model.snapshot import load_city, load_workers
 from matcher.store import migrate, session_scope
 from matcher.store.tables import PlacementRow, WorkerRow
 
@@ -83,6 +83,52 @@ def test_every_referral_is_to_a_line_and_by_a_worker_of_the_city(city):  # type:
 def test_unknown_ids_are_refused_by_name(city):  # type: ignore[no-untyped-def]
     with pytest.raises(KeyError, match="worker id 999999999"):
         city.worker_rows([999_999_999])
+
+
+def worker_columns(**changed: list) -> dict[str, list]:
+    """The columns of two workers (ids 7 and 8) as the store gives them to `load_workers`, some `changed`."""
+    skilled = {
+        "kind": "skill_level",
+        "occupation_code": "6-30-05-01",
+        "level": 4,
+        "special_operation": None,
+        "issued_on": "2011-09-24",
+    }
+    return {
+        "id": [7, 8],
+        "birth_date": ["1980-05-01", "1990-02-03"],
+        "sex": ["M", "F"],
+        "ethnicity": [None, "汉族"],
+        "residence_region": ["530302", "530302"],
+        "hukou_region": ["530302", "530302"],
+        "hukou_type": ["rural", "urban"],
+        "county": ["530302", "530302"],
+        "education": ["primary", "primary"],
+        "employment_status": ["unemployed", "employed"],
+        "registered_unemployed_since": ["2020-01-01", None],
+        "receives_pension": [0, 0],
+        "consent_to_share": [1, 0],
+        "intentions": [{"occupations": ["4-14-01-03"], "regions": ["530302"]}, {}],
+        "certificates": [[], [skilled]],
+        "work_history": [[], []],
+        "groups": [["rural_transfer"], []],
+        "subsidised_trainings": [[], []],
+    } | changed
+
+
+def test_a_bad_value_in_a_record_is_refused_naming_the_record() -> None:
+    workers = load_workers(worker_columns())
+    assert workers.certs["kind"].tolist() == ["skill_level"]
+    assert workers.intent_occ.counts().tolist() == [1, 0]
+    assert workers.unemployed_since[1] == NEVER
+    bad_occupation = [{}, {"occupations": ["4-14-01-03", "9-99"]}]
+    with pytest.raises(ValueError, match=r"worker 8\.intentions\.occupations\[1\]: '9-99' is not"):
+        load_workers(worker_columns(intentions=bad_occupation))
+    bad_day = [[], [{"occupation_code": "6-30-05-01", "start": "2011-13-24", "end": None}]]
+    with pytest.raises(ValueError, match=r"worker 8\.work_history\[0\]\.start: '2011-13-24' is not an ISO"):
+        load_workers(worker_columns(work_history=bad_day))
+    with pytest.raises(ValueError, match=r"worker 7\.groups: 'rich' is not a priority group"):
+        load_workers(worker_columns(groups=[["rural_transfer", "rich"], []]))
 
 
 def test_worker_state_at_a_date_never_sees_later_certificates(city):  # type: ignore[no-untyped-def]

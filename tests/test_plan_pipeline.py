@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from matcher.model import train_model
 from matcher.model.artifacts import ArtifactError, load_model
-from matcher.model.explain import subsidy_outlook
+from matcher.model.explain import reasons_for, subsidy_outlook
+from matcher.model.scoring import FEATURES, pair_features
 from matcher.model.snapshot import load_city
 from matcher.plan import PlanOptions, plan_city, solve_lagrangian, solve_milp, violations
 from matcher.plan.inputs import build_inputs, gather_arcs, planning_city, scope_rows
@@ -22,6 +26,7 @@ from matcher.synth import build_city
 
 CITY_WORKERS = 2000
 CITY_SEED = 7
+PLAN_DIGESTS = Path(__file__).parent / "fixtures" / "plan_digests.json"
 
 
 def sample_city(base: Path) -> tuple[str, Path]:
@@ -67,6 +72,44 @@ def test_plan_is_json_and_its_totals_add_up(plan: dict) -> None:
     assert sum(u["unmet"] for u in plan["unmet_demand"]) == t["unmet_headcount"]
     assert all(u["unmet"] >= 0 and u["planned"] <= u["headcount"] for u in plan["unmet_demand"])
     assert [s["stage"] for s in plan["timings"]] == ["load", "candidates", "policy", "solve", "report"]
+
+
+def plan_digests(plan: dict) -> dict[str, str]:
+    """A digest of each part of a plan's JSON, but its timings and the model's file digest and date."""
+    return {
+        part: hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+        for part, value in plan.items()
+        if part not in ("timings", "model")
+    }
+
+
+def test_the_plan_is_the_one_recorded(plan: dict) -> None:
+    """Every part of the sample city's plan is as recorded in `fixtures/plan_digests.json`, so that a change
+    of any figure, assignment, reason or subsidy shows (making a stage faster must not change its answer).
+    When a change of the plan is meant, record the new one with
+    `MATCHER_RECORD_PLAN=1 pytest tests/test_plan_pipeline.py -k recorded` and say why in the commit."""
+    if os.environ.get("MATCHER_RECORD_PLAN"):
+        PLAN_DIGESTS.write_text(json.dumps(plan_digests(plan), indent=1, sort_keys=True) + "\n")
+    recorded = json.loads(PLAN_DIGESTS.read_text())
+    changed = sorted(part for part, digest in plan_digests(plan).items() if recorded.get(part) != digest)
+    assert not changed, f"these parts of the plan changed: {changed}"
+
+
+def test_reasons_read_no_text_similarity(city: tuple[str, Path]) -> None:
+    """The report gives each assignment's reasons without the text similarities (`report._reasons`), so
+    the reasons must be the same whatever those two features are."""
+    url, models = city
+    model, _ = load_model(models)
+    c = load_city(url)
+    rng = np.random.default_rng(0)
+    workers, lines = rng.integers(0, len(c.workers), 300), rng.integers(0, len(c.lines), 300)
+    day = np.full(300, c.as_of)
+    unknown = np.full(300, np.nan, np.float32)
+    full = pair_features(model.space(c), workers, lines, day)
+    without = pair_features(model.space(c), workers, lines, day, similarity=(unknown, unknown))
+    assert (full[:, FEATURES.index("text_cosine")] > 0).any()
+    for w, ln, x, y in zip(workers.tolist(), lines.tolist(), full, without):
+        assert reasons_for(c, w, ln, x, c.as_of) == reasons_for(c, w, ln, y, c.as_of)
 
 
 def test_plan_respects_budget_seats_minimum_and_headcount(plan: dict) -> None:

@@ -8,21 +8,24 @@ kept as ordinals (`matcher.model.dates`), codes as array ids (`matcher.model.cod
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import gc
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sqlalchemy import select
+from sqlalchemy import JSON, Date, String, Text, cast, select, type_coerce
 from sqlalchemy.orm import Session
 
 from matcher import labour
 from matcher.calendar import today
 from matcher.domain import EDUCATION_RANK, Education
 from matcher.model.codes import EDUCATIONS, GROUPS, occ_id, rank_of, so_id, special_operation_codes
-from matcher.model.dates import NEVER, ordinal
+from matcher.model.dates import NEVER, ordinals
 from matcher.model.geometry import home_regions, place, place_of
 from matcher.model.ragged import Ragged
 from matcher.store import snapshot_scope
@@ -64,7 +67,7 @@ class Workers:
     consent: np.ndarray  # consented to be shown to enterprises as a candidate
     intent_occ: Ragged  # occ, order
     intent_region: Ragged  # code (object)
-    certs: Ragged  # occ, rank, so, issued
+    certs: Ragged  # occ, rank, so, issued, kind (object, as recorded)
     spells: Ragged  # occ, start, end
     prior: Ragged  # year, occ, rank, project (subsidised trainings)
 
@@ -259,228 +262,269 @@ def _rows_of(sorted_ids: np.ndarray, ids: Iterable[int], what: str) -> np.ndarra
 # --- loading ------------------------------------------------------------------------------------
 
 
-def _day(record: Mapping[str, Any], key: str, where: str, required: bool = True) -> int:
-    """The ordinal of a JSON sub-record's ISO date; ValueError names the record and field at fault."""
-    value = record.get(key)
+Columns = Mapping[str, Sequence[Any]]
+"""A table as read (`_read`): per column name, its values in id order."""
+
+
+def _lookup(values: Sequence[Any], fn: Callable[[Any, str], Any], where: Callable[[int], str]) -> list[Any]:
+    """`fn(value, where)` of every value, called once per distinct value: a value it rejects (ValueError)
+    is looked up again with `where` of the first record holding it, so that the error names that record."""
+    table: dict[Any, Any] = {}
+    for v in dict.fromkeys(values):
+        try:
+            table[v] = fn(v, "")
+        except ValueError:
+            table[v] = fn(v, where(list(values).index(v)))  # fails again, naming the record at fault
+    return [table[v] for v in values]
+
+
+@dataclass
+class _Nested:
+    """The JSON lists of one column flattened: each record with its owner's row and its place in the list."""
+
+    what: str  # "worker", "demand line"
+    ids: Sequence[int]  # the owners' ids
+    path: str  # the column (and key) holding the lists
+    owner: np.ndarray
+    pos: np.ndarray
+    records: list[Any]
+
+    @classmethod
+    def of(cls, what: str, ids: Sequence[int], path: str, lists: Sequence[Any]) -> _Nested:
+        counts = np.array([len(x) if x else 0 for x in lists], np.int64)
+        owner = np.repeat(np.arange(len(lists)), counts)
+        pos = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return cls(what, ids, path, owner, pos, [r for x in lists if x for r in x])
+
+    def where(self, key: str | None) -> Callable[[int], str]:
+        """The place of record k's `key` (of record k itself when None), as errors name it."""
+        field = "" if key is None else f".{key}"
+        return lambda k: f"{self.what} {self.ids[self.owner[k]]}.{self.path}[{self.pos[k]}]{field}"
+
+    def field(self, key: str | None, fn: Callable[[Any, str], Any], required: bool = False) -> list[Any]:
+        """`fn` of each record's `key` (of each record when None), a missing key read as None unless
+        `required` (then KeyError); see `_lookup`."""
+        if key is None:
+            values = self.records
+        else:
+            values = [r[key] for r in self.records] if required else [r.get(key) for r in self.records]
+        return _lookup(values, fn, self.where(key))
+
+
+def _iso_day(value: Any, where: str) -> int:
+    """The ordinal of an ISO date; ValueError names the field at fault."""
     if value is None:
-        if required:
-            raise ValueError(f"{where}.{key}: a date is required")
-        return NEVER
+        raise ValueError(f"{where}: a date is required")
     try:
         return date.fromisoformat(value).toordinal()
     except (TypeError, ValueError):
-        raise ValueError(f"{where}.{key}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise ValueError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
-def load_workers(rows: Sequence[Any]) -> Workers:
-    """Workers from `WorkerRow`-shaped records (attributes as in the table), sorted by id."""
-    rows = sorted(rows, key=lambda r: r.id)
-    n = len(rows)
-    io_w, io_c, io_o = [], [], []
-    ir_w, ir_c = [], []
-    c_w: list[int] = []
-    c_cols: dict[str, list[Any]] = {"occ": [], "rank": [], "so": [], "issued": []}
-    s_w: list[int] = []
-    s_cols: dict[str, list[int]] = {"occ": [], "start": [], "end": []}
-    p_w: list[int] = []
-    p_cols: dict[str, list[Any]] = {"year": [], "occ": [], "rank": [], "project": []}
-    g_rows, g_cols = [], []
-    group_index = {g: i for i, g in enumerate(GROUPS)}
-    places = []
-    min_wage = np.zeros(n, np.int64)
-    outside = np.zeros(n, bool)
-    for i, r in enumerate(rows):
-        where = f"worker {r.id}"
-        places.append(place_of(r.residence_region, f"{where}.residence_region"))
-        it = r.intentions or {}
-        for k, code in enumerate(it.get("occupations", [])):
-            io_w.append(i)
-            io_c.append(occ_id(code, f"{where}.intentions.occupations[{k}]"))
-            io_o.append(k)
-        for k, code in enumerate(it.get("regions", [])):
-            place_of(code, f"{where}.intentions.regions[{k}]")
-            ir_w.append(i)
-            ir_c.append(code)
-        min_wage[i] = int(it.get("min_wage", 0) or 0)
-        outside[i] = bool(it.get("outside_province", False))
-        for k, c in enumerate(r.certificates or []):
-            w = f"{where}.certificates[{k}]"
-            c_w.append(i)
-            c_cols["occ"].append(occ_id(c.get("occupation_code"), w + ".occupation_code"))
-            c_cols["rank"].append(rank_of(c.get("level"), w + ".level"))
-            c_cols["so"].append(so_id(c.get("special_operation"), w + ".special_operation"))
-            c_cols["issued"].append(_day(c, "issued_on", w))
-        for k, s in enumerate(r.work_history or []):
-            s_w.append(i)
-            s_cols["occ"].append(occ_id(s["occupation_code"], f"{where}.work_history[{k}].occupation_code"))
-            s_cols["start"].append(_day(s, "start", f"{where}.work_history[{k}]"))
-            s_cols["end"].append(_day(s, "end", f"{where}.work_history[{k}]", required=False))
-        for k, t in enumerate(r.subsidised_trainings or []):
-            w = f"{where}.subsidised_trainings[{k}]"
-            p_w.append(i)
-            p_cols["year"].append(int(t["year"]))
-            p_cols["occ"].append(occ_id(t["occupation_code"], w + ".occupation_code"))
-            p_cols["rank"].append(rank_of(t.get("level"), w + ".level"))
-            p_cols["project"].append(str(t["project_id"]))
-        for g in r.groups or []:
-            if g not in group_index:
-                raise ValueError(f"{where}.groups: {g!r} is not a priority group ({', '.join(GROUPS)})")
-            g_rows.append(i)
-            g_cols.append(group_index[g])
-        if r.education not in EDUCATION_RANK:
-            raise ValueError(f"{where}.education: {r.education!r} is not one of {', '.join(EDUCATIONS)}")
-    groups = sparse.csr_matrix((np.ones(len(g_rows), np.float32), (g_rows, g_cols)), shape=(n, len(GROUPS)))
+def _open_day(value: Any, where: str) -> int:
+    """`_iso_day`, an open end (None) as NEVER."""
+    return NEVER if value is None else _iso_day(value, where)
+
+
+def _group_id(group: Any, where: str) -> int:
+    if group not in _GROUP_INDEX:
+        raise ValueError(f"{where}: {group!r} is not a priority group ({', '.join(GROUPS)})")
+    return _GROUP_INDEX[group]
+
+
+def _education_rank(education: Any, where: str) -> int:
+    if education not in EDUCATION_RANK:
+        raise ValueError(f"{where}: {education!r} is not one of {', '.join(EDUCATIONS)}")
+    return EDUCATION_RANK[Education(education)]
+
+
+_GROUP_INDEX = {g: i for i, g in enumerate(GROUPS)}
+
+
+def load_workers(cols: Columns) -> Workers:
+    """Workers from their columns as read (`_read`), in id order; ValueError names the record at fault."""
+    ids = cols["id"]
+    n = len(ids)
+    places = _lookup(cols["residence_region"], place_of, lambda k: f"worker {ids[k]}.residence_region")
+    intentions = [it or {} for it in cols["intentions"]]
+    io = _Nested.of("worker", ids, "intentions.occupations", [it.get("occupations", []) for it in intentions])
+    ir = _Nested.of("worker", ids, "intentions.regions", [it.get("regions", []) for it in intentions])
+    ir.field(None, place_of)
+    c = _Nested.of("worker", ids, "certificates", cols["certificates"])
+    s = _Nested.of("worker", ids, "work_history", cols["work_history"])
+    p = _Nested.of("worker", ids, "subsidised_trainings", cols["subsidised_trainings"])
+    g = _Nested.of("worker", ids, "groups", cols["groups"])
+    group = _lookup(g.records, _group_id, lambda k: f"worker {ids[g.owner[k]]}.groups")
+    groups = sparse.csr_matrix((np.ones(len(group), np.float32), (g.owner, group)), shape=(n, len(GROUPS)))
     groups.sum_duplicates()
     groups.data[:] = 1.0
     return Workers(
-        id=np.array([r.id for r in rows], np.int64),
-        birth=np.array([r.birth_date.toordinal() for r in rows], np.int64),
-        sex=np.array([r.sex for r in rows], object),
-        ethnicity=np.array([r.ethnicity or "" for r in rows], object),
-        residence=np.array([r.residence_region for r in rows], object),
-        hukou_region=np.array([r.hukou_region for r in rows], object),
-        status=np.array([r.employment_status for r in rows], object),
-        county=np.array([p.county for p in places], object),
-        lon=np.array([p.lon for p in places], np.float64),
-        lat=np.array([p.lat for p in places], np.float64),
-        province=np.array([p.province for p in places], object),
-        hukou_rural=np.array([r.hukou_type == "rural" for r in rows], bool),
-        education=np.array([EDUCATION_RANK[Education(r.education)] for r in rows], np.int8),
-        unemployed_since=np.array([ordinal(r.registered_unemployed_since) for r in rows], np.int64),
-        pension=np.array([bool(r.receives_pension) for r in rows], bool),
+        id=np.array(ids, np.int64),
+        birth=ordinals(cols["birth_date"]),
+        sex=np.array(cols["sex"], object),
+        ethnicity=np.array([e or "" for e in cols["ethnicity"]], object),
+        residence=np.array(cols["residence_region"], object),
+        hukou_region=np.array(cols["hukou_region"], object),
+        status=np.array(cols["employment_status"], object),
+        county=np.array([pl.county for pl in places], object),
+        lon=np.array([pl.lon for pl in places], np.float64),
+        lat=np.array([pl.lat for pl in places], np.float64),
+        province=np.array([pl.province for pl in places], object),
+        hukou_rural=np.array([t == "rural" for t in cols["hukou_type"]], bool),
+        education=np.array(
+            _lookup(cols["education"], _education_rank, lambda k: f"worker {ids[k]}.education"), np.int8
+        ),
+        unemployed_since=ordinals(cols["registered_unemployed_since"]),
+        pension=np.array([bool(x) for x in cols["receives_pension"]], bool),
         groups=groups,
-        min_wage=min_wage,
-        outside_province=outside,
-        consent=np.array([bool(r.consent_to_share) for r in rows], bool),
-        intent_occ=Ragged.build(n, io_w, {"occ": io_c, "order": io_o}, {"occ": np.int32, "order": np.int8}),
-        intent_region=Ragged.build(n, ir_w, {"code": ir_c}, {"code": object}),
+        min_wage=np.array([int(it.get("min_wage", 0) or 0) for it in intentions], np.int64),
+        outside_province=np.array([bool(it.get("outside_province", False)) for it in intentions], bool),
+        consent=np.array([bool(x) for x in cols["consent_to_share"]], bool),
+        intent_occ=Ragged.build(
+            n, io.owner, {"occ": io.field(None, occ_id), "order": io.pos}, {"occ": np.int32, "order": np.int8}
+        ),
+        intent_region=Ragged.build(n, ir.owner, {"code": ir.records}, {"code": object}),
         certs=Ragged.build(
             n,
-            c_w,
-            c_cols,
-            {"occ": np.int32, "rank": np.int8, "so": np.int16, "issued": np.int64},
+            c.owner,
+            {
+                "occ": c.field("occupation_code", occ_id),
+                "rank": c.field("level", rank_of),
+                "so": c.field("special_operation", so_id),
+                "issued": c.field("issued_on", _iso_day),
+                "kind": [r.get("kind") for r in c.records],
+            },
+            {"occ": np.int32, "rank": np.int8, "so": np.int16, "issued": np.int64, "kind": object},
         ),
-        spells=Ragged.build(n, s_w, s_cols, {"occ": np.int32, "start": np.int64, "end": np.int64}),
+        spells=Ragged.build(
+            n,
+            s.owner,
+            {
+                "occ": s.field("occupation_code", occ_id, required=True),
+                "start": s.field("start", _iso_day),
+                "end": s.field("end", _open_day),
+            },
+            {"occ": np.int32, "start": np.int64, "end": np.int64},
+        ),
         prior=Ragged.build(
-            n, p_w, p_cols, {"year": np.int32, "occ": np.int32, "rank": np.int8, "project": object}
+            n,
+            p.owner,
+            {
+                "year": [int(t["year"]) for t in p.records],
+                "occ": p.field("occupation_code", occ_id, required=True),
+                "rank": p.field("level", rank_of),
+                "project": [str(t["project_id"]) for t in p.records],
+            },
+            {"year": np.int32, "occ": np.int32, "rank": np.int8, "project": object},
         ),
     )
 
 
-def load_lines(rows: Sequence[Any], enterprises: dict[int, Any]) -> Lines:
-    rows = sorted(rows, key=lambda r: r.id)
-    n = len(rows)
-    req_r, req_c = [], []
-    places = []
-    for i, r in enumerate(rows):
-        where = f"demand line {r.id}"
-        places.append(place_of(r.work_region, f"{where}.work_region"))
-        for k, code in enumerate(r.required_certificates or []):
-            req_r.append(i)
-            req_c.append(so_id(code, f"{where}.required_certificates[{k}]"))
-        if r.enterprise_id not in enterprises:
-            raise ValueError(f"{where}.enterprise_id: enterprise {r.enterprise_id} is not in the store")
+def load_lines(cols: Columns, enterprises: Mapping[int, Any]) -> Lines:
+    """Demand lines from their columns as read (`_read`), in id order, with their `enterprises` by id."""
+    ids = cols["id"]
+    n = len(ids)
+    places = _lookup(cols["work_region"], place_of, lambda k: f"demand line {ids[k]}.work_region")
+    req = _Nested.of("demand line", ids, "required_certificates", cols["required_certificates"])
     required = sparse.csr_matrix(
-        (np.ones(len(req_r), np.float32), (req_r, req_c)), shape=(n, len(special_operation_codes()))
+        (np.ones(len(req.records), np.float32), (req.owner, req.field(None, so_id))),
+        shape=(n, len(special_operation_codes())),
     )
     required.sum_duplicates()
     required.data[:] = 1.0
-    ent = [enterprises[r.enterprise_id] for r in rows]
+    unknown = [k for k, e in enumerate(cols["enterprise_id"]) if e not in enterprises]
+    if unknown:
+        k = unknown[0]
+        raise ValueError(
+            f"demand line {ids[k]}.enterprise_id: enterprise {cols['enterprise_id'][k]} is not in the store"
+        )
+    ent = [enterprises[e] for e in cols["enterprise_id"]]
+    occupations = cols["occupation_code"]
+    texts = [f"{t} {d or ''}" for t, d in zip(cols["title"], cols["description"])]
     return Lines(
-        id=np.array([r.id for r in rows], np.int64),
-        enterprise_id=np.array([r.enterprise_id for r in rows], np.int64),
+        id=np.array(ids, np.int64),
+        enterprise_id=np.array(cols["enterprise_id"], np.int64),
         occ=np.array(
-            [occ_id(r.occupation_code, f"demand line {r.id}.occupation_code") for r in rows], np.int32
+            _lookup(occupations, occ_id, lambda k: f"demand line {ids[k]}.occupation_code"), np.int32
         ),
         rank=np.array(
-            [rank_of(r.required_level, f"demand line {r.id}.required_level") for r in rows], np.int8
+            _lookup(cols["required_level"], rank_of, lambda k: f"demand line {ids[k]}.required_level"),
+            np.int8,
         ),
         required=required,
-        headcount=np.array([r.headcount for r in rows], np.int64),
-        wage_min=np.array([r.wage_min for r in rows], np.int64),
-        wage_max=np.array([r.wage_max for r in rows], np.int64),
-        region=np.array([r.work_region for r in rows], object),
-        county=np.array([p.county for p in places], object),
-        province=np.array([p.province for p in places], object),
-        in_qujing=np.array([p.in_qujing for p in places], bool),
-        lon=np.array([p.lon for p in places], np.float64),
-        lat=np.array([p.lat for p in places], np.float64),
-        start=np.array([r.start_date.toordinal() for r in rows], np.int64),
-        end=np.array([r.end_date.toordinal() for r in rows], np.int64),
-        order_training=np.array([bool(r.accepts_order_training) for r in rows], bool),
-        open=np.array([r.status == "open" for r in rows], bool),
-        title=np.array([r.title for r in rows], object),
-        description=np.array([r.description or "" for r in rows], object),
+        headcount=np.array(cols["headcount"], np.int64),
+        wage_min=np.array(cols["wage_min"], np.int64),
+        wage_max=np.array(cols["wage_max"], np.int64),
+        region=np.array(cols["work_region"], object),
+        county=np.array([pl.county for pl in places], object),
+        province=np.array([pl.province for pl in places], object),
+        in_qujing=np.array([pl.in_qujing for pl in places], bool),
+        lon=np.array([pl.lon for pl in places], np.float64),
+        lat=np.array([pl.lat for pl in places], np.float64),
+        start=ordinals(cols["start_date"]),
+        end=ordinals(cols["end_date"]),
+        order_training=np.array([bool(x) for x in cols["accepts_order_training"]], bool),
+        open=np.array([s == "open" for s in cols["status"]], bool),
+        title=np.array(cols["title"], object),
+        description=np.array([d or "" for d in cols["description"]], object),
         industry=np.array([e.industry for e in ent], object),
         size=np.array([e.size for e in ent], object),
         high_risk=np.array([e.high_risk_sector is not None for e in ent], bool),
         hazards=np.array(
             [
-                int(
-                    labour.hazards_of(
-                        r.occupation_code, f"{r.title} {r.description or ''}", r.required_certificates or ()
-                    )
-                )
-                for r in rows
+                int(labour.hazards_of(o, text, rc or ()))
+                for o, text, rc in zip(occupations, texts, cols["required_certificates"])
             ],
             np.int64,
         ),
-        cadre=np.array([labour.cadre_post(r.occupation_code) for r in rows], bool),
+        cadre=np.array([labour.cadre_post(o) for o in occupations], bool),
     )
 
 
-def load_programmes(
-    rows: Sequence[Any], institutions: dict[int, Any], enrolled: Mapping[int, int]
-) -> Programmes:
-    """Programmes (each a scheduled class) from `ProgrammeRow`-shaped records, with `enrolled` people per id."""
-    rows = sorted(rows, key=lambda r: r.id)
-    places = [place_of(r.region, f"programme {r.id}.region") for r in rows]
-    inst = []
-    for r in rows:
-        if r.institution_id not in institutions:
-            raise ValueError(
-                f"programme {r.id}.institution_id: institution {r.institution_id} is not in the store"
-            )
-        inst.append(institutions[r.institution_id])
+def load_programmes(cols: Columns, institutions: Mapping[int, Any]) -> Programmes:
+    """Programmes (each a scheduled class) from their columns as read (`_read`), in id order; the seats
+    already taken are counted from the enrolments (`_resolved`)."""
+    ids = cols["id"]
+    places = _lookup(cols["region"], place_of, lambda k: f"programme {ids[k]}.region")
+    unknown = [k for k, i in enumerate(cols["institution_id"]) if i not in institutions]
+    if unknown:
+        k = unknown[0]
+        raise ValueError(
+            f"programme {ids[k]}.institution_id: institution {cols['institution_id'][k]} is not in the store"
+        )
+    inst = [institutions[i] for i in cols["institution_id"]]
+    occupations, so = cols["occupation_code"], cols["special_operation"]
     return Programmes(
-        id=np.array([r.id for r in rows], np.int64),
-        code=np.array([r.code for r in rows], object),
-        name=np.array([r.name for r in rows], object),
-        mode=np.array([r.mode for r in rows], object),
-        occ=np.array(
-            [occ_id(r.occupation_code, f"programme {r.id}.occupation_code") for r in rows], np.int32
+        id=np.array(ids, np.int64),
+        code=np.array(cols["code"], object),
+        name=np.array(cols["name"], object),
+        mode=np.array(cols["mode"], object),
+        occ=np.array(_lookup(occupations, occ_id, lambda k: f"programme {ids[k]}.occupation_code"), np.int32),
+        rank=np.array(
+            _lookup(cols["target_level"], rank_of, lambda k: f"programme {ids[k]}.target_level"), np.int8
         ),
-        rank=np.array([rank_of(r.target_level, f"programme {r.id}.target_level") for r in rows], np.int8),
-        certificate=np.array([r.certificate for r in rows], object),
-        so=np.array(
-            [so_id(r.special_operation, f"programme {r.id}.special_operation") for r in rows], np.int16
-        ),
-        days=np.array([r.days for r in rows], np.int64),
-        cost=np.array([r.cost_per_person for r in rows], np.int64),
-        subsidy=np.array([r.catalogue_subsidy for r in rows], np.int64),
-        seats=np.array([r.seats for r in rows], np.int64),
-        enrolled=np.array([enrolled.get(r.id, 0) for r in rows], np.int64),
-        region=np.array([r.region for r in rows], object),
-        county=np.array([p.county for p in places], object),
-        lon=np.array([p.lon for p in places], np.float64),
-        lat=np.array([p.lat for p in places], np.float64),
-        start=np.array([r.start_date.toordinal() for r in rows], np.int64),
-        end=np.array([r.end_date.toordinal() for r in rows], np.int64),
+        certificate=np.array(cols["certificate"], object),
+        so=np.array(_lookup(so, so_id, lambda k: f"programme {ids[k]}.special_operation"), np.int16),
+        days=np.array(cols["days"], np.int64),
+        cost=np.array(cols["cost_per_person"], np.int64),
+        subsidy=np.array(cols["catalogue_subsidy"], np.int64),
+        seats=np.array(cols["seats"], np.int64),
+        enrolled=np.zeros(len(ids), np.int64),
+        region=np.array(cols["region"], object),
+        county=np.array([pl.county for pl in places], object),
+        lon=np.array([pl.lon for pl in places], np.float64),
+        lat=np.array([pl.lat for pl in places], np.float64),
+        start=ordinals(cols["start_date"]),
+        end=ordinals(cols["end_date"]),
         hazards=np.array(
             [
-                int(
-                    labour.hazards_of(
-                        r.occupation_code, r.name, [r.special_operation] if r.special_operation else ()
-                    )
-                )
-                for r in rows
+                int(labour.hazards_of(o, name, [x] if x else ()))
+                for o, name, x in zip(occupations, cols["name"], so)
             ],
             np.int64,
         ),
-        cadre=np.array([labour.cadre_post(r.occupation_code) for r in rows], bool),
-        enterprise_id=np.array(
-            [r.enterprise_id if r.enterprise_id is not None else -1 for r in rows], np.int64
-        ),
+        cadre=np.array([labour.cadre_post(o) for o in occupations], bool),
+        enterprise_id=np.array([-1 if e is None else e for e in cols["enterprise_id"]], np.int64),
         institution=np.array([i.name for i in inst], object),
         institution_kind=np.array([i.kind for i in inst], object),
         tendered=np.array([bool(i.tendered) for i in inst], bool),
@@ -500,15 +544,30 @@ def load_city(url: str | None = None, as_of: date | None = None) -> City:
 
 def read_city(s: Session, day: int) -> City:
     """The whole city as the session's transaction sees it, matched on the day with ordinal `day`."""
-    lines = _select(s, DemandLineRow)
-    return _resolved(
-        load_workers(_select(s, WorkerRow)),
-        load_lines(lines, _enterprises(s)),
-        load_programmes(_select(s, ProgrammeRow), _institutions(s), {}),
-        _enrolments(_select(s, EnrolmentRow)),
-        _placements(_select(s, PlacementRow)),
-        day,
-    )
+    with collector_paused():
+        return _resolved(
+            load_workers(_read(s, WorkerRow)),
+            load_lines(_read(s, DemandLineRow), _enterprises(s)),
+            load_programmes(_read(s, ProgrammeRow), _institutions(s)),
+            _enrolments(_read(s, EnrolmentRow)),
+            _placements(_read(s, PlacementRow)),
+            day,
+        )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused, for work that makes millions of small objects in no cycle
+    (reading a city: tuples, lists and dicts): every collection on the way would walk them all again, and
+    the arrays of the city with them (half the time of a read). Objects are still freed when no longer
+    referenced; only cycles wait for the collector."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def merge_city(city: City, s: Session, changed: Mapping[str, Iterable[int]], day: int) -> City:
@@ -526,15 +585,15 @@ def merge_city(city: City, s: Session, changed: Mapping[str, Iterable[int]], day
             select(DemandLineRow.id).where(DemandLineRow.enterprise_id.in_(ids["enterprises"].tolist()))
         ).all()
         line_ids = np.union1d(line_ids, np.array(of_firms, np.int64))
-    line_rows = _select(s, DemandLineRow, line_ids)
+    line_cols = _read(s, DemandLineRow, line_ids)
     lines = _merge(
-        city.lines, line_ids, load_lines(line_rows, _enterprises(s, {r.enterprise_id for r in line_rows}))
+        city.lines, line_ids, load_lines(line_cols, _enterprises(s, set(line_cols["enterprise_id"])))
     )
     worker_ids = ids.get("workers", none)
-    workers = _merge(city.workers, worker_ids, load_workers(_select(s, WorkerRow, worker_ids)))
+    workers = _merge(city.workers, worker_ids, load_workers(_read(s, WorkerRow, worker_ids)))
     programmes = city.programmes
     if len(ids.get("programmes", none)) or len(ids.get("institutions", none)):
-        programmes = load_programmes(_select(s, ProgrammeRow), _institutions(s), {})
+        programmes = load_programmes(_read(s, ProgrammeRow), _institutions(s))
     e, p = city.enrolments, city.placements
     e_ids, p_ids = ids.get("enrolments", none), ids.get("placements", none)
     enrolments = _merge(
@@ -548,7 +607,7 @@ def merge_city(city: City, s: Session, changed: Mapping[str, Iterable[int]], day
             e.cert_date,
         ),
         e_ids,
-        _enrolments(_select(s, EnrolmentRow, e_ids)),
+        _enrolments(_read(s, EnrolmentRow, e_ids)),
     )
     placements = _merge(
         Placements(
@@ -561,7 +620,7 @@ def merge_city(city: City, s: Session, changed: Mapping[str, Iterable[int]], day
             p.retained,
         ),
         p_ids,
-        _placements(_select(s, PlacementRow, p_ids)),
+        _placements(_read(s, PlacementRow, p_ids)),
     )
     return _resolved(workers, lines, programmes, enrolments, placements, day)
 
@@ -570,15 +629,44 @@ _EXCLUDED = {WorkerRow: {"name", "id_hash", "id_masked", "created_at"}, DemandLi
 _IN_CHUNK = 5000
 
 
-def _select(s: Session, table: Any, ids: np.ndarray | None = None) -> list[Any]:
-    """The rows matching reads of `table`, all or those with `ids`, ordered by id."""
-    query = select(*_columns(table, _EXCLUDED.get(table, frozenset()))).order_by(table.id)
-    if ids is None:
-        return list(s.execute(query).all())
-    out: list[Any] = []
-    for i in range(0, len(ids), _IN_CHUNK):
-        out += s.execute(query.where(table.id.in_(ids[i : i + _IN_CHUNK].tolist()))).all()
-    return out
+def _read(s: Session, table: Any, ids: np.ndarray | None = None) -> dict[str, list[Any]]:
+    """The columns matching reads of `table`, all rows or those with `ids`, ordered by id: per column its
+    values as the driver gives them, without ORM objects; dates stay as read (dates, or ISO text on
+    SQLite; `ordinals` takes both) and each JSON column is decoded in one pass."""
+    columns = _columns(table, _EXCLUDED.get(table, frozenset()))
+    query = select(*(_as_read(c) for c in columns)).order_by(table.id)
+    parts = (
+        [query]
+        if ids is None
+        else [
+            query.where(table.id.in_(ids[i : i + _IN_CHUNK].tolist())) for i in range(0, len(ids), _IN_CHUNK)
+        ]
+    )
+    conn = s.connection()
+    cursor = conn.connection.cursor()  # the driver's own, in the session's transaction: rows as plain tuples
+    rows: list[Any] = []
+    try:
+        for part in parts:
+            cursor.execute(str(part.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+            rows += cursor.fetchall()
+    finally:
+        cursor.close()
+    values = list(zip(*rows)) if rows else [() for _ in columns]
+    return {c.name: _json_values(v) if isinstance(c.type, JSON) else list(v) for c, v in zip(columns, values)}
+
+
+def _as_read(column: Any) -> Any:
+    """A column as `_read` selects it: JSON as its text, a date without conversion."""
+    if isinstance(column.type, JSON):
+        return cast(column, Text).label(column.name)
+    if isinstance(column.type, Date):
+        return type_coerce(column, String).label(column.name)
+    return column
+
+
+def _json_values(texts: Sequence[str | None]) -> list[Any]:
+    """JSON texts decoded in one call (SQL NULL as None)."""
+    return list(json.loads("[" + ",".join("null" if t is None else t for t in texts) + "]"))
 
 
 def _enterprises(s: Session, ids: Iterable[int] | None = None) -> dict[int, Any]:
@@ -595,29 +683,29 @@ def _institutions(s: Session) -> dict[int, Any]:
     return {r.id: r for r in s.execute(query)}
 
 
-def _enrolments(rows: Sequence[Any]) -> Enrolments:
+def _enrolments(cols: Columns) -> Enrolments:
     """Enrolments with their worker and programme as ids (`_resolved` turns them into rows)."""
     return Enrolments(
-        id=np.array([r.id for r in rows], np.int64),
-        worker=np.array([r.worker_id for r in rows], np.int64),
-        programme=np.array([r.programme_id for r in rows], np.int64),
-        start=np.array([r.start_date.toordinal() for r in rows], np.int64),
-        end=np.array([r.end_date.toordinal() for r in rows], np.int64),
-        completed=np.array([bool(r.completed) for r in rows], bool),
-        cert_date=np.array([ordinal(r.certificate_date) for r in rows], np.int64),
+        id=np.array(cols["id"], np.int64),
+        worker=np.array(cols["worker_id"], np.int64),
+        programme=np.array(cols["programme_id"], np.int64),
+        start=ordinals(cols["start_date"]),
+        end=ordinals(cols["end_date"]),
+        completed=np.array([bool(x) for x in cols["completed"]], bool),
+        cert_date=ordinals(cols["certificate_date"]),
     )
 
 
-def _placements(rows: Sequence[Any]) -> Placements:
+def _placements(cols: Columns) -> Placements:
     """Referrals with their worker, line and enrolment (-1 none) as ids."""
     return Placements(
-        id=np.array([r.id for r in rows], np.int64),
-        worker=np.array([r.worker_id for r in rows], np.int64),
-        line=np.array([r.demand_line_id for r in rows], np.int64),
-        enrolment=np.array([-1 if r.enrolment_id is None else r.enrolment_id for r in rows], np.int64),
-        referred=np.array([r.referred_on.toordinal() for r in rows], np.int64),
-        hired=np.array([bool(r.hired) for r in rows], bool),
-        retained=np.array([bool(r.retained_6m) for r in rows], bool),
+        id=np.array(cols["id"], np.int64),
+        worker=np.array(cols["worker_id"], np.int64),
+        line=np.array(cols["demand_line_id"], np.int64),
+        enrolment=np.array([-1 if e is None else e for e in cols["enrolment_id"]], np.int64),
+        referred=ordinals(cols["referred_on"]),
+        hired=np.array([bool(x) for x in cols["hired"]], bool),
+        retained=np.array([bool(x) for x in cols["retained_6m"]], bool),
     )
 
 

@@ -28,18 +28,22 @@ from matcher.plan.inputs import PlanInputs
 from matcher.plan.network import Solution, class_sizes
 from matcher.policy.cases import organiser
 from matcher.policy.money import CostShares, cost_shares
-from matcher.reports import HIGH_SKILL_LEVELS, SKILL_CERTIFICATES, TARGETS, skill_shares
+from matcher.reports import (
+    EMPLOYED_STATUSES,
+    HIGH_SKILL_LEVELS,
+    SKILL_CERTIFICATES,
+    TARGETS,
+    skill_shares,
+)
 
 HIGH_SKILL_RANKS = {ref.level_rank(level) for level in HIGH_SKILL_LEVELS}
 
 
 @dataclass
 class Reads:
-    """What the report shows from the store beyond the matching view: enterprise names by id, and each
-    network worker's employment status and certificates as recorded (article 二's shares)."""
+    """What the report shows from the store beyond the matching view: enterprise names by id."""
 
     enterprise_names: dict[int, str]
-    certificates: list[tuple[str, list[dict[str, Any]]]]
 
 
 @dataclass
@@ -248,9 +252,19 @@ def classes(
 def _reasons(
     city: City, space: FeatureSpace, worker_rows: np.ndarray, line_rows: np.ndarray
 ) -> list[list[dict[str, str]]]:
+    """Why each (worker row, line row) pair suits (`explain.reasons_for`). The reasons read no text
+    similarity, so the pairs' features are computed without vectorizing the workers' profiles again
+    (most of the cost of features): those two columns are left unknown (NaN)."""
     if not len(worker_rows):
         return []
-    X = pair_features(space, worker_rows, line_rows, np.full(len(worker_rows), city.as_of))
+    unread = np.full(len(worker_rows), np.nan, np.float32)
+    X = pair_features(
+        space,
+        worker_rows,
+        line_rows,
+        np.full(len(worker_rows), city.as_of),
+        similarity=(unread, unread),
+    )
     return [
         reasons_for(city, int(w), int(ln), X[i], city.as_of)
         for i, (w, ln) in enumerate(zip(worker_rows, line_rows))
@@ -440,7 +454,9 @@ def totals(
         "priority_trainees_paying": sum(
             1 for a, x in shares.items() if x.person_pays and in_groups[inputs.workers[net.train_worker[a]]]
         ),
-        "expected_subsidies": _rounded(float(net.train_subsidy[train_on] @ inputs.train_complete[train_on]), 2),
+        "expected_subsidies": _rounded(
+            float(net.train_subsidy[train_on] @ inputs.train_complete[train_on]), 2
+        ),
         "budget": None
         if budget is None
         else {
@@ -456,24 +472,26 @@ def totals(
     }
 
 
-def targets(
-    city: City,
-    inputs: PlanInputs,
-    asg: Assignments,
-    certificates: list[tuple[str, list[dict[str, Any]]]],
-) -> dict[str, Any]:
-    """Progress towards article 二's targets in scope, and what the plan would add (expected values);
-    `certificates` are the network workers' employment status and certificates as recorded."""
-    now = skill_shares(certificates)
-    employed = np.array([s in ("employed", "self_employed") for s, _ in certificates], bool)
-    skilled = np.array([any(c["kind"] in SKILL_CERTIFICATES for c in cs) for _, cs in certificates], bool)
-    high = np.array(
-        [
-            any(c["kind"] in SKILL_CERTIFICATES and c["level"] in HIGH_SKILL_LEVELS for c in cs)
-            for _, cs in certificates
-        ],
-        bool,
+def recorded_skills(city: City, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`matcher.reports.skill_flags` of the worker rows `rows`, from the city's arrays: employed, holds a
+    skill certificate, holds one at a high level."""
+    w = city.workers
+    employed = np.array([s in EMPLOYED_STATUSES for s in w.status[rows].tolist()], bool)
+    certs = w.certs.take(rows)
+    skill = np.array([k in SKILL_CERTIFICATES for k in certs["kind"].tolist()], bool)
+    high = skill & np.isin(certs["rank"], list(HIGH_SKILL_RANKS))
+    owner = certs.owner()
+    return (
+        employed,
+        np.bincount(owner[skill], minlength=len(rows)) > 0,
+        np.bincount(owner[high], minlength=len(rows)) > 0,
     )
+
+
+def targets(city: City, inputs: PlanInputs, asg: Assignments) -> dict[str, Any]:
+    """Progress towards article 二's targets in scope, and what the plan would add (expected values)."""
+    employed, skilled, high = recorded_skills(city, inputs.workers)
+    now = skill_shares(employed, skilled, high)
     # P(employed after the plan) and P(newly certified at a skilled / high-skilled level)
     placed = asg.kind >= 0
     p_emp = np.where(employed, 1.0, 0.0)
@@ -597,7 +615,7 @@ def assemble(
         "workers": workers(city, space, inputs, asg, names, shares),
         "unmet_demand": unmet_demand(city, inputs, asg),
         "subsidies_by_article": subsidy_items(inputs, asg.train_arcs),
-        "targets": targets(city, inputs, asg, reads.certificates),
+        "targets": targets(city, inputs, asg),
         "solution": solution_summary(sol),
     }
     if optimum is not None:

@@ -105,15 +105,23 @@ class PairCases(CityCases):
     def __init__(self, city: City, params: Mapping[str, Any]):
         super().__init__(city)
         self.params = params
+        self.people: dict[int, Person] = {}
+        self.classes: dict[int, Training] = {}
+        self.histories: dict[int, tuple[PriorTraining, ...]] = {}
 
     def facts(self, wr: int, p: int, names: tuple[str, ...], with_history: bool) -> tuple[Any, ...]:
-        """The engine's values of the facts `names` for the pair (an unvalidated case: only read)."""
+        """The engine's values of the facts `names` for the pair (an unvalidated case: only read; its
+        person, class and history are built once each)."""
+        if wr not in self.people:
+            self.people[wr] = Person.model_construct(**self.person(wr))
+        if p not in self.classes:
+            self.classes[p] = Training.model_construct(**self.training(p))
+        if with_history and wr not in self.histories:
+            self.histories[wr] = tuple(PriorTraining.model_construct(**h) for h in self.history(wr))
         case = Case.model_construct(
-            person=Person.model_construct(**self.person(wr)),
-            training=Training.model_construct(**self.training(p)),
-            history=tuple(PriorTraining.model_construct(**h) for h in self.history(wr))
-            if with_history
-            else (),
+            person=self.people[wr],
+            training=self.classes[p],
+            history=self.histories[wr] if with_history else (),
             as_of=None,
         )
         return tuple(FACTS[n].fn(case, self.params)[0] for n in names)
