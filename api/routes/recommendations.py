@@ -42,7 +42,7 @@ from matcher.model.results import LineCandidates
 from matcher.model.snapshot import NotInSnapshot
 from matcher.principals import Principal, authenticate_many
 from matcher.privacy import redact
-from matcher.store import autocommit
+from matcher.store import autocommit, engine
 from matcher.store.tables import AuditRow, DemandLineRow, WorkerRow
 
 log = logging.getLogger(__name__)
@@ -313,8 +313,9 @@ class KeptAnswers:
                     purpose = "counselling" if ask.kind == WORKER else "recruitment"
                     audit += audit_rows(principal, shown.reads, purpose)
                 answers.append(shown)
-            if audit:
-                conn.execute(insert(AuditRow).values(audit))  # one statement: one commit for the batch
+        if audit:
+            with engine(self.url).begin() as tx:  # one transaction, one commit, for the batch
+                tx.execute(insert(AuditRow), audit)
         return answers
 
 
