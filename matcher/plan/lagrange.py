@@ -25,14 +25,15 @@ from scipy import sparse
 
 from matcher.assign import solve_bipartite
 from matcher.model.ragged import rank_within
-from matcher.plan.flow import Flows, solve_flow
-from matcher.plan.network import Network, SideConstraints, Solution, class_sizes, objective, trim_serve
+from matcher.plan.flow import Flows, Prices, best_gain, dual_value, flow_prices, solve_flow
+from matcher.plan.network import Network, Quota, SideConstraints, Solution, class_sizes, objective, trim_serve
 
 LINE_SEARCH_STEPS = 12
 """Enough for the line search, whose dual model closes in a handful of steps."""
 CORE_ABOVE = 200_000
 """Direct arcs above which the dual search runs on the network's core."""
-CORE_PER_SEAT, CORE_EXTRA, CORE_PER_WORKER = 2.0, 5, 2
+CORE_SLACK = 0.01
+"""A direct arc is in the core when its value at the line's price is this close to the worker's best."""
 
 
 @dataclass
@@ -215,57 +216,70 @@ def refill(net: Network, train: np.ndarray, serve: np.ndarray) -> Flows:
     return Flows(placed.direct, train, serve)
 
 
-def core_arcs(
-    net: Network, per_line: float = CORE_PER_SEAT, extra: int = CORE_EXTRA, per_worker: int = CORE_PER_WORKER
-) -> np.ndarray:
-    """The direct arcs a plan is likely to use: each line's best `per_line` × headcount + `extra` arcs and
-    each worker's best `per_worker` arcs (by objective coefficient)."""
-    coef = net.direct_coef
-    keep = np.zeros(len(coef), bool)
-    for owner, limit in (
-        (net.direct_line, per_line * net.line_capacity[net.direct_line] + extra),
-        (net.direct_worker, np.full(len(coef), per_worker)),
-    ):
-        order = np.lexsort((-coef, owner))
-        grouped = owner[order]
-        first = np.searchsorted(grouped, grouped)
-        rank = np.empty(len(coef), np.int64)
-        rank[order] = np.arange(len(coef)) - first
-        keep |= rank < limit
-    return np.flatnonzero(keep)
+def priced_core(net: Network, flows: Flows, prices: Prices, slack: float = CORE_SLACK) -> np.ndarray:
+    """The direct arcs a plan near `flows` is likely to use: those of `flows` and each worker's arcs within
+    `slack` of the worker's best direct arc at the flow's `prices` (or of staying out, if that is better)."""
+    reduced = net.direct_coef - prices.line[net.direct_line]
+    best = best_gain(net, prices, net.direct_coef)
+    return np.flatnonzero((reduced >= best[net.direct_worker] - slack) | (flows.direct > 0))
 
 
-def subnetwork(net: Network, direct: np.ndarray) -> Network:
-    """The network with only the direct arcs `direct` (training and serve arcs all kept)."""
-    return Network(
-        net.n_workers,
+def subnetwork(
+    net: Network, side: SideConstraints, direct: np.ndarray
+) -> tuple[Network, SideConstraints, np.ndarray]:
+    """The network with only the direct arcs `direct` (training and serve arcs all kept, in their order)
+    and only the workers these arcs reach, numbered anew; its side constraints; those workers in `net`."""
+    workers = np.union1d(net.direct_worker[direct], net.train_worker)
+    number = np.zeros(net.n_workers, np.int64)
+    number[workers] = np.arange(len(workers))
+    sub = Network(
+        len(workers),
         net.line_capacity,
         net.class_seats,
         net.class_institution,
         net.institution_seats,
-        net.direct_worker[direct],
+        number[net.direct_worker[direct]],
         net.direct_line[direct],
         net.direct_value[direct],
-        net.train_worker,
+        number[net.train_worker],
         net.train_class,
         net.train_value,
         net.train_subsidy,
         net.serve_class,
         net.serve_line,
-        net.worker_weight,
+        net.worker_weight[workers],
     )
+    quotas = tuple(Quota(q.name, q.members[workers], q.share) for q in side.quotas)
+    return sub, SideConstraints(side.budget, side.min_class_size, quotas), workers
+
+
+def priced_guess(net: Network, rows: Relaxed, flows: Flows, prices: Prices) -> float:
+    """A first multiplier for one relaxed row, read off an optimal flow at zero and its prices: a trainee
+    keeps training while what training adds over their best direct arc (both at the flow's prices, the
+    class's seats given up) exceeds the multiplier times their weight in the row; the guess is the least
+    multiplier at which the trainees who keep training fit the row."""
+    weight = rows.a.toarray()[0]
+    chosen = np.flatnonzero((flows.train > 0) & (weight > 0))
+    alone = best_gain(net, prices, net.direct_coef)[net.train_worker[chosen]]
+    adds = net.train_coef[chosen] - prices.exit[net.train_class[chosen]] - alone
+    ratio = adds / weight[chosen]
+    order = np.argsort(-ratio, kind="stable")
+    room = rows.b[0] - float(weight[(flows.train > 0) & (weight <= 0)].sum())
+    fits = np.cumsum(weight[chosen][order]) <= room
+    return float(max(ratio[order][~fits].max(initial=0.0), 0.0))
 
 
 class _Search:
     """The state of a dual search: the best repaired plan, the bound, the iterations and the clock."""
 
-    def __init__(self, net: Network, side: SideConstraints, tol: float, time_limit: float) -> None:
-        self.net, self.side, self.tol = net, side, tol
+    def __init__(
+        self, net: Network, side: SideConstraints, tol: float, time_limit: float, whole: Network | None
+    ) -> None:
+        self.net, self.side, self.tol, self.whole = net, side, tol, whole
         self.deadline = time.perf_counter() + time_limit
         self.best: Flows | None = None
         self.best_value = -np.inf
         self.bound = np.inf
-        self.bound_lam = np.zeros(0)
         self.iterations = 0
         self.round_best: Flows | None = None
         self.round_value = -np.inf
@@ -280,13 +294,28 @@ class _Search:
         self, rows: Relaxed, lam: np.ndarray, open_classes: np.ndarray | None, bounding: bool
     ) -> tuple[float, np.ndarray]:
         """The dual value at `lam` and the rows' excess (A y − b) of its flow; keeps the best repaired plan."""
+        adj = self.net.train_coef - rows.a.T @ lam
+        return self.record(
+            rows, lam, solve_flow(self.net, train_coef=adj, open_classes=open_classes), bounding
+        )
+
+    def record(
+        self, rows: Relaxed, lam: np.ndarray, flows: Flows, bounding: bool
+    ) -> tuple[float, np.ndarray]:
+        """`evaluate` for the optimal flow `flows` at `lam`, solved already."""
         net = self.net
         self.iterations += 1
         adj = net.train_coef - rows.a.T @ lam
-        flows = solve_flow(net, train_coef=adj, open_classes=open_classes)
         dual = float(net.direct_coef @ flows.direct + adj @ flows.train + lam @ rows.b)
-        if bounding and dual < self.bound:
-            self.bound, self.bound_lam = dual, lam.copy()
+        if bounding:
+            # on a core, the flow's prices bound the whole network (the training arcs are the same)
+            whole = (
+                dual
+                if self.whole is None
+                else dual_value(self.whole, flow_prices(net, flows, train_coef=adj), train_coef=adj)
+                + float(lam @ rows.b)
+            )
+            self.bound = min(self.bound, whole)
         fixed = repair(net, self.side, flows)
         value = objective(net, fixed.direct, fixed.train)
         if value > self.round_value:
@@ -296,19 +325,46 @@ class _Search:
         return dual, rows.a @ flows.train - rows.b
 
     def line_search(
-        self, rows: Relaxed, open_classes: np.ndarray | None, bounding: bool, max_iter: int
+        self,
+        rows: Relaxed,
+        open_classes: np.ndarray | None,
+        bounding: bool,
+        max_iter: int,
+        at_zero: Flows | None = None,
+        guess: float = 0.0,
     ) -> float:
         """One relaxed row: the dual is convex and piecewise linear in its multiplier, its slope minus the
         excess. The multiplier is bracketed between a flow that breaks the row and one that keeps it; the
-        next one tried is where the two tangents cross (a bisection when that makes little progress)."""
-        dual_lo, excess = self.evaluate(rows, np.zeros(1), open_classes, bounding)
+        next one tried is where the two tangents cross (a bisection when that makes little progress).
+
+        The flow at zero is solved unless given (`at_zero`); the bracket's other end is `guess` when that
+        keeps the row, else the multiplier at which no training arc pays."""
+        zero = np.zeros(1)
+        if not bounding and guess > 0:
+            # a later round: the multiplier is close, only the plan is sought
+            dual, excess = self.evaluate(rows, np.array([guess]), open_classes, bounding)
+            if excess[0] <= 0:
+                return guess
+        dual_lo, excess = (
+            self.evaluate(rows, zero, open_classes, bounding)
+            if at_zero is None
+            else self.record(rows, zero, at_zero, bounding)
+        )
         if excess[0] <= 0:
             return 0.0
         lo, slope_lo = 0.0, -float(excess[0])
         weights = rows.a.toarray()[0]
         positive = weights > 0
-        hi = float((self.net.train_coef[positive] / weights[positive]).max())
-        dual_hi, excess = self.evaluate(rows, np.array([hi]), open_classes, bounding)  # no training arc pays
+        top = float((self.net.train_coef[positive] / weights[positive]).max())
+        hi = guess if 0 < guess < top else top
+        dual_hi, excess = self.evaluate(rows, np.array([hi]), open_classes, bounding)
+        while excess[0] > 0 and hi < top:
+            # the guess still breaks the row: a quarter past where the excess, falling as it did, reaches 0
+            # (and at least a tenth further)
+            step = (hi - lo) * excess[0] / max(-slope_lo - excess[0], 1e-12)
+            lo, dual_lo, slope_lo = hi, dual_hi, -float(excess[0])
+            hi = min(top, hi + max(1.25 * step, 0.1 * hi))
+            dual_hi, excess = self.evaluate(rows, np.array([hi]), open_classes, bounding)
         slope_hi = -float(excess[0])
         for _ in range(max_iter):
             cross = (dual_hi - dual_lo + slope_lo * lo - slope_hi * hi) / (slope_lo - slope_hi)
@@ -347,9 +403,19 @@ class _Search:
 
 
 def _search(
-    net: Network, side: SideConstraints, max_iter: int, tol: float, time_limit: float, max_rounds: int
+    net: Network,
+    side: SideConstraints,
+    max_iter: int,
+    tol: float,
+    time_limit: float,
+    max_rounds: int,
+    whole: Network | None = None,
+    at_zero: Flows | None = None,
+    guess: float = 0.0,
 ) -> _Search:
-    search = _Search(net, side, tol, time_limit)
+    """The dual search, in rounds (see the module docstring); on a core of `whole`, with its flow at zero
+    multipliers (`at_zero`) and a first multiplier (`guess`) when known."""
+    search = _Search(net, side, tol, time_limit, whole)
     rows = relaxed_rows(net, side)
     lam = np.zeros(len(rows))
     open_classes: np.ndarray | None = None
@@ -361,9 +427,15 @@ def _search(
         if len(rows) == 0:
             search.evaluate(rows, lam, open_classes, bounding)
         elif len(rows) == 1:
+            steps = min(iterations, LINE_SEARCH_STEPS)
             lam = np.array(
-                [search.line_search(rows, open_classes, bounding, min(iterations, LINE_SEARCH_STEPS))]
+                [
+                    search.line_search(
+                        rows, open_classes, bounding, steps, at_zero if bounding else None, guess
+                    )
+                ]
             )
+            guess = float(lam[0])
         else:
             lam = search.subgradient(rows, lam, open_classes, bounding, iterations)
         assert search.round_best is not None
@@ -387,10 +459,12 @@ def solve_lagrangian(
 ) -> Solution:
     """The best feasible plan found and the Lagrangian dual bound (see the module docstring).
 
-    A network with more than `core_above` direct arcs is searched on a core: the direct arcs of its optimum
-    without side constraints and each line's and worker's best (`core_arcs`). The bound is then the least of
-    the whole network's duals at zero and at the core's best multipliers, and the core's best plan is
-    refilled on the whole network.
+    A network with more than `core_above` direct arcs is first solved once whole without side constraints;
+    a plan that meets them all is optimal. Otherwise the multipliers are searched on a core: the arcs of
+    that flow and those its prices make nearly as good (`priced_core`). Each flow on the core has prices,
+    and they bound the whole network (`dual_value`); the bound is the least of those and of the whole
+    network's optimum without side constraints. The core's best plan is a plan of the whole network; its
+    other workers are placed again on the core.
     """
     rows = relaxed_rows(net, side)
     notes: list[str] = []
@@ -398,23 +472,34 @@ def solve_lagrangian(
         search = _search(net, side, max_iter, tol, time_limit, max_rounds)
         assert search.best is not None
         best, bound = refill(net, search.best.train, search.best.serve), search.bound
-        value = objective(net, best.direct, best.train)
     else:
         start = solve_flow(net)
-        bound = objective(net, start.direct, start.train)  # the dual at zero multipliers
-        kept = np.union1d(core_arcs(net), np.flatnonzero(start.direct > 0))
-        search = _search(subnetwork(net, kept), side, max_iter, tol, time_limit, max_rounds)
+        bound = objective(net, start.direct, start.train)
+        if repair(net, side, start) is start:
+            return Solution(
+                start.direct,
+                start.train,
+                start.serve,
+                bound,
+                bound,
+                "min-cost flow",
+                "pure flow (integral LP), meets every side constraint",
+            )
+        prices = flow_prices(net, start)
+        kept = priced_core(net, start, prices)
+        core, core_side, _ = subnetwork(net, side, kept)
+        at_zero = Flows(start.direct[kept], start.train, start.serve)
+        guess = priced_guess(net, rows, start, prices) if len(rows) == 1 else 0.0
+        search = _search(core, core_side, max_iter, tol, time_limit, max_rounds, net, at_zero, guess)
         assert search.best is not None
-        if len(rows):
-            lam = search.bound_lam
-            adj = net.train_coef - rows.a.T @ lam
-            whole = solve_flow(net, train_coef=adj)
-            bound = min(bound, float(net.direct_coef @ whole.direct + adj @ whole.train + lam @ rows.b))
-        best = refill(net, search.best.train, search.best.serve)
-        value = objective(net, best.direct, best.train)
+        bound = min(bound, search.bound)
+        placed = refill(core, search.best.train, search.best.serve)
+        direct = np.zeros(len(net.direct_worker))
+        direct[kept] = placed.direct
+        best = Flows(direct, placed.train, placed.serve)
         notes.append(
             f"multipliers searched on a core of {len(kept):,} of {len(net.direct_worker):,} direct arcs (the arcs "
-            "of the unconstrained optimum and each line's and worker's best); bound and placements on the whole network"
+            "of the unconstrained optimum and those its prices make nearly as good); bound on the whole network"
         )
     if search.late():
         notes.append(f"the time limit of {time_limit:g} s stopped the search")
@@ -422,7 +507,7 @@ def solve_lagrangian(
         best.direct,
         best.train,
         best.serve,
-        value,
+        objective(net, best.direct, best.train),
         float(bound),
         "lagrangian",
         "lagrangian dual" if len(rows) else "pure flow (integral LP)",
