@@ -150,26 +150,29 @@ def solve_flow(
     return out
 
 
+PRICE_ROUNDS = 1_000
+"""Rounds of `flow_prices` at most: far more than an optimal flow's prices take (about 20 at city scale)."""
+
+
 def flow_prices(
     net: Network,
     flows: Flows,
     direct_coef: np.ndarray | None = None,
     train_coef: np.ndarray | None = None,
-    open_classes: np.ndarray | None = None,
 ) -> Prices:
-    """The least LP duals of `flows`, optimal for `solve_flow` with the same arguments.
+    """The least LP duals of `flows`, optimal when `flows` is `solve_flow`'s with these coefficients.
 
     A worker on an option (a line, or a class's seats) takes no other: every other option is priced at
-    least its coefficient less what the worker gains where they are, an option of a worker left out at
-    least its coefficient; a class's exit is priced as each line it sends graduates to and at most as
-    each line it may serve, its entry as its exit unless its seats are full. The least prices meeting
-    all of these (a longest path, found by rounds over all options at once) are the optimal duals, in the
-    solver's integer costs, so exactly. A flow that is not optimal leaves the rounds unfinished after as
-    many rounds as there are nodes; the prices are then merely feasible for the options seen so far.
+    least its coefficient less what the worker gains where they are; an option of a worker left out at
+    least its coefficient. A class's exit is priced as each line it sends graduates to and at most as
+    each line it may serve, its entry as its exit unless its seats are full. The least prices meeting all
+    of these (a longest path, found by rounds over all options at once) are optimal duals, in the
+    solver's integer costs, so exactly. For a flow that is not optimal the rounds stop after
+    `PRICE_ROUNDS`; `dual_value` still bounds with whatever prices they reached.
     """
     dc = net.direct_coef if direct_coef is None else direct_coef
     tc = net.train_coef if train_coef is None else train_coef
-    on = _arcs(net, dc, tc, open_classes, net.line_capacity)
+    on = _arcs(net, dc, tc, None, net.line_capacity)
     n_l, n_c = net.n_lines, net.n_classes
     class_in, class_out = n_l + np.arange(n_c), n_l + n_c + np.arange(n_c)
     worker = np.concatenate([net.direct_worker[on.direct_on], net.train_worker[on.train_on]])
@@ -193,9 +196,9 @@ def flow_prices(
         [net.serve_line[unsaturated], class_out[net.serve_class[used]], class_in, class_out[open_seats]]
     )
     price = np.zeros(n_l + 2 * n_c)
-    for _ in range(len(price) + 1):
-        gain = np.where(placed, at_value - price[at_node], 0.0)
+    for _ in range(PRICE_ROUNDS):
         new = price.copy()
+        gain = np.where(placed, at_value - price[at_node], 0.0)
         np.maximum.at(new, node, value - gain[worker])
         np.maximum.at(new, heads, price[tails])
         if np.array_equal(new, price):

@@ -18,6 +18,7 @@ class. On a large network the multipliers are searched on a core of its arcs (se
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -216,25 +217,37 @@ def refill(net: Network, train: np.ndarray, serve: np.ndarray) -> Flows:
     return Flows(placed.direct, train, serve)
 
 
-def priced_core(net: Network, flows: Flows, prices: Prices, slack: float = CORE_SLACK) -> np.ndarray:
-    """The direct arcs a plan near `flows` is likely to use: those of `flows` and each worker's arcs within
-    `slack` of the worker's best direct arc at the flow's `prices` (or of staying out, if that is better)."""
+def priced_core(
+    net: Network, flows: Flows, prices: Prices, slack: float = CORE_SLACK
+) -> tuple[np.ndarray, np.ndarray]:
+    """The direct arcs a plan near `flows` is likely to use, and those it keeps as they are.
+
+    An arc is near when its value at the flow's `prices` is within `slack` of the worker's best direct arc
+    (or of staying out, if that is better). A worker who has no training arc, holds an arc of `flows` and
+    no other near one, and gains more than `slack` there, keeps it; the other near arcs and those of
+    `flows` form the core."""
     reduced = net.direct_coef - prices.line[net.direct_line]
     best = best_gain(net, prices, net.direct_coef)
-    return np.flatnonzero((reduced >= best[net.direct_worker] - slack) | (flows.direct > 0))
+    near = (reduced >= best[net.direct_worker] - slack) | (flows.direct > 0)
+    options = np.bincount(net.direct_worker[near], minlength=net.n_workers)
+    options[net.train_worker] += 2
+    stays = (options == 1) & (best > slack)
+    held = near & (flows.direct > 0) & stays[net.direct_worker]
+    return np.flatnonzero(near & ~held), np.flatnonzero(held)
 
 
 def subnetwork(
-    net: Network, side: SideConstraints, direct: np.ndarray
+    net: Network, side: SideConstraints, direct: np.ndarray, line_capacity: np.ndarray | None = None
 ) -> tuple[Network, SideConstraints, np.ndarray]:
     """The network with only the direct arcs `direct` (training and serve arcs all kept, in their order)
-    and only the workers these arcs reach, numbered anew; its side constraints; those workers in `net`."""
+    and only the workers these arcs reach, numbered anew, with other headcounts if given; its side
+    constraints; those workers in `net`."""
     workers = np.union1d(net.direct_worker[direct], net.train_worker)
     number = np.zeros(net.n_workers, np.int64)
     number[workers] = np.arange(len(workers))
     sub = Network(
         len(workers),
-        net.line_capacity,
+        net.line_capacity if line_capacity is None else line_capacity,
         net.class_seats,
         net.class_institution,
         net.institution_seats,
@@ -253,29 +266,48 @@ def subnetwork(
     return sub, SideConstraints(side.budget, side.min_class_size, quotas), workers
 
 
-def priced_guess(net: Network, rows: Relaxed, flows: Flows, prices: Prices) -> float:
-    """A first multiplier for one relaxed row, read off an optimal flow at zero and its prices: a trainee
-    keeps training while what training adds over their best direct arc (both at the flow's prices, the
-    class's seats given up) exceeds the multiplier times their weight in the row; the guess is the least
-    multiplier at which the trainees who keep training fit the row."""
+def priced_guess(net: Network, rows: Relaxed, prices: Prices) -> float:
+    """A first multiplier for one relaxed row, read off the prices of an optimal flow at zero.
+
+    At multiplier m a training arc adds its coefficient less the class's exit price, the worker's best
+    direct arc at the prices and m times its weight in the row; each class takes the arcs that add most,
+    up to its seats. The guess is the least m (by bisection) at which those arcs fit the row."""
     weight = rows.a.toarray()[0]
-    chosen = np.flatnonzero((flows.train > 0) & (weight > 0))
-    alone = best_gain(net, prices, net.direct_coef)[net.train_worker[chosen]]
-    adds = net.train_coef[chosen] - prices.exit[net.train_class[chosen]] - alone
-    ratio = adds / weight[chosen]
-    order = np.argsort(-ratio, kind="stable")
-    room = rows.b[0] - float(weight[(flows.train > 0) & (weight <= 0)].sum())
-    fits = np.cumsum(weight[chosen][order]) <= room
-    return float(max(ratio[order][~fits].max(initial=0.0), 0.0))
+    adds = (
+        net.train_coef
+        - prices.exit[net.train_class]
+        - best_gain(net, prices, net.direct_coef)[net.train_worker]
+    )
+    positive = weight > 0
+    lo, hi = 0.0, float((net.train_coef[positive] / weight[positive]).max(initial=0.0))
+
+    def fits(m: float) -> bool:
+        gain = adds - m * weight
+        arcs = np.flatnonzero(gain > 0)
+        rank = rank_within(net.train_class[arcs], -gain[arcs])
+        taken = arcs[rank < net.class_seats[net.train_class[arcs]]]
+        return float(weight[taken].sum()) <= rows.b[0]
+
+    if fits(lo):
+        return 0.0
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return hi
+
+
+WholeBound = Callable[[Flows, np.ndarray], float]
+"""The whole network's dual bound (without the multipliers' term) from a core's flow at these training
+coefficients."""
 
 
 class _Search:
     """The state of a dual search: the best repaired plan, the bound, the iterations and the clock."""
 
     def __init__(
-        self, net: Network, side: SideConstraints, tol: float, time_limit: float, whole: Network | None
+        self, net: Network, side: SideConstraints, tol: float, time_limit: float, bound_of: WholeBound | None
     ) -> None:
-        self.net, self.side, self.tol, self.whole = net, side, tol, whole
+        self.net, self.side, self.tol, self.bound_of = net, side, tol, bound_of
         self.deadline = time.perf_counter() + time_limit
         self.best: Flows | None = None
         self.best_value = -np.inf
@@ -308,13 +340,7 @@ class _Search:
         adj = net.train_coef - rows.a.T @ lam
         dual = float(net.direct_coef @ flows.direct + adj @ flows.train + lam @ rows.b)
         if bounding:
-            # on a core, the flow's prices bound the whole network (the training arcs are the same)
-            whole = (
-                dual
-                if self.whole is None
-                else dual_value(self.whole, flow_prices(net, flows, train_coef=adj), train_coef=adj)
-                + float(lam @ rows.b)
-            )
+            whole = dual if self.bound_of is None else self.bound_of(flows, adj) + float(lam @ rows.b)
             self.bound = min(self.bound, whole)
         fixed = repair(net, self.side, flows)
         value = objective(net, fixed.direct, fixed.train)
@@ -359,11 +385,11 @@ class _Search:
         hi = guess if 0 < guess < top else top
         dual_hi, excess = self.evaluate(rows, np.array([hi]), open_classes, bounding)
         while excess[0] > 0 and hi < top:
-            # the guess still breaks the row: a quarter past where the excess, falling as it did, reaches 0
+            # the guess still breaks the row: half again past where the excess, falling as it did, reaches 0
             # (and at least a tenth further)
             step = (hi - lo) * excess[0] / max(-slope_lo - excess[0], 1e-12)
             lo, dual_lo, slope_lo = hi, dual_hi, -float(excess[0])
-            hi = min(top, hi + max(1.25 * step, 0.1 * hi))
+            hi = min(top, hi + max(1.5 * step, 0.1 * hi))
             dual_hi, excess = self.evaluate(rows, np.array([hi]), open_classes, bounding)
         slope_hi = -float(excess[0])
         for _ in range(max_iter):
@@ -409,13 +435,13 @@ def _search(
     tol: float,
     time_limit: float,
     max_rounds: int,
-    whole: Network | None = None,
+    bound_of: WholeBound | None = None,
     at_zero: Flows | None = None,
     guess: float = 0.0,
 ) -> _Search:
-    """The dual search, in rounds (see the module docstring); on a core of `whole`, with its flow at zero
-    multipliers (`at_zero`) and a first multiplier (`guess`) when known."""
-    search = _Search(net, side, tol, time_limit, whole)
+    """The dual search, in rounds (see the module docstring); on a core, with the whole network's bound
+    (`bound_of`), its flow at zero multipliers (`at_zero`) and a first multiplier (`guess`) when known."""
+    search = _Search(net, side, tol, time_limit, bound_of)
     rows = relaxed_rows(net, side)
     lam = np.zeros(len(rows))
     open_classes: np.ndarray | None = None
@@ -486,20 +512,29 @@ def solve_lagrangian(
                 "pure flow (integral LP), meets every side constraint",
             )
         prices = flow_prices(net, start)
-        kept = priced_core(net, start, prices)
-        core, core_side, _ = subnetwork(net, side, kept)
+        kept, held = priced_core(net, start, prices)
+        headcount = net.line_capacity - np.bincount(net.direct_line[held], minlength=net.n_lines)
+        core, core_side, _ = subnetwork(net, side, kept, headcount)
         at_zero = Flows(start.direct[kept], start.train, start.serve)
-        guess = priced_guess(net, rows, start, prices) if len(rows) == 1 else 0.0
-        search = _search(core, core_side, max_iter, tol, time_limit, max_rounds, net, at_zero, guess)
+        guess = priced_guess(net, rows, prices) if len(rows) == 1 else 0.0
+        # the core and the arcs held, on the whole headcount: its flows' prices bound the whole network
+        with_held, _, _ = subnetwork(net, side, np.concatenate([kept, held]))
+
+        def bound_of(flows: Flows, adj: np.ndarray) -> float:
+            flows = Flows(np.concatenate([flows.direct, np.ones(len(held))]), flows.train, flows.serve)
+            return dual_value(net, flow_prices(with_held, flows, train_coef=adj), train_coef=adj)
+
+        search = _search(core, core_side, max_iter, tol, time_limit, max_rounds, bound_of, at_zero, guess)
         assert search.best is not None
         bound = min(bound, search.bound)
         placed = refill(core, search.best.train, search.best.serve)
         direct = np.zeros(len(net.direct_worker))
-        direct[kept] = placed.direct
+        direct[kept], direct[held] = placed.direct, 1.0
         best = Flows(direct, placed.train, placed.serve)
         notes.append(
             f"multipliers searched on a core of {len(kept):,} of {len(net.direct_worker):,} direct arcs (the arcs "
-            "of the unconstrained optimum and those its prices make nearly as good); bound on the whole network"
+            "of the unconstrained optimum and those its prices make nearly as good) and {core.n_workers:,} workers, "
+            f"{len(held):,} others keeping their line; bound on the whole network"
         )
     if search.late():
         notes.append(f"the time limit of {time_limit:g} s stopped the search")
