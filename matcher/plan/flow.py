@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from matcher.model.ragged import rank_within
 from matcher.plan.network import Network, class_sizes
 
 COST_SCALE = 1_000_000
@@ -239,3 +240,46 @@ def dual_value(
     # a graduate priced above a line it may go to: that serve arc's capacity is priced at the difference
     serve = np.maximum(prices.exit[net.serve_class] - prices.line[net.serve_line], 0.0) @ serve_cap
     return float(gain.sum() + net.line_capacity @ prices.line + net.class_seats @ prices.seat + serve)
+
+
+def raised_prices(
+    net: Network,
+    prices: Prices,
+    direct_coef: np.ndarray | None = None,
+    train_coef: np.ndarray | None = None,
+    rounds: int = 3,
+) -> Prices:
+    """Line prices raised where `dual_value` falls by it: prices read off a flow on a core of `net` can
+    leave lines cheap to workers whose arcs the core lacks.
+
+    In each round every line's price rises to the one at which no more workers prefer the line to their
+    next best option than it has headcount (the lowest price that line alone would take), all lines at
+    once; a round that does not lower `dual_value` ends the rounds and is dropped."""
+    dc = net.direct_coef if direct_coef is None else direct_coef
+    tc = net.train_coef if train_coef is None else train_coef
+    value = dual_value(net, prices, dc, tc)
+    train = tc - prices.seat[net.train_class] - prices.exit[net.train_class]
+    for _ in range(rounds):
+        direct = dc - prices.line[net.direct_line]
+        best = best_gain(net, prices, dc, tc)
+        # each worker's next best option: the best once one arc of the best value is set aside
+        on_top = direct >= best[net.direct_worker]
+        ties = np.bincount(net.direct_worker[on_top], minlength=net.n_workers)
+        ties += np.bincount(net.train_worker[train >= best[net.train_worker]], minlength=net.n_workers)
+        second = np.zeros(net.n_workers)
+        np.maximum.at(second, net.direct_worker[~on_top], direct[~on_top])
+        np.maximum.at(second, net.train_worker, train)
+        second = np.where(ties > 1, best, second)
+        bid = dc - np.where(on_top, second[net.direct_worker], best[net.direct_worker])
+        # the line's new price: its (headcount + 1)-th highest bid, if above the price it has
+        high = np.flatnonzero(bid > prices.line[net.direct_line])
+        rank = rank_within(net.direct_line[high], -bid[high])
+        at = high[rank == net.line_capacity[net.direct_line[high]]]
+        line = prices.line.copy()
+        np.maximum.at(line, net.direct_line[at], bid[at])
+        raised = Prices(line, prices.seat, prices.exit)
+        lower = dual_value(net, raised, dc, tc)
+        if lower >= value:
+            break
+        prices, value = raised, lower
+    return prices

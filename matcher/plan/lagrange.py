@@ -26,7 +26,7 @@ from scipy import sparse
 
 from matcher.assign import solve_bipartite
 from matcher.model.ragged import rank_within
-from matcher.plan.flow import Flows, Prices, best_gain, dual_value, flow_prices, solve_flow
+from matcher.plan.flow import Flows, Prices, best_gain, dual_value, flow_prices, raised_prices, solve_flow
 from matcher.plan.network import Network, Quota, SideConstraints, Solution, class_sizes, objective, trim_serve
 
 LINE_SEARCH_STEPS = 12
@@ -217,31 +217,42 @@ def refill(net: Network, train: np.ndarray, serve: np.ndarray) -> Flows:
     return Flows(placed.direct, train, serve)
 
 
+def training_adds(net: Network, prices: Prices) -> np.ndarray:
+    """What each training arc adds at `prices`: its coefficient less the class's exit price and less the
+    worker's best direct arc (the class's seats given up)."""
+    alone = best_gain(net, prices, net.direct_coef)
+    return net.train_coef - prices.exit[net.train_class] - alone[net.train_worker]
+
+
 def priced_core(
-    net: Network, flows: Flows, prices: Prices, slack: float = CORE_SLACK
+    net: Network, flows: Flows, prices: Prices, trains: np.ndarray, slack: float = CORE_SLACK
 ) -> tuple[np.ndarray, np.ndarray]:
     """The direct arcs a plan near `flows` is likely to use, and those it keeps as they are.
 
     An arc is near when its value at the flow's `prices` is within `slack` of the worker's best direct arc
-    (or of staying out, if that is better). A worker who has no training arc, holds an arc of `flows` and
-    no other near one, and gains more than `slack` there, keeps it; the other near arcs and those of
-    `flows` form the core."""
+    (or of staying out, if that is better). A worker with no training arc among `trains` who holds an arc
+    of `flows`, has no other near one and gains more than `slack` there keeps it; the other near arcs and
+    those of `flows` form the core."""
     reduced = net.direct_coef - prices.line[net.direct_line]
     best = best_gain(net, prices, net.direct_coef)
     near = (reduced >= best[net.direct_worker] - slack) | (flows.direct > 0)
     options = np.bincount(net.direct_worker[near], minlength=net.n_workers)
-    options[net.train_worker] += 2
+    options[net.train_worker[trains]] += 2
     stays = (options == 1) & (best > slack)
     held = near & (flows.direct > 0) & stays[net.direct_worker]
     return np.flatnonzero(near & ~held), np.flatnonzero(held)
 
 
 def subnetwork(
-    net: Network, side: SideConstraints, direct: np.ndarray, line_capacity: np.ndarray | None = None
+    net: Network,
+    side: SideConstraints,
+    direct: np.ndarray,
+    line_capacity: np.ndarray | None = None,
+    trains: np.ndarray | None = None,
 ) -> tuple[Network, SideConstraints, np.ndarray]:
     """The network with only the direct arcs `direct` (training and serve arcs all kept, in their order)
-    and only the workers these arcs reach, numbered anew, with other headcounts if given; its side
-    constraints; those workers in `net`."""
+    and only the workers these arcs reach, numbered anew; with other headcounts if given, and training
+    arcs not among `trains` (if given) worth nothing. Also its side constraints and those workers in `net`."""
     workers = np.union1d(net.direct_worker[direct], net.train_worker)
     number = np.zeros(net.n_workers, np.int64)
     number[workers] = np.arange(len(workers))
@@ -256,7 +267,7 @@ def subnetwork(
         net.direct_value[direct],
         number[net.train_worker],
         net.train_class,
-        net.train_value,
+        net.train_value if trains is None else np.where(trains, net.train_value, 0.0),
         net.train_subsidy,
         net.serve_class,
         net.serve_line,
@@ -266,18 +277,12 @@ def subnetwork(
     return sub, SideConstraints(side.budget, side.min_class_size, quotas), workers
 
 
-def priced_guess(net: Network, rows: Relaxed, prices: Prices) -> float:
-    """A first multiplier for one relaxed row, read off the prices of an optimal flow at zero.
-
-    At multiplier m a training arc adds its coefficient less the class's exit price, the worker's best
-    direct arc at the prices and m times its weight in the row; each class takes the arcs that add most,
-    up to its seats. The guess is the least m (by bisection) at which those arcs fit the row."""
+def priced_guess(net: Network, rows: Relaxed, adds: np.ndarray) -> float:
+    """A first multiplier for one relaxed row, from what each training arc adds at the prices of an
+    optimal flow at zero (`training_adds`): at multiplier m it adds m times its weight in the row less,
+    and each class takes the arcs that add most, up to its seats. The guess is the least m (by
+    bisection) at which those arcs fit the row."""
     weight = rows.a.toarray()[0]
-    adds = (
-        net.train_coef
-        - prices.exit[net.train_class]
-        - best_gain(net, prices, net.direct_coef)[net.train_worker]
-    )
     positive = weight > 0
     lo, hi = 0.0, float((net.train_coef[positive] / weight[positive]).max(initial=0.0))
 
@@ -296,9 +301,8 @@ def priced_guess(net: Network, rows: Relaxed, prices: Prices) -> float:
     return hi
 
 
-WholeBound = Callable[[Flows, np.ndarray], float]
-"""The whole network's dual bound (without the multipliers' term) from a core's flow at these training
-coefficients."""
+WholeBound = Callable[[Flows, np.ndarray, np.ndarray], float]
+"""The whole network's dual bound from a core's flow at these training coefficients and multipliers."""
 
 
 class _Search:
@@ -311,6 +315,7 @@ class _Search:
         self.deadline = time.perf_counter() + time_limit
         self.best: Flows | None = None
         self.best_value = -np.inf
+        self.best_repaired = False
         self.bound = np.inf
         self.iterations = 0
         self.round_best: Flows | None = None
@@ -340,14 +345,14 @@ class _Search:
         adj = net.train_coef - rows.a.T @ lam
         dual = float(net.direct_coef @ flows.direct + adj @ flows.train + lam @ rows.b)
         if bounding:
-            whole = dual if self.bound_of is None else self.bound_of(flows, adj) + float(lam @ rows.b)
+            whole = dual if self.bound_of is None else self.bound_of(flows, adj, lam)
             self.bound = min(self.bound, whole)
         fixed = repair(net, self.side, flows)
         value = objective(net, fixed.direct, fixed.train)
         if value > self.round_value:
             self.round_best, self.round_value = fixed, value
         if value > self.best_value:
-            self.best, self.best_value = fixed, value
+            self.best, self.best_value, self.best_repaired = fixed, value, fixed is not flows
         return dual, rows.a @ flows.train - rows.b
 
     def line_search(
@@ -512,28 +517,48 @@ def solve_lagrangian(
                 "pure flow (integral LP), meets every side constraint",
             )
         prices = flow_prices(net, start)
-        kept, held = priced_core(net, start, prices)
+        adds = training_adds(net, prices)
+        # multipliers only lower training arcs' coefficients when no row weighs an arc negatively: an arc
+        # that adds nothing at zero is then left out of the core
+        trains = (adds >= -CORE_SLACK) | (start.train > 0)
+        if rows.a.data.min(initial=0.0) < 0:
+            trains[:] = True
+        kept, held = priced_core(net, start, prices, trains)
         headcount = net.line_capacity - np.bincount(net.direct_line[held], minlength=net.n_lines)
-        core, core_side, _ = subnetwork(net, side, kept, headcount)
+        core, core_side, _ = subnetwork(net, side, kept, headcount, trains)
         at_zero = Flows(start.direct[kept], start.train, start.serve)
-        guess = priced_guess(net, rows, prices) if len(rows) == 1 else 0.0
+        guess = priced_guess(net, rows, adds) if len(rows) == 1 else 0.0
         # the core and the arcs held, on the whole headcount: its flows' prices bound the whole network
         with_held, _, _ = subnetwork(net, side, np.concatenate([kept, held]))
 
-        def bound_of(flows: Flows, adj: np.ndarray) -> float:
+        least: list[
+            tuple[float, Prices, np.ndarray, float]
+        ] = []  # the least bound, its prices, coefficients, λ·b
+
+        def bound_of(flows: Flows, adj: np.ndarray, lam: np.ndarray) -> float:
             flows = Flows(np.concatenate([flows.direct, np.ones(len(held))]), flows.train, flows.serve)
-            return dual_value(net, flow_prices(with_held, flows, train_coef=adj), train_coef=adj)
+            prices = flow_prices(with_held, flows, train_coef=adj)
+            value = dual_value(net, prices, train_coef=adj) + float(lam @ rows.b)
+            if not least or value < least[0][0]:
+                least[:] = [(value, prices, adj, float(lam @ rows.b))]
+            return value
 
         search = _search(core, core_side, max_iter, tol, time_limit, max_rounds, bound_of, at_zero, guess)
         assert search.best is not None
         bound = min(bound, search.bound)
-        placed = refill(core, search.best.train, search.best.serve)
+        if least:
+            _, prices, adj, constant = least[0]
+            bound = min(
+                bound, dual_value(net, raised_prices(net, prices, train_coef=adj), train_coef=adj) + constant
+            )
+        # a plan the repair left as the flow gave it places everyone else optimally already
+        placed = refill(core, search.best.train, search.best.serve) if search.best_repaired else search.best
         direct = np.zeros(len(net.direct_worker))
         direct[kept], direct[held] = placed.direct, 1.0
         best = Flows(direct, placed.train, placed.serve)
         notes.append(
             f"multipliers searched on a core of {len(kept):,} of {len(net.direct_worker):,} direct arcs (the arcs "
-            "of the unconstrained optimum and those its prices make nearly as good) and {core.n_workers:,} workers, "
+            f"of the unconstrained optimum and those its prices make nearly as good) and {core.n_workers:,} workers, "
             f"{len(held):,} others keeping their line; bound on the whole network"
         )
     if search.late():
