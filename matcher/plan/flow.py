@@ -249,37 +249,41 @@ def raised_prices(
     train_coef: np.ndarray | None = None,
     rounds: int = 3,
 ) -> Prices:
-    """Line prices raised where `dual_value` falls by it: prices read off a flow on a core of `net` can
-    leave lines cheap to workers whose arcs the core lacks.
+    """Line and seat prices raised where `dual_value` falls by it: prices read off a flow on a core of
+    `net` can leave lines and classes cheap to workers whose arcs the core lacks.
 
-    In each round every line's price rises to the one at which no more workers prefer the line to their
-    next best option than it has headcount (the lowest price that line alone would take), all lines at
-    once; a round that does not lower `dual_value` ends the rounds and is dropped."""
+    In each round the price of every line and every class's seats rises to the one at which no more
+    workers prefer it to their next best option than it has room for (the lowest price that line or
+    class alone would take), all at once; a round that does not lower `dual_value` ends the rounds and
+    is dropped."""
     dc = net.direct_coef if direct_coef is None else direct_coef
     tc = net.train_coef if train_coef is None else train_coef
-    value = dual_value(net, prices, dc, tc)
-    train = tc - prices.seat[net.train_class] - prices.exit[net.train_class]
+    n_l = net.n_lines
+    # every option (direct arcs, then training arcs) and the capacity it takes room in
+    worker = np.concatenate([net.direct_worker, net.train_worker])
+    node = np.concatenate([net.direct_line, n_l + net.train_class])
+    value = np.concatenate([dc, tc - prices.exit[net.train_class]])
+    room = np.concatenate([net.line_capacity, net.class_seats])
+    bound = dual_value(net, prices, dc, tc)
     for _ in range(rounds):
-        direct = dc - prices.line[net.direct_line]
-        best = best_gain(net, prices, dc, tc)
-        # each worker's next best option: the best once one arc of the best value is set aside
-        on_top = direct >= best[net.direct_worker]
-        ties = np.bincount(net.direct_worker[on_top], minlength=net.n_workers)
-        ties += np.bincount(net.train_worker[train >= best[net.train_worker]], minlength=net.n_workers)
+        price = np.concatenate([prices.line, prices.seat])
+        reduced = value - price[node]
+        best = np.zeros(net.n_workers)
+        np.maximum.at(best, worker, reduced)
+        # each worker's next best option: the best once one option of the best value is set aside
+        on_top = reduced >= best[worker]
         second = np.zeros(net.n_workers)
-        np.maximum.at(second, net.direct_worker[~on_top], direct[~on_top])
-        np.maximum.at(second, net.train_worker, train)
-        second = np.where(ties > 1, best, second)
-        bid = dc - np.where(on_top, second[net.direct_worker], best[net.direct_worker])
-        # the line's new price: its (headcount + 1)-th highest bid, if above the price it has
-        high = np.flatnonzero(bid > prices.line[net.direct_line])
-        rank = rank_within(net.direct_line[high], -bid[high])
-        at = high[rank == net.line_capacity[net.direct_line[high]]]
-        line = prices.line.copy()
-        np.maximum.at(line, net.direct_line[at], bid[at])
-        raised = Prices(line, prices.seat, prices.exit)
+        np.maximum.at(second, worker[~on_top], reduced[~on_top])
+        second = np.where(np.bincount(worker[on_top], minlength=net.n_workers) > 1, best, second)
+        bid = value - np.where(on_top, second[worker], best[worker])
+        # the new price: the (room + 1)-th highest bid, if above the price it has
+        high = np.flatnonzero(bid > price[node])
+        rank = rank_within(node[high], -bid[high])
+        at = high[rank == room[node[high]]]
+        np.maximum.at(price, node[at], bid[at])
+        raised = Prices(price[:n_l], price[n_l:], prices.exit)
         lower = dual_value(net, raised, dc, tc)
-        if lower >= value:
+        if lower >= bound:
             break
-        prices, value = raised, lower
+        prices, bound = raised, lower
     return prices

@@ -33,8 +33,9 @@ LINE_SEARCH_STEPS = 12
 """Enough for the line search, whose dual model closes in a handful of steps."""
 CORE_ABOVE = 200_000
 """Direct arcs above which the dual search runs on the network's core."""
-CORE_SLACK = 0.01
-"""A direct arc is in the core when its value at the line's price is this close to the worker's best."""
+CORE_SLACK = 0.03
+"""A direct arc is in the core when its value at the line's price is this close to the worker's best: 0.01
+left the 200,000-worker city's plan 0.1 % below the old whole-network refill, 0.03 puts it 0.06 % above."""
 
 
 @dataclass
