@@ -197,11 +197,13 @@ def repair(net: Network, side: SideConstraints, flows: Flows) -> Flows:
     direct = flows.direct.copy()
     arcs = np.flatnonzero(freed[net.direct_worker] & (residual[net.direct_line] > 0))
     if len(arcs):
+        # only the workers freed, numbered anew, enter the solver
+        who, row = np.unique(net.direct_worker[arcs], return_inverse=True)
         placed = solve_bipartite(
-            net.direct_worker[arcs],
+            row,
             net.direct_line[arcs],
             net.direct_coef[arcs],
-            np.ones(net.n_workers, np.int64),
+            np.ones(len(who), np.int64),
             np.maximum(residual, 0).astype(np.int64),
         )
         direct[arcs] = placed.flow
