@@ -10,9 +10,15 @@ the factor halved when the bound stalls).
 Every flow is repaired into a feasible plan: trainees are removed until institutions, budget and quotas
 hold (sparing each class's minimum where it can), classes below the minimum size are closed, and the
 workers removed are placed on the headcount left. The best repaired plan is kept; after the search its
-other workers are placed again on the whole network. When classes were closed, a second round runs with
-only the classes that opened; the bound stays the one of the first round, the only one covering every
-class. On a large network the multipliers are searched on a core of its arcs (see `solve_lagrangian`).
+other workers are placed again. When classes were closed, a second round runs with only the classes that
+opened, starting at the multipliers found; the bound stays the one of the first round, the only one
+covering every class.
+
+On a large network (a city) only the first flow, without side constraints, is solved on the whole
+network: its LP prices (`flow_prices`) choose a core of the arcs and workers a plan near it can use
+(`priced_core`) and guess the budget's multiplier (`priced_guess`); the search runs on the core, and the
+prices of each core flow, raised where the core's missing arcs leave lines and classes cheap
+(`raised_prices`), bound the whole network (`dual_value`). See `solve_lagrangian`.
 """
 
 from __future__ import annotations
