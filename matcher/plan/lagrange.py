@@ -523,7 +523,7 @@ def solve_lagrangian(
                 bound,
                 bound,
                 "min-cost flow",
-                "pure flow (integral LP), meets every side constraint",
+                "pure flow (integral LP)",
             )
         prices = flow_prices(net, start)
         adds = training_adds(net, prices)
