@@ -39,6 +39,10 @@ LINE_SEARCH_STEPS = 12
 """Enough for the line search, whose dual model closes in a handful of steps."""
 CORE_ABOVE = 200_000
 """Direct arcs above which the dual search runs on the network's core."""
+GUESS_FACTOR = 1.5
+"""`priced_guess`'s model errs low: it prices direct arcs at the least prices, where they look their best,
+and lines do not fill as trainees leave. The budget's multiplier found was 1.6 times the model's on the
+60,000-worker sample city and 2.7 times on the 200,000-worker one; 1.5 times saves a flow on both."""
 CORE_SLACK = 0.03
 """A direct arc is in the core when its value at the line's price is this close to the worker's best: 0.01
 left the 200,000-worker city's plan 0.1 % below the old whole-network refill, 0.03 puts it 0.06 % above."""
@@ -289,8 +293,8 @@ def subnetwork(
 def priced_guess(net: Network, rows: Relaxed, adds: np.ndarray) -> float:
     """A first multiplier for one relaxed row, from what each training arc adds at the prices of an
     optimal flow at zero (`training_adds`): at multiplier m it adds m times its weight in the row less,
-    and each class takes the arcs that add most, up to its seats. The guess is the least m (by
-    bisection) at which those arcs fit the row."""
+    and each class takes the arcs that add most, up to its seats. The guess is `GUESS_FACTOR` times the
+    least m (by bisection) at which those arcs fit the row."""
     weight = rows.a.toarray()[0]
     positive = weight > 0
     lo, hi = 0.0, float((net.train_coef[positive] / weight[positive]).max(initial=0.0))
@@ -307,7 +311,7 @@ def priced_guess(net: Network, rows: Relaxed, adds: np.ndarray) -> float:
     for _ in range(30):
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if fits(mid) else (mid, hi)
-    return hi
+    return GUESS_FACTOR * hi
 
 
 WholeBound = Callable[[Flows, np.ndarray, np.ndarray], float]
