@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -22,6 +23,7 @@ from matcher.plan import (
     stable_plan,
     violations,
 )
+from matcher.plan.flow import dual_value, flow_prices, raised_prices
 from matcher.plan.inputs import PlanInputs
 from matcher.plan.network import Solution, class_sizes, objective
 from matcher.plan.options import PlanOptions
@@ -142,6 +144,77 @@ def test_a_quota_that_cannot_be_met_with_trainees_leaves_classes_empty() -> None
     for sol in (solve_milp(net, side), solve_lagrangian(net, side)):
         assert sol.train.sum() == 0
         assert violations(net, side, sol.direct, sol.train, sol.serve) == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), workers=st.integers(1, 40), cut=st.floats(0.0, 1.0))
+def test_flow_prices_are_the_optimal_duals_and_any_prices_bound_the_optimum(
+    seed: int, workers: int, cut: float
+) -> None:
+    net = random_network(seed, workers)
+    # a shift of the training coefficients, as the Lagrangian makes them
+    adj = net.train_coef - cut * net.train_subsidy / net.train_subsidy.max()
+    f = solve_flow(net, train_coef=adj)
+    optimum = float(net.direct_coef @ f.direct + adj @ f.train)
+    prices = flow_prices(net, f, train_coef=adj)
+    assert (prices.line >= 0).all() and (prices.seat >= 0).all()
+    assert dual_value(net, prices, train_coef=adj) == pytest.approx(optimum, abs=1e-5)
+    # prices of a flow on fewer arcs still bound the whole network's optimum; raising them keeps that
+    fewer = Network(
+        net.n_workers,
+        net.line_capacity,
+        net.class_seats,
+        net.class_institution,
+        net.institution_seats,
+        net.direct_worker[::2],
+        net.direct_line[::2],
+        net.direct_value[::2],
+        net.train_worker,
+        net.train_class,
+        net.train_value,
+        net.train_subsidy,
+        net.serve_class,
+        net.serve_line,
+        net.worker_weight,
+    )
+    partial = flow_prices(fewer, solve_flow(fewer, train_coef=adj), train_coef=adj)
+    loose = dual_value(net, partial, train_coef=adj)
+    raised = dual_value(net, raised_prices(net, partial, train_coef=adj), train_coef=adj)
+    assert optimum <= raised + 1e-6
+    assert raised <= loose + 1e-9
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    budget=st.sampled_from([3_000.0, 15_000.0]),
+    min_size=st.integers(1, 5),
+    share=st.sampled_from([0.0, 0.3]),
+)
+def test_lagrangian_on_a_priced_core_is_feasible_and_brackets_the_milp_optimum(
+    seed: int, budget: float, min_size: int, share: float
+) -> None:
+    net = random_network(seed, workers=60, direct_per_worker=5)
+    members = np.random.default_rng(seed + 1).random(net.n_workers) < 0.3
+    side = SideConstraints(budget=budget, min_class_size=min_size, quotas=(Quota("poor", members, share),))
+    exact = solve_milp(net, side, time_limit=20)
+    lagr = solve_lagrangian(net, side, core_above=0)
+    assert violations(net, side, lagr.direct, lagr.train, lagr.serve) == []
+    assert_flow_shape(net, lagr.direct, lagr.train, lagr.serve)
+    assert lagr.objective == pytest.approx(objective(net, lagr.direct, lagr.train))
+    assert lagr.objective <= exact.objective + 1e-6
+    assert exact.objective <= lagr.bound + 1e-6
+    assert exact.objective - lagr.objective <= lagr.gap * lagr.bound + 1e-6
+
+
+def test_a_flow_that_meets_the_side_constraints_is_the_plan_at_once() -> None:
+    net = random_network(4, workers=60, direct_per_worker=5)
+    net = dataclasses.replace(net, institution_seats=np.full(len(net.institution_seats), 1_000))
+    side = SideConstraints(budget=1e9)
+    lagr = solve_lagrangian(net, side, core_above=0)
+    f = solve_flow(net)
+    assert lagr.gap == 0 and lagr.iterations == 0
+    assert lagr.objective == pytest.approx(objective(net, f.direct, f.train))
 
 
 def test_lagrangian_on_a_core_keeps_a_valid_bound() -> None:
