@@ -479,7 +479,8 @@ def _search(
                     )
                 ]
             )
-            guess = float(lam[0])
+            if bound_of is not None:  # on a city's core, a later round starts at the multiplier found
+                guess = float(lam[0])
         else:
             lam = search.subgradient(rows, lam, open_classes, bounding, iterations)
         assert search.round_best is not None
