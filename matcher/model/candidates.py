@@ -282,8 +282,14 @@ def _retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
     if kk == 0:
         return Candidates.concat([])
     # The k best, then sorted by similarity with ties in line order: the same row gives the same list
-    # whatever batch it comes in.
+    # whatever batch it comes in, and whatever other lines the index holds.
     top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+    top_s = np.take_along_axis(sims, top, axis=1)
+    # argpartition keeps any of the lines tied at the k-th place: keep the first ones in line order
+    kth = top_s.min(axis=1)
+    for r in np.flatnonzero(np.isfinite(kth) & ((sims >= kth[:, None]).sum(axis=1) > kk)).tolist():
+        cols = np.flatnonzero(sims[r] >= kth[r])
+        top[r] = cols[np.lexsort((cols, -sims[r, cols]))][:kk]
     top_s = np.take_along_axis(sims, top, axis=1)
     order = np.lexsort((top, -top_s), axis=1)
     top = np.take_along_axis(top, order, axis=1)
