@@ -64,6 +64,27 @@ class LineIndex:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def take(self, cols: np.ndarray) -> LineIndex:
+        """The index of the lines at positions `cols` (ascending, so that ties still fall in line order),
+        over the same regions."""
+        return LineIndex(
+            rows=self.rows[cols],
+            vectors_t=self.vectors_t[:, cols],
+            text_t=self.text_t[:, cols],
+            text_weight=self.text_weight,
+            start_on=self.start_on[cols],
+            hazards=self.hazards[cols],
+            cadre=self.cadre[cols],
+            wage_max=self.wage_max[cols],
+            outside_province=self.outside_province[cols],
+            chain_t=self.chain_t[:, cols],
+            required_t=self.required_t[:, cols],
+            unobtainable_t=self.unobtainable_t[:, cols],
+            n_required=self.n_required[cols],
+            n_unobtainable=self.n_unobtainable[cols],
+            region_ids=self.region_ids,
+        )
+
 
 @dataclass
 class WorkerBatch:
@@ -186,8 +207,23 @@ def worker_states(
     their `vectors`, one row per worker of `rows`, when a caller keeps them)."""
     w = city.workers
     rows = np.asarray(rows, dtype=np.int64)
-    q, k = w.intent_region.expand(rows)
-    # the index's column of each region of the city's region ids (regions on no line of the city: -1)
+    return WorkerBatch(
+        rows=rows,
+        vectors=vectorizer.transform(worker_profiles(city, rows, as_of)) if vectors is None else vectors,
+        sex=w.sex[rows],
+        birth=w.birth[rows],
+        min_wage=w.min_wage[rows],
+        outside_province=w.outside_province[rows],
+        intents=accepted_regions(city, index, rows),
+        held=held_items(city, rows, as_of),
+    )
+
+
+def accepted_regions(city: City, index: LineIndex, rows: np.ndarray) -> np.ndarray:
+    """(rows × the index's regions) 0/1: the regions each worker accepts, their home county and places and
+    the regions they named."""
+    q, k = city.workers.intent_region.expand(rows)
+    # the index's column of each region of the city's region ids (regions on no line of the index: -1)
     column = np.full(len(city.region_index) + 1, -1, np.int64)
     for code, col in index.region_ids.items():
         column[city.region_index[code]] = col
@@ -196,16 +232,35 @@ def worker_states(
     keep = cols >= 0
     intents = np.zeros((len(rows), len(index.region_ids)), np.float32)
     intents[q[keep], cols[keep]] = 1.0
-    return WorkerBatch(
-        rows=rows,
-        vectors=vectorizer.transform(worker_profiles(city, rows, as_of)) if vectors is None else vectors,
-        sex=w.sex[rows],
-        birth=w.birth[rows],
-        min_wage=w.min_wage[rows],
-        outside_province=w.outside_province[rows],
-        intents=intents,
-        held=held_items(city, rows, as_of),
-    )
+    return intents
+
+
+def reach_groups(
+    city: City, index: LineIndex, rows: np.ndarray, chunk: int = 65_536
+) -> tuple[np.ndarray, np.ndarray]:
+    """The workers `rows` grouped by the lines of the index the region rule of `feasibility` lets them
+    reach: (each worker's group, (groups × lines) which lines each group reaches).
+
+    No other line can be feasible for a worker of the group, so retrieval against the group's lines alone
+    finds the same candidates. Lines with the same region are reached together, so the groups are few
+    (home county × whole city named × willing to leave the province, about forty in Qujing) whatever the
+    number of workers.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    chains, kind = np.unique(index.chain_t.T, axis=0, return_inverse=True)
+    kind = kind.ravel()
+    kind_outside = np.zeros(len(chains), bool)
+    kind_outside[kind] = index.outside_province
+    reaches = []
+    for s in range(0, len(rows), chunk):
+        part = rows[s : s + chunk]
+        accepted = (accepted_regions(city, index, part) @ chains.T) > 0
+        reaches.append(
+            np.where(kind_outside[None, :], city.workers.outside_province[part][:, None], accepted)
+        )
+    reach = np.concatenate(reaches) if reaches else np.zeros((0, len(chains)), bool)
+    groups, group = np.unique(reach, axis=0, return_inverse=True)
+    return group.ravel(), groups[:, kind]
 
 
 def in_reach(city: City, rows: np.ndarray, line: int) -> np.ndarray:
