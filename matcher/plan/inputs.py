@@ -127,6 +127,7 @@ def _batch_arcs(
     with threadpool_limits(limits=1, user_api="openmp"):
         batch = worker_states(city, model.vectorizer, index, rows, as_of)
         cand = retrieve_batch(batch, index, k)
+        space = space.knowing(batch.rows, batch.vectors)
         X = pair_features(space, cand.worker, cand.line, np.full(len(cand), as_of))
         p = model.predict(X)
         direct = X[:, _MISSING] == 0
