@@ -292,11 +292,16 @@ def feasibility(batch: WorkerBatch, index: LineIndex) -> tuple[np.ndarray, np.nd
         index.cadre[None, :],
     )
     wage = index.wage_max[None, :] >= batch.min_wage[:, None]
-    covered = batch.held @ index.required_t
-    covered_unobtainable = batch.held @ index.unobtainable_t
-    certs = covered_unobtainable >= index.n_unobtainable[None, :]
-    missing = (index.n_required[None, :] - covered).astype(np.int8)
-    return region & lawful & wage & certs, missing
+    # items are counted only on the lines that require some
+    feasible = region & lawful & wage
+    unobtainable = np.flatnonzero(index.n_unobtainable)
+    feasible[:, unobtainable] &= (
+        batch.held @ index.unobtainable_t[:, unobtainable] >= index.n_unobtainable[None, unobtainable]
+    )
+    missing = np.zeros(feasible.shape, np.int8)
+    required = np.flatnonzero(index.n_required)
+    missing[:, required] = index.n_required[None, required] - batch.held @ index.required_t[:, required]
+    return feasible, missing
 
 
 @dataclass
@@ -330,8 +335,8 @@ def _retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
     mask, missing = feasibility(batch, index)
     # The text block is multiplied apart so that its cosine comes out too: the similarity is the other
     # blocks' weighted product plus the text block's weight times the cosine.
-    text_all = (batch.vectors @ index.text_t).toarray()
-    sims = (batch.vectors @ index.vectors_t).toarray() + index.text_weight * text_all
+    text_all = _dense_product(batch.vectors, index.text_t)
+    sims = _dense_product(batch.vectors, index.vectors_t) + index.text_weight * text_all
     sims[~mask] = -np.inf
     kk = min(k, len(index))
     if kk == 0:
@@ -360,6 +365,15 @@ def _retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
         text=text,
         missing=missing[r, c],
     )
+
+
+def _dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
+    """`(a @ b).toarray()`, the same numbers (each sum taken over `a`'s row in the same order), computed
+    as a sparse × dense product over the features both use: the product is dense, and building it
+    sparse first costs several times more."""
+    used = np.unique(a.indices)
+    used = used[np.diff(b.indptr)[used] > 0]
+    return np.asarray(a[:, used] @ b[used].toarray())
 
 
 def retrieve(
