@@ -347,9 +347,9 @@ def _retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
     top_s = np.take_along_axis(sims, top, axis=1)
     # argpartition keeps any of the lines tied at the k-th place: keep the first ones in line order
     kth = top_s.min(axis=1)
-    for r in np.flatnonzero(np.isfinite(kth) & ((sims >= kth[:, None]).sum(axis=1) > kk)).tolist():
-        cols = np.flatnonzero(sims[r] >= kth[r])
-        top[r] = cols[np.lexsort((cols, -sims[r, cols]))][:kk]
+    for tied in np.flatnonzero(np.isfinite(kth) & ((sims >= kth[:, None]).sum(axis=1) > kk)).tolist():
+        cols = np.flatnonzero(sims[tied] >= kth[tied])
+        top[tied] = cols[np.lexsort((cols, -sims[tied, cols]))][:kk]
     top_s = np.take_along_axis(sims, top, axis=1)
     order = np.lexsort((top, -top_s), axis=1)
     top = np.take_along_axis(top, order, axis=1)
