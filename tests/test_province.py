@@ -102,7 +102,7 @@ def test_plan_candidates_within_reach_are_those_retrieved_against_every_line(
     index = build_line_index(city, model.vectorizer, lines, city.as_of)
     every = np.arange(len(index))
     whole = inputs._batch_arcs(  # one batch, every line
-        city, model, space, index, workers, every, inputs.CANDIDATES_PER_WORKER, inputs.PATHWAY_PAIRS_PER_WORKER
+        model, space, index, workers, every, inputs.CANDIDATES_PER_WORKER, inputs.PATHWAY_PAIRS_PER_WORKER
     )
     assert len(arcs.direct_worker) > len(workers) and len(arcs.path_worker) > 0
     for name, values in whole.items():

@@ -110,7 +110,6 @@ def scope_rows(city: City, options: PlanOptions) -> tuple[np.ndarray, np.ndarray
 
 
 def _batch_arcs(
-    city: City,
     model: MatchModel,
     space: FeatureSpace,
     index: LineIndex,
@@ -120,7 +119,8 @@ def _batch_arcs(
     pathway_pairs: int,
 ) -> dict[str, np.ndarray]:
     """The arcs of one batch of workers, retrieved among the lines of the index at positions `reach`
-    (see `gather_arcs`)."""
+    (see `gather_arcs`). The city is the space's: on a Dask cluster it travels once, inside the space."""
+    city = space.city
     as_of = city.as_of
     index = index.take(reach)
     # Batches run side by side in threads; more OpenMP threads inside each would only fight for the cores.
@@ -173,6 +173,8 @@ def gather_arcs(
     Batches go through `joblib.Parallel`: in `threads` threads (the trees' predictions and most array work
     release the GIL), or on a Dask cluster inside `matcher.distributed.on_dask`.
     """
+    if space.city is not city:
+        raise ValueError("gather_arcs needs the feature space of the city it plans (model.space(city))")
     workers = np.asarray(workers, dtype=np.int64)
     index = build_line_index(city, model.vectorizer, lines, city.as_of)
     group, reach = reach_groups(city, index, workers)
@@ -184,7 +186,7 @@ def gather_arcs(
         for i in range(0, len(members), BATCH_WORKERS)
     ]
     jobs = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(
-        delayed(_batch_arcs)(city, model, space, index, rows, cols, k, pathway_pairs) for rows, cols in spans
+        delayed(_batch_arcs)(model, space, index, rows, cols, k, pathway_pairs) for rows, cols in spans
     )
     parts = list(tqdm(jobs, total=len(spans), desc="生成候选", unit="批", disable=not progress))
     fields = [f.name for f in dataclasses.fields(Arcs)]
