@@ -185,6 +185,17 @@ def test_lines_tied_at_the_kth_place_are_kept_in_line_order(setup):  # type: ign
             assert got.line[got.worker == some.rows[i]].tolist() == want.tolist()
 
 
+def test_retrieval_a_slice_of_workers_at_a_time_finds_the_same_pairs(setup, monkeypatch):  # type: ignore[no-untyped-def]
+    from matcher.model import candidates
+
+    _, city, vec, index, states = setup
+    whole = retrieve(index, states, k=20)
+    monkeypatch.setattr(candidates, "PAIRS_AT_ONCE", 7 * len(index))  # seven workers at a time
+    sliced = retrieve(index, states, k=20)
+    for name in ("worker", "line", "similarity", "text", "missing"):
+        assert np.array_equal(getattr(sliced, name), getattr(whole, name)), name
+
+
 def test_retrieval_and_scoring_on_a_dask_cluster_equal_in_process(setup):  # type: ignore[no-untyped-def]
     from dask.distributed import Client, LocalCluster
 

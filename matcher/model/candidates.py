@@ -39,6 +39,10 @@ from matcher.model.threads import one_native_thread
 
 DEFAULT_K = 50
 BATCH = 2048
+PAIRS_AT_ONCE = 16_000_000
+"""(Workers × lines) pairs retrieval holds in its dense matrices at once: about 0.6 GiB, whatever the
+number of lines (a batch of 2,048 workers against the province's 100,000 lines a worker may reach would
+otherwise take some 5 GiB)."""
 
 
 @dataclass
@@ -326,9 +330,13 @@ class Candidates:
 
 
 def retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
-    """The top-`k` feasible lines of each worker of the batch (fewer when fewer are feasible)."""
+    """The top-`k` feasible lines of each worker of the batch (fewer when fewer are feasible), a slice of
+    workers at a time so that the dense (workers × lines) matrices stay within `PAIRS_AT_ONCE` pairs."""
+    rows = max(1, PAIRS_AT_ONCE // max(len(index), 1))
     with one_native_thread():
-        return _retrieve_batch(batch, index, k)
+        return Candidates.concat(
+            [_retrieve_batch(batch.slice(i, i + rows), index, k) for i in range(0, len(batch), rows)]
+        )
 
 
 def _retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
