@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -70,6 +71,7 @@ def single(url: str, dask: str | None, budget: float | None, workers: int) -> di
         dask_memory = cluster.memory() if cluster is not None else None
     return {
         "cluster_start": up,
+        "load_average": os.getloadavg()[1],
         "total": total,
         "timings": result["timings"],
         "peak_rss_mb": peak_rss_mb(),
@@ -88,11 +90,13 @@ def run(args: argparse.Namespace, url: str, dask: str | None) -> dict[str, Any]:
 
 
 def show(name: str, r: dict[str, Any]) -> None:
-    print(f"\n== {name}")
-    print(f"{'stage':<14}{'wall s':>9}{'peak MiB':>10}")
+    print(f"\n== {name} (machine's load average over the last 5 minutes at its end: {r['load_average']:.1f})")
+    print(f"{'stage':<14}{'wall s':>9}{'CPU s':>9}{'peak MiB':>10}   (CPU: the planning process's own)")
     for stage in r["timings"]:
-        print(f"{stage['stage']:<14}{stage['seconds']:>9.1f}{stage['peak_rss_mb']:>10.0f}")
-    print(f"{'total':<14}{r['total']:>9.1f}{r['peak_rss_mb']:>10.0f}")
+        print(
+            f"{stage['stage']:<14}{stage['seconds']:>9.1f}{stage['cpu_seconds']:>9.1f}{stage['peak_rss_mb']:>10.0f}"
+        )
+    print(f"{'total':<14}{r['total']:>9.1f}{'':>9}{r['peak_rss_mb']:>10.0f}")
     if r["dask"]:
         peaks = ", ".join(f"{mb:,.0f}" for mb in r["dask"]["peak_rss_mb"].values())
         print(

@@ -246,6 +246,9 @@ def plan(
     ] = None,
     stable: Annotated[bool, typer.Option(help="尊重劳动者自己的志愿排序（延迟接受算法）")] = False,
     county: Annotated[list[str] | None, typer.Option(help="只规划这些县（市、区），填县级代码")] = None,
+    max_workers: Annotated[
+        int, typer.Option(help="规划范围内劳动者人数的上限（全省百万人时提高到 1000000 以上，最多 2000000）")
+    ] = 250_000,
     dask: Annotated[
         str | None,
         typer.Option(
@@ -274,6 +277,7 @@ def plan(
                 "priority_weights": weights if priority_weight is not None else None,
                 "stable": stable,
                 "counties": county,
+                "max_workers": max_workers,
             }
         )
         result = run_plan(options, progress=not as_json, dask=dask)

@@ -3,10 +3,10 @@
 The cluster is named by `matcher plan --dask ADDRESS` or `MATCHER_DASK`: a scheduler's address
 (`tcp://10.0.0.5:8786`), or `local` / `local:N` for a LocalCluster of N worker processes on this machine
 (default: one per core). Inside `on_dask` every `joblib.Parallel` of the plan (the candidate stage's batches
-of workers, `matcher.plan.inputs.gather_arcs`) runs its batches on the cluster's workers. The city, the
-model, its feature space and the line index go to the cluster once per plan and are shared by the batches:
-joblib's Dask backend scatters an argument Dask sizes above a kilobyte, and `sizeof` is taught here to count
-the arrays these objects hold. A batch's own joblib calls (scikit-learn's transformers) run inside the batch
+of workers, `matcher.plan.inputs.gather_arcs`) runs its batches on the cluster's workers. The model, its
+feature space (which holds the city) and the line index go to the cluster once per plan and are shared by the
+batches: joblib's Dask backend scatters an argument Dask sizes above a kilobyte, and `sizeof` is taught here
+to count the arrays these objects hold. A batch's own joblib calls (scikit-learn's transformers) run inside the batch
 on its worker: joblib's Dask backend would otherwise send each back to the scheduler as tasks of their own,
 with their arrays, while every worker is busy with a batch (`InPlaceNestedCalls`).
 """

@@ -3,6 +3,7 @@ a Dask cluster as in-process."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import date
 
@@ -13,7 +14,14 @@ from sqlalchemy import select
 
 from matcher import labour
 from matcher import reference as ref
-from matcher.model.candidates import DEFAULT_K, build_line_index, feasibility, retrieve, worker_states
+from matcher.model.candidates import (
+    DEFAULT_K,
+    build_line_index,
+    feasibility,
+    reach_groups,
+    retrieve,
+    worker_states,
+)
 from matcher.model.features import ProfileVectorizer, line_profiles, programme_profiles, worker_profiles
 from matcher.model.scoring import FeatureSpace, score_pairs
 from matcher.model.snapshot import load_city
@@ -143,6 +151,49 @@ def test_pairs_come_best_first_and_a_worker_alone_gets_the_same_list(setup):  # 
         cands.worker, cands.line, np.full(len(cands), city.as_of)
     )
     assert np.allclose(text, cands.text, atol=1e-5) and np.allclose(space, cands.similarity, atol=1e-5)
+
+
+def test_no_feasible_line_lies_outside_a_workers_reach_and_retrieval_within_it_is_the_same(setup):  # type: ignore[no-untyped-def]
+    _, city, vec, index, states = setup
+    group, reach = reach_groups(city, index, states.rows, chunk=64)
+    assert len(group) == len(states) and 1 < len(reach) < len(states) // 4
+    mask, _ = feasibility(states, index)
+    assert not (mask & ~reach[group]).any()  # the reach cuts only lines the worker could never take
+    assert (~reach[group]).any()  # and it cuts some
+    everywhere = retrieve(index, states, k=20)
+    for g in range(len(reach)):
+        members = np.flatnonzero(group == g)
+        within = retrieve(index.take(np.flatnonzero(reach[g])), states.slice(0, len(states)), k=20)
+        mine = np.isin(everywhere.worker, states.rows[members])
+        theirs = np.isin(within.worker, states.rows[members])
+        assert within.line[theirs].tolist() == everywhere.line[mine].tolist()
+        assert np.array_equal(within.similarity[theirs], everywhere.similarity[mine])
+
+
+def test_lines_tied_at_the_kth_place_are_kept_in_line_order(setup):  # type: ignore[no-untyped-def]
+    _, city, vec, index, states = setup
+    # every line twice, each copy named by its position: every similarity is tied
+    twice = dataclasses.replace(index.take(np.repeat(np.arange(len(index)), 2)), rows=np.arange(2 * len(index)))
+    some = states.slice(0, 60)
+    mask, _ = feasibility(some, twice)
+    sims = (some.vectors @ twice.vectors_t).toarray() + twice.text_weight * (some.vectors @ twice.text_t).toarray()
+    for k in (1, 3, 20):
+        got = retrieve(twice, some, k=k)
+        for i in range(len(some)):
+            feasible = np.flatnonzero(mask[i])
+            want = feasible[np.lexsort((feasible, -sims[i, feasible]))][:k]
+            assert got.line[got.worker == some.rows[i]].tolist() == want.tolist()
+
+
+def test_retrieval_a_slice_of_workers_at_a_time_finds_the_same_pairs(setup, monkeypatch):  # type: ignore[no-untyped-def]
+    from matcher.model import candidates
+
+    _, city, vec, index, states = setup
+    whole = retrieve(index, states, k=20)
+    monkeypatch.setattr(candidates, "PAIRS_AT_ONCE", 7 * len(index))  # seven workers at a time
+    sliced = retrieve(index, states, k=20)
+    for name in ("worker", "line", "similarity", "text", "missing"):
+        assert np.array_equal(getattr(sliced, name), getattr(whole, name)), name
 
 
 def test_retrieval_and_scoring_on_a_dask_cluster_equal_in_process(setup):  # type: ignore[no-untyped-def]

@@ -6,12 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from dask.distributed import get_task_stream
 from sqlalchemy import JSON, Text, cast, select
 
 from matcher.distributed import on_dask
 from matcher.model import train_model
+from matcher.model.artifacts import load_model
+from matcher.model.candidates import build_line_index
+from matcher.model.snapshot import load_city
 from matcher.plan import PlanOptions, inputs
 from matcher.plan.pipeline import plan_city
 from matcher.store import engine
@@ -82,3 +86,24 @@ def test_a_plan_on_a_dask_cluster_is_the_plan_of_one_process(
     assert spread["workers"] == alone["workers"] and alone["workers"]
     assert spread["classes"] == alone["classes"]
     assert spread["solution"]["objective"] == pytest.approx(alone["solution"]["objective"])
+
+
+def test_plan_candidates_within_reach_are_those_retrieved_against_every_line(
+    small_city: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, models = small_city
+    monkeypatch.setattr(inputs, "BATCH_WORKERS", 16)  # groups split into several batches
+    model, _ = load_model(models)
+    city = inputs.planning_city(load_city(url), PlanOptions())
+    space = model.space(city)
+    workers, lines, _ = inputs.scope_rows(city, PlanOptions())
+    workers = workers[::-1]  # any order of workers comes back in that order
+    arcs = inputs.gather_arcs(city, model, space, workers, lines)
+    index = build_line_index(city, model.vectorizer, lines, city.as_of)
+    every = np.arange(len(index))
+    whole = inputs._batch_arcs(  # one batch, every line
+        model, space, index, workers, every, inputs.CANDIDATES_PER_WORKER, inputs.PATHWAY_PAIRS_PER_WORKER
+    )
+    assert len(arcs.direct_worker) > len(workers) and len(arcs.path_worker) > 0
+    for name, values in whole.items():
+        assert np.array_equal(getattr(arcs, name), values), name

@@ -39,6 +39,10 @@ from matcher.model.threads import one_native_thread
 
 DEFAULT_K = 50
 BATCH = 2048
+PAIRS_AT_ONCE = 16_000_000
+"""(Workers × lines) pairs retrieval holds in its dense matrices at once: about 0.6 GiB, whatever the
+number of lines (a batch of 2,048 workers against the province's 100,000 lines a worker may reach would
+otherwise take some 5 GiB)."""
 
 
 @dataclass
@@ -63,6 +67,27 @@ class LineIndex:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def take(self, cols: np.ndarray) -> LineIndex:
+        """The index of the lines at positions `cols` (ascending, so that ties still fall in line order),
+        over the same regions."""
+        return LineIndex(
+            rows=self.rows[cols],
+            vectors_t=self.vectors_t[:, cols],
+            text_t=self.text_t[:, cols],
+            text_weight=self.text_weight,
+            start_on=self.start_on[cols],
+            hazards=self.hazards[cols],
+            cadre=self.cadre[cols],
+            wage_max=self.wage_max[cols],
+            outside_province=self.outside_province[cols],
+            chain_t=self.chain_t[:, cols],
+            required_t=self.required_t[:, cols],
+            unobtainable_t=self.unobtainable_t[:, cols],
+            n_required=self.n_required[cols],
+            n_unobtainable=self.n_unobtainable[cols],
+            region_ids=self.region_ids,
+        )
 
 
 @dataclass
@@ -186,8 +211,23 @@ def worker_states(
     their `vectors`, one row per worker of `rows`, when a caller keeps them)."""
     w = city.workers
     rows = np.asarray(rows, dtype=np.int64)
-    q, k = w.intent_region.expand(rows)
-    # the index's column of each region of the city's region ids (regions on no line of the city: -1)
+    return WorkerBatch(
+        rows=rows,
+        vectors=vectorizer.transform(worker_profiles(city, rows, as_of)) if vectors is None else vectors,
+        sex=w.sex[rows],
+        birth=w.birth[rows],
+        min_wage=w.min_wage[rows],
+        outside_province=w.outside_province[rows],
+        intents=accepted_regions(city, index, rows),
+        held=held_items(city, rows, as_of),
+    )
+
+
+def accepted_regions(city: City, index: LineIndex, rows: np.ndarray) -> np.ndarray:
+    """(rows × the index's regions) 0/1: the regions each worker accepts, their home county and places and
+    the regions they named."""
+    q, k = city.workers.intent_region.expand(rows)
+    # the index's column of each region of the city's region ids (regions on no line of the index: -1)
     column = np.full(len(city.region_index) + 1, -1, np.int64)
     for code, col in index.region_ids.items():
         column[city.region_index[code]] = col
@@ -196,16 +236,35 @@ def worker_states(
     keep = cols >= 0
     intents = np.zeros((len(rows), len(index.region_ids)), np.float32)
     intents[q[keep], cols[keep]] = 1.0
-    return WorkerBatch(
-        rows=rows,
-        vectors=vectorizer.transform(worker_profiles(city, rows, as_of)) if vectors is None else vectors,
-        sex=w.sex[rows],
-        birth=w.birth[rows],
-        min_wage=w.min_wage[rows],
-        outside_province=w.outside_province[rows],
-        intents=intents,
-        held=held_items(city, rows, as_of),
-    )
+    return intents
+
+
+def reach_groups(
+    city: City, index: LineIndex, rows: np.ndarray, chunk: int = 65_536
+) -> tuple[np.ndarray, np.ndarray]:
+    """The workers `rows` grouped by the lines of the index the region rule of `feasibility` lets them
+    reach: (each worker's group, (groups × lines) which lines each group reaches).
+
+    No other line can be feasible for a worker of the group, so retrieval against the group's lines alone
+    finds the same candidates. Lines with the same region are reached together, so the groups are few
+    (home county × whole city named × willing to leave the province, about forty in Qujing) whatever the
+    number of workers.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    chains, kind = np.unique(index.chain_t.T, axis=0, return_inverse=True)
+    kind = kind.ravel()
+    kind_outside = np.zeros(len(chains), bool)
+    kind_outside[kind] = index.outside_province
+    reaches = []
+    for s in range(0, len(rows), chunk):
+        part = rows[s : s + chunk]
+        accepted = (accepted_regions(city, index, part) @ chains.T) > 0
+        reaches.append(
+            np.where(kind_outside[None, :], city.workers.outside_province[part][:, None], accepted)
+        )
+    reach = np.concatenate(reaches) if reaches else np.zeros((0, len(chains)), bool)
+    groups, group = np.unique(reach, axis=0, return_inverse=True)
+    return group.ravel(), groups[:, kind]
 
 
 def in_reach(city: City, rows: np.ndarray, line: int) -> np.ndarray:
@@ -237,11 +296,16 @@ def feasibility(batch: WorkerBatch, index: LineIndex) -> tuple[np.ndarray, np.nd
         index.cadre[None, :],
     )
     wage = index.wage_max[None, :] >= batch.min_wage[:, None]
-    covered = batch.held @ index.required_t
-    covered_unobtainable = batch.held @ index.unobtainable_t
-    certs = covered_unobtainable >= index.n_unobtainable[None, :]
-    missing = (index.n_required[None, :] - covered).astype(np.int8)
-    return region & lawful & wage & certs, missing
+    # items are counted only on the lines that require some
+    feasible = region & lawful & wage
+    unobtainable = np.flatnonzero(index.n_unobtainable)
+    feasible[:, unobtainable] &= (
+        batch.held @ index.unobtainable_t[:, unobtainable] >= index.n_unobtainable[None, unobtainable]
+    )
+    missing = np.zeros(feasible.shape, np.int8)
+    required = np.flatnonzero(index.n_required)
+    missing[:, required] = index.n_required[None, required] - batch.held @ index.required_t[:, required]
+    return feasible, missing
 
 
 @dataclass
@@ -266,24 +330,34 @@ class Candidates:
 
 
 def retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
-    """The top-`k` feasible lines of each worker of the batch (fewer when fewer are feasible)."""
+    """The top-`k` feasible lines of each worker of the batch (fewer when fewer are feasible), a slice of
+    workers at a time so that the dense (workers × lines) matrices stay within `PAIRS_AT_ONCE` pairs."""
+    rows = max(1, PAIRS_AT_ONCE // max(len(index), 1))
     with one_native_thread():
-        return _retrieve_batch(batch, index, k)
+        return Candidates.concat(
+            [_retrieve_batch(batch.slice(i, i + rows), index, k) for i in range(0, len(batch), rows)]
+        )
 
 
 def _retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
     mask, missing = feasibility(batch, index)
     # The text block is multiplied apart so that its cosine comes out too: the similarity is the other
     # blocks' weighted product plus the text block's weight times the cosine.
-    text_all = (batch.vectors @ index.text_t).toarray()
-    sims = (batch.vectors @ index.vectors_t).toarray() + index.text_weight * text_all
+    text_all = _dense_product(batch.vectors, index.text_t)
+    sims = _dense_product(batch.vectors, index.vectors_t) + index.text_weight * text_all
     sims[~mask] = -np.inf
     kk = min(k, len(index))
     if kk == 0:
         return Candidates.concat([])
     # The k best, then sorted by similarity with ties in line order: the same row gives the same list
-    # whatever batch it comes in.
+    # whatever batch it comes in, and whatever other lines the index holds.
     top = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+    top_s = np.take_along_axis(sims, top, axis=1)
+    # argpartition keeps any of the lines tied at the k-th place: keep the first ones in line order
+    kth = top_s.min(axis=1)
+    for tied in np.flatnonzero(np.isfinite(kth) & ((sims >= kth[:, None]).sum(axis=1) > kk)).tolist():
+        cols = np.flatnonzero(sims[tied] >= kth[tied])
+        top[tied] = cols[np.lexsort((cols, -sims[tied, cols]))][:kk]
     top_s = np.take_along_axis(sims, top, axis=1)
     order = np.lexsort((top, -top_s), axis=1)
     top = np.take_along_axis(top, order, axis=1)
@@ -299,6 +373,15 @@ def _retrieve_batch(batch: WorkerBatch, index: LineIndex, k: int) -> Candidates:
         text=text,
         missing=missing[r, c],
     )
+
+
+def _dense_product(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
+    """`(a @ b).toarray()`, the same numbers (each sum taken over `a`'s row in the same order), computed
+    as a sparse × dense product over the features both use: the product is dense, and building it
+    sparse first costs several times more."""
+    used = np.unique(a.indices)
+    used = used[np.diff(b.indptr)[used] > 0]
+    return np.asarray(a[:, used] @ b[used].toarray())
 
 
 def retrieve(

@@ -100,22 +100,32 @@ def standing(city: City, worker: np.ndarray, occ: np.ndarray, day: int) -> tuple
     q, k = q[valid], k[valid]
     match = small[cr["occ"][k]][:, None] == target
     rank = np.where(match, cr["rank"][k][:, None], 0)
-    held = np.zeros((len(worker), target.shape[1]), np.int64)
-    np.maximum.at(held, q, rank)
+    n = len(worker)
+    held = _by_query(np.maximum, rank, q, n, 0)
     # the date of the best certificate: the earliest issued among those at the highest rank
     best = match & (rank == held[q])
-    issued = np.full(held.shape, NEVER, np.int64)
-    np.minimum.at(issued, q, np.where(best, cr["date"][k][:, None], NEVER))
-    since = np.where(held > 0, years_between(np.minimum(issued, day), np.full(held.shape, day)), 0)
+    issued = _by_query(np.minimum, np.where(best, cr["date"][k][:, None], NEVER), q, n, NEVER)
+    since = np.zeros(held.shape, np.int64)
+    some = held > 0
+    since[some] = years_between(np.minimum(issued[some], day), np.full(int(some.sum()), day))
     sp = city.workers.spells
     q, k = sp.expand(worker)
     begun = sp["start"][k] < day
     q, k = q[begun], k[begun]
     worked = (np.minimum(sp["end"][k], day) - sp["start"][k]).astype(np.float64)
     in_trade = small[sp["occ"][k]][:, None] == target
-    days = np.zeros(held.shape)
-    np.add.at(days, q, np.where(in_trade, worked[:, None], 0.0))
+    days = _by_query(np.add, np.where(in_trade, worked[:, None], 0.0), q, n, 0.0)
     return held, since, np.floor(days / DAYS_PER_YEAR).astype(np.int64)
+
+
+def _by_query(ufunc: np.ufunc, values: np.ndarray, query: np.ndarray, n: int, fill: float) -> np.ndarray:
+    """(n × columns): the rows of `values` reduced by `ufunc` per query (`query`, ascending, as
+    `Ragged.expand` gives it), `fill` where a query has none."""
+    out = np.full((n, values.shape[1]), fill, np.float64 if isinstance(fill, float) else np.int64)
+    if len(query):
+        starts = np.flatnonzero(np.r_[True, query[1:] != query[:-1]])
+        out[query[starts]] = ufunc.reduceat(values, starts, axis=0)
+    return out
 
 
 def closing_programmes(

@@ -12,6 +12,7 @@ to decide hiring, and a model that ranks on it would reproduce the discriminatio
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
 
@@ -135,6 +136,8 @@ class FeatureSpace:
     text_mask: np.ndarray = field(init=False)
     line_industry: np.ndarray = field(init=False)  # GB/T 4754 section as a category code, -1 unknown
     line_size: np.ndarray = field(init=False)  # enterprise size 0 micro … 3 large, -1 unknown
+    known_workers: tuple[np.ndarray, sparse.csr_matrix] | None = field(init=False, default=None)
+    # (rows, vectors): workers already vectorized as they stand on the city's day (`knowing`)
 
     def __post_init__(self, known_line_vectors: sparse.csr_matrix | None) -> None:
         ln = self.city.lines
@@ -149,17 +152,16 @@ class FeatureSpace:
         self.text_mask = np.zeros(self.vectorizer.n_features_out_, np.float32)
         self.text_mask[self.vectorizer.blocks_["text"]] = 1.0
 
-    def similarities(
-        self, worker: np.ndarray, line: np.ndarray, day: np.ndarray, chunk: int = 100_000
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Text cosine and retrieval similarity of each pair, the worker vectorized as on the pair's day.
+    def knowing(self, rows: np.ndarray, vectors: sparse.csr_matrix) -> FeatureSpace:
+        """This space, knowing the vectors of the workers `rows` as they stand on the city's day (one row
+        each, as `worker_states` computes them): `similarities` takes them instead of vectorizing again."""
+        out = copy.copy(self)
+        out.known_workers = (np.asarray(rows, dtype=np.int64), vectors)
+        return out
 
-        A worker's profile changes only when a credential or a work spell begins, so pairs are grouped
-        by (worker, credentials so far, spells so far) and each group is vectorized once.
-        """
-        worker = np.asarray(worker, dtype=np.int64)
-        day = np.broadcast_to(np.asarray(day, dtype=np.int64), worker.shape)
-        state = np.stack(
+    def _state(self, worker: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """(worker, credentials so far, spells so far) of each query: what a worker's profile depends on."""
+        return np.stack(
             [
                 worker,
                 _count_before(self.city.credentials, "date", worker, day),
@@ -167,8 +169,38 @@ class FeatureSpace:
             ],
             axis=1,
         )
-        uniq, first, inv = np.unique(state, axis=0, return_index=True, return_inverse=True)
-        wv = self.vectorizer.transform(worker_profiles(self.city, uniq[:, 0], day[first]))
+
+    def _worker_vectors(self, state: np.ndarray, day: np.ndarray) -> sparse.csr_matrix:
+        """The vector of each distinct worker state (`_state`, first seen on `day`), known ones reused."""
+        if self.known_workers is None:
+            return self.vectorizer.transform(worker_profiles(self.city, state[:, 0], day))
+        rows, vectors = self.known_workers
+        order = np.argsort(rows, kind="stable")
+        at = np.minimum(np.searchsorted(rows[order], state[:, 0]), max(len(rows) - 1, 0))
+        known = order[at] if len(rows) else np.zeros(len(state), np.int64)
+        hit = np.zeros(len(state), bool)
+        if len(rows):
+            on_day = np.full(len(state), self.city.as_of, np.int64)
+            hit = (rows[known] == state[:, 0]) & (self._state(state[:, 0], on_day) == state).all(axis=1)
+        miss = np.flatnonzero(~hit)
+        fresh = self.vectorizer.transform(worker_profiles(self.city, state[miss, 0], day[miss]))
+        source = np.where(hit, known, 0)
+        source[miss] = vectors.shape[0] + np.arange(len(miss))
+        return sparse.vstack([vectors, fresh], format="csr")[source]
+
+    def similarities(
+        self, worker: np.ndarray, line: np.ndarray, day: np.ndarray, chunk: int = 100_000
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Text cosine and retrieval similarity of each pair, the worker vectorized as on the pair's day.
+
+        A worker's profile changes only when a credential or a work spell begins, so pairs are grouped
+        by (worker, credentials so far, spells so far) and each group is vectorized once, or taken from
+        the workers the space knows (`knowing`) when they stand then as on the city's day.
+        """
+        worker = np.asarray(worker, dtype=np.int64)
+        day = np.broadcast_to(np.asarray(day, dtype=np.int64), worker.shape)
+        uniq, first, inv = np.unique(self._state(worker, day), axis=0, return_index=True, return_inverse=True)
+        wv = self._worker_vectors(uniq, day[first])
         inv = inv.ravel()
         text, space = np.empty(len(worker), np.float32), np.empty(len(worker), np.float32)
         for s in range(0, len(worker), chunk):

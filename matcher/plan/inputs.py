@@ -23,7 +23,13 @@ from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from matcher.model.candidates import LineIndex, build_line_index, retrieve_batch, worker_states
+from matcher.model.candidates import (
+    LineIndex,
+    build_line_index,
+    reach_groups,
+    retrieve_batch,
+    worker_states,
+)
 from matcher.model.codes import GROUPS
 from matcher.model.pathways import find_pathways, gaps
 from matcher.model.scoring import FEATURES, FeatureSpace, MatchModel, pair_features
@@ -104,20 +110,24 @@ def scope_rows(city: City, options: PlanOptions) -> tuple[np.ndarray, np.ndarray
 
 
 def _batch_arcs(
-    city: City,
     model: MatchModel,
     space: FeatureSpace,
     index: LineIndex,
     rows: np.ndarray,
+    reach: np.ndarray,
     k: int,
     pathway_pairs: int,
 ) -> dict[str, np.ndarray]:
-    """The arcs of one batch of workers (see `gather_arcs`)."""
+    """The arcs of one batch of workers, retrieved among the lines of the index at positions `reach`
+    (see `gather_arcs`). The city is the space's: on a Dask cluster it travels once, inside the space."""
+    city = space.city
     as_of = city.as_of
+    index = index.take(reach)
     # Batches run side by side in threads; more OpenMP threads inside each would only fight for the cores.
     with threadpool_limits(limits=1, user_api="openmp"):
         batch = worker_states(city, model.vectorizer, index, rows, as_of)
         cand = retrieve_batch(batch, index, k)
+        space = space.knowing(batch.rows, batch.vectors)
         X = pair_features(space, cand.worker, cand.line, np.full(len(cand), as_of))
         p = model.predict(X)
         direct = X[:, _MISSING] == 0
@@ -156,13 +166,27 @@ def gather_arcs(
 
     Pathways are sought for each worker's first `pathway_pairs` candidate pairs with a gap: scoring a
     pathway costs a pair's features and two predictions for every programme that closes the gap.
+    Each worker is retrieved only among the lines within their reach (`reach_groups`: the lines the
+    region rule lets them take), so a worker's work follows the lines of their own county and the regions
+    they accept, not those of the whole province; batches hold workers of one reach group. The arcs come
+    back in the order of `workers`, each worker's best first, as if retrieved against every line.
     Batches go through `joblib.Parallel`: in `threads` threads (the trees' predictions and most array work
     release the GIL), or on a Dask cluster inside `matcher.distributed.on_dask`.
     """
+    if space.city is not city:
+        raise ValueError("gather_arcs needs the feature space of the city it plans (model.space(city))")
+    workers = np.asarray(workers, dtype=np.int64)
     index = build_line_index(city, model.vectorizer, lines, city.as_of)
-    spans = [workers[i : i + BATCH_WORKERS] for i in range(0, len(workers), BATCH_WORKERS)]
+    group, reach = reach_groups(city, index, workers)
+    by_group = np.argsort(group, kind="stable")
+    starts = np.searchsorted(group[by_group], np.arange(len(reach) + 1))
+    spans = [
+        (members[i : i + BATCH_WORKERS], np.flatnonzero(reach[g]))
+        for g, members in enumerate(np.split(workers[by_group], starts[1:-1]))
+        for i in range(0, len(members), BATCH_WORKERS)
+    ]
     jobs = Parallel(n_jobs=threads, prefer="threads", return_as="generator")(
-        delayed(_batch_arcs)(city, model, space, index, rows, k, pathway_pairs) for rows in spans
+        delayed(_batch_arcs)(model, space, index, rows, cols, k, pathway_pairs) for rows, cols in spans
     )
     parts = list(tqdm(jobs, total=len(spans), desc="生成候选", unit="批", disable=not progress))
     fields = [f.name for f in dataclasses.fields(Arcs)]
@@ -175,6 +199,14 @@ def gather_arcs(
         "path_programme",
     ):
         out[name] = out[name].astype(np.int64)
+    # back to the order of `workers`: each worker's arcs are together and in order within a batch
+    position = np.zeros(len(city.workers), np.int64)
+    position[workers] = np.arange(len(workers))
+    for prefix in ("direct_", "path_"):
+        order = np.argsort(position[out[f"{prefix}worker"]], kind="stable")
+        for name in fields:
+            if name.startswith(prefix):
+                out[name] = out[name][order]
     return Arcs(**out)
 
 

@@ -122,8 +122,8 @@ def plan_city(
         held = workers_in_scope(url, options.counties)
         if held > options.max_workers:
             raise ValueError(
-                f"the plan's scope holds {held:,} workers, more than max_workers = {options.max_workers:,}; "
-                "limit it with counties or raise max_workers"
+                f"max_workers：规划范围内有 {held:,} 名劳动者，超过上限 max_workers = {options.max_workers:,}："
+                "请用 counties（命令行 --county）只规划部分县，或提高 max_workers（命令行 --max-workers，最多 2,000,000）"
             )
         model, manifest = load_model(models_dir)
         city = planning_city(load_city(url), options)
