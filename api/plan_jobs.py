@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from matcher.model.artifacts import NO_MODEL
 from matcher.plan import PlanOptions, run_plan
 from matcher.store import session_scope
 from matcher.store.tables import PlanJobRow
@@ -167,7 +168,7 @@ class PlanRunner:
             status, error = "done", None
         except Cancelled:
             result, status, error = None, "cancelled", CANCELLED
-        except (ValueError, FileNotFoundError) as e:
+        except (ValueError, *NO_MODEL) as e:
             result, status, error = None, "failed", str(e)
         except Exception as e:  # the job must end failed, never stay running
             log.exception("plan job %d failed", job_id)

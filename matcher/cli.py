@@ -32,6 +32,7 @@ def serve(
     """启动 API 和网页服务（先升级数据库结构）；每个服务进程载入匹配视图并随数据库保持最新，共用一个规划队列。"""
     import uvicorn
 
+    from matcher.model.artifacts import NO_MODEL
     from matcher.model.recommend import recommender
     from matcher.store import migrate
 
@@ -40,7 +41,7 @@ def serve(
         typer.echo("正在载入匹配视图……", err=True)
         try:
             recommender().warm()
-        except FileNotFoundError as e:
+        except NO_MODEL as e:
             typer.echo(f"还没有训练好的匹配模型（{e}）：运行 matcher train 之前，推荐和候选人接口答 503", err=True)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
@@ -202,13 +203,14 @@ def recommend(
 ) -> None:
     """为一名劳动者推荐岗位、外出务工岗位和培训路径，附可能性和理由。"""
     from matcher.model import recommend_for_worker
+    from matcher.model.artifacts import NO_MODEL
     from matcher.model.snapshot import NotInSnapshot
 
     try:
         advice = recommend_for_worker(worker_id, k=k)
     except NotInSnapshot:
         _fail(f"劳动者 {worker_id} 不在库中；请核对编号（网页上的劳动者页面或 matcher export workers 可查）")
-    except FileNotFoundError as e:
+    except NO_MODEL as e:
         _fail(f"还没有训练好的匹配模型（{e}）；请先运行 matcher train")
     if as_json:
         _print_json(advice.model_dump(mode="json"))
@@ -223,10 +225,11 @@ def audit(
 ) -> None:
     """核查每人的推荐、每个在招岗位的候选人和一份规划是否合法可行：各类违规的条数（应全为 0）和公平性表。"""
     from matcher.advice_audit import audit as run_audit
+    from matcher.model.artifacts import NO_MODEL
 
     try:
         result = run_audit(k=k, progress=not as_json)
-    except (KeyError, ValueError, FileNotFoundError) as e:
+    except (KeyError, ValueError, *NO_MODEL) as e:
         _fail(str(e))
     if as_json:
         _print_json(result.summary)
@@ -259,6 +262,7 @@ def plan(
     """在预算内规划全市的培训班和就业安置，列出按条款的补贴和目标完成情况。"""
     from pydantic import ValidationError
 
+    from matcher.model.artifacts import NO_MODEL
     from matcher.plan import PlanOptions, run_plan, write_plan_xlsx
     from matcher.plan.xlsx import plan_summary
     from matcher.text import table_lines
@@ -281,7 +285,7 @@ def plan(
             }
         )
         result = run_plan(options, progress=not as_json, dask=dask)
-    except (ValidationError, ValueError, FileNotFoundError) as e:
+    except (ValidationError, ValueError, *NO_MODEL) as e:
         _fail(str(e))
     if out:
         write_plan_xlsx(result, out)

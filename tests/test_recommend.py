@@ -131,6 +131,9 @@ def test_the_cli_prints_advice_a_counselor_reads_and_json_for_scripts(tmp_path_f
         text = runner.invoke(app, ["recommend", str(wid), "--k", "3"])
         data = runner.invoke(app, ["recommend", str(wid), "--k", "3", "--json"])
         missing = runner.invoke(app, ["recommend", "987654321"])
+        monkeypatch.setenv("MATCHER_MODELS_DIR", str(tmp_path_factory.mktemp("no_model")))
+        settings.cache_clear()
+        untrained = runner.invoke(app, ["recommend", str(wid)])
     finally:
         monkeypatch.undo()
         settings.cache_clear()
@@ -142,3 +145,4 @@ def test_the_cli_prints_advice_a_counselor_reads_and_json_for_scripts(tmp_path_f
         assert f"（岗位 {option['line_id']}，" in text.output
         assert all(r["text"] in text.output for r in option["reasons"])
     assert missing.exit_code == 2 and "劳动者 987654321 不在库中" in missing.output
+    assert untrained.exit_code == 2 and "matcher train" in untrained.output, untrained.output

@@ -4,6 +4,7 @@ is then the answer a recommender read afresh from the store gives (`Stored`, `Re
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -210,3 +211,23 @@ def test_kept_answers_served_in_a_batch_are_the_ordinary_answers_to_whom_may_see
             s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.id > audited))
             == len(rows) + 24
         )
+
+
+def test_without_a_trained_model_matching_answers_503_naming_what_to_run(
+    city: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    from matcher.config import settings
+
+    monkeypatch.setenv("MATCHER_MODELS_DIR", str(tmp_path))
+    settings.cache_clear()
+    request.addfinalizer(settings.cache_clear)
+    c = client(city)
+    with session_scope(city) as s:
+        wid = s.scalar(select(WorkerRow.id).order_by(WorkerRow.id))
+        line = s.scalar(
+            select(DemandLineRow.id).where(DemandLineRow.status == "open").order_by(DemandLineRow.id)
+        )
+    bureau = token(city, "bureau")
+    for path in (f"/v1/workers/{wid}/recommendations", f"/v1/demand-lines/{line}/candidates"):
+        answer = c.get(path, headers=bureau)
+        assert answer.status_code == 503 and "matcher train" in answer.json()["detail"]

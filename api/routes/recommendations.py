@@ -29,6 +29,7 @@ from api.routes.workers import check_visible_worker
 from api.schemas import Candidate, CandidateProfile, Candidates, Recommendations, WorkerPublic
 from matcher.audit import audit_rows, record_reads
 from matcher.ids import candidate_ref
+from matcher.model.artifacts import NO_MODEL
 from matcher.model.live import matching_view
 from matcher.model.recommend import (
     LineNotOpen,
@@ -67,10 +68,11 @@ class Shown:
         return Response(self.body, media_type="application/json")
 
 
-def _no_model(e: FileNotFoundError) -> HTTPException:
+def _no_model(e: Exception) -> HTTPException:
+    log.warning("matching model unavailable: %s", e)
     return HTTPException(
         status.HTTP_503_SERVICE_UNAVAILABLE,
-        f"还没有可用的匹配模型（{e.filename or e}）：请先运行 matcher train",
+        "还没有可用的匹配模型（或模型文件不完整）：请管理员运行 matcher train 训练模型后再试",
     )
 
 
@@ -100,7 +102,7 @@ def _recommendations(
     check_visible_worker(session, principal, worker_id)
     try:
         stored = served_recommendations(worker_id, request.app.state.database_url, k, session)
-    except FileNotFoundError as e:
+    except NO_MODEL as e:
         raise _no_model(e) from None
     except NotInSnapshot:
         raise HTTPException(
@@ -150,7 +152,7 @@ def _candidates(line_id: int, request: Request, session: Session, principal: Pri
     try:
         # the matching view holds every consent given or withdrawn before this request
         stored = served_candidates(line_id, request.app.state.database_url, k, session)
-    except FileNotFoundError as e:
+    except NO_MODEL as e:
         raise _no_model(e) from None
     except NotInSnapshot:
         raise HTTPException(
@@ -280,7 +282,10 @@ class KeptAnswers:
             queue.draining = None
 
     def _serve(self, asks: list[_Ask]) -> list[Shown | None]:
-        view = matching_view(self.url)
+        try:
+            view = matching_view(self.url)
+        except NO_MODEL:  # the ordinary way says so
+            return [None] * len(asks)
         with autocommit(self.url) as conn:
             principals = authenticate_many(conn, {a.token for a in asks if a.token is not None})
             workers = _ids_of(asks, WORKER)

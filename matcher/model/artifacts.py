@@ -30,6 +30,10 @@ class ArtifactError(RuntimeError):
     """The saved model cannot be trusted or read; the message says which file and why."""
 
 
+NO_MODEL = (FileNotFoundError, ArtifactError)
+"""What loading the matching model raises when none is trained, or its files cannot be trusted."""
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from matcher.calendar import today
 from matcher.config import settings
-from matcher.model.artifacts import load_model
+from matcher.model.artifacts import NO_MODEL, load_model
 from matcher.model.recommend import Recommender
 from matcher.model.snapshot import merge_city, read_city
 from matcher.store import engine, snapshot_scope
@@ -249,7 +249,7 @@ def serve_matching(url: str | None = None) -> threading.Event:
         try:
             view = matching_view(url)
             view.current().warm()
-        except FileNotFoundError as e:
+        except NO_MODEL as e:
             log.warning("matching view: no trained model (%s); matching answers 503", e)
             return
         view.start_polling(every)
