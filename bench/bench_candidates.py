@@ -90,6 +90,8 @@ def main() -> None:
         single(args.single, args.out)
         return
 
+    from bench_plan import extract_revision
+
     from matcher.synth import build_city
 
     args.dir.mkdir(parents=True, exist_ok=True)
@@ -98,12 +100,7 @@ def main() -> None:
         build_city(args.workers, seed=1, url=url, progress=False, replace=True)
         (args.dir / f"city_{args.workers}.done").touch()
     with tempfile.TemporaryDirectory() as tmp:
-        base_code = Path(tmp) / "baseline"
-        base_code.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(PROJECT_DIR), "archive", args.baseline], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(base_code)], input=archive, check=True)
+        base_code = extract_revision(args.baseline, Path(tmp))
         sides = {"baseline": base_code, "this checkout": PROJECT_DIR}
         best: dict[str, dict[str, float]] = {}
         for r in range(args.rounds):

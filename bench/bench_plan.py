@@ -46,6 +46,17 @@ SOLVE_TARGET = 1.2
 REPEATS = 3
 
 
+def extract_revision(revision: str, into: Path) -> Path:
+    """The project's files at git `revision`, extracted into the new folder `into/baseline`."""
+    code = into / "baseline"
+    code.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(PROJECT_DIR), "archive", revision], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+    return code
+
+
 def prepare(size: int, base: Path, models: Path) -> str:
     """The URL of a sample city of `size` workers under `base`, built (and the model trained) when missing."""
     from matcher.model import train_model

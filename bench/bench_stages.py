@@ -77,18 +77,13 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=PROJECT_DIR / "var" / "bench")
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    from bench_plan import prepare
+    from bench_plan import extract_revision, prepare
 
     args.dir.mkdir(parents=True, exist_ok=True)
     models = args.dir / f"models_{args.sizes[0]}"
     urls = {size: prepare(size, args.dir, models) for size in args.sizes}
     with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "baseline"
-        base.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(PROJECT_DIR), "archive", args.baseline], check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        base = extract_revision(args.baseline, Path(tmp))
         print(f"baseline {args.baseline} against this checkout, {args.repeats} run(s) each, taking turns")
         print("load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
         for size, url in urls.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from weakref import WeakKeyDictionary
@@ -81,12 +82,8 @@ async def get_recommendations(
     worker_id: ObjectId, request: Request, session: SessionDep, credentials: Credentials, k: HowMany = 10
 ) -> Response:
     """Top jobs, pathways and outbound options with scores, reasons and eligibility; the read is audited."""
-    shown = await kept_answers(request).served(_Ask(WORKER, worker_id, k, _token(credentials)))
-    if shown is None:
-        principal = await run_in_threadpool(current_principal, request, credentials)
-        admit(principal, COUNSELLING)
-        shown = await run_in_threadpool(_recommendations, worker_id, request, session, principal, k)
-    return shown.response()
+    ask = _Ask(WORKER, worker_id, k, _token(credentials))
+    return await _answer(ask, request, session, credentials, COUNSELLING, _recommendations)
 
 
 def recommendations(
@@ -128,12 +125,8 @@ async def get_candidates(
     An enterprise sees its own lines' candidates with no identity and no sensitive field; every candidate
     shown is audited (purpose `recruitment`).
     """
-    shown = await kept_answers(request).served(_Ask(LINE, line_id, k, _token(credentials)))
-    if shown is None:
-        principal = await run_in_threadpool(current_principal, request, credentials)
-        admit(principal, RECRUITMENT)
-        shown = await run_in_threadpool(_candidates, line_id, request, session, principal, k)
-    return shown.response()
+    ask = _Ask(LINE, line_id, k, _token(credentials))
+    return await _answer(ask, request, session, credentials, RECRUITMENT, _candidates)
 
 
 def candidates(
@@ -215,6 +208,23 @@ BATCH = 256
 """Calls answered together at most: one statement's parameters stay well within every database's limit."""
 COUNSELLING_AUDIENCE = "counselling"
 """Recommendations read the same for the bureau and a counselor; candidates are kept per role."""
+
+
+async def _answer(
+    ask: _Ask,
+    request: Request,
+    session: Session,
+    credentials: HTTPAuthorizationCredentials | None,
+    roles: tuple[str, ...],
+    ordinary: Callable[[int, Request, Session, Principal, int], Shown],
+) -> Response:
+    """The kept answer served in a batch, else the `ordinary` way for a principal of one of `roles`."""
+    shown = await kept_answers(request).served(ask)
+    if shown is None:
+        principal = await run_in_threadpool(current_principal, request, credentials)
+        admit(principal, roles)
+        shown = await run_in_threadpool(ordinary, ask.ident, request, session, principal, ask.k)
+    return shown.response()
 
 
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:

@@ -326,6 +326,13 @@ def _open_day(value: Any, where: str) -> int:
     return NEVER if value is None else _iso_day(value, where)
 
 
+def _all_known(what: str, ids: Sequence[int], column: str, refs: Sequence[Any], known: Mapping[Any, Any]) -> None:
+    """ValueError naming the first record whose `column` refers to a row `known` does not hold."""
+    for k, ref in enumerate(refs):
+        if ref not in known:
+            raise ValueError(f"{what} {ids[k]}.{column}: {column.removesuffix('_id')} {ref} is not in the store")
+
+
 def _group_id(group: Any, where: str) -> int:
     if group not in _GROUP_INDEX:
         raise ValueError(f"{where}: {group!r} is not a priority group ({', '.join(GROUPS)})")
@@ -432,12 +439,7 @@ def load_lines(cols: Columns, enterprises: Mapping[int, Any]) -> Lines:
     )
     required.sum_duplicates()
     required.data[:] = 1.0
-    unknown = [k for k, e in enumerate(cols["enterprise_id"]) if e not in enterprises]
-    if unknown:
-        k = unknown[0]
-        raise ValueError(
-            f"demand line {ids[k]}.enterprise_id: enterprise {cols['enterprise_id'][k]} is not in the store"
-        )
+    _all_known("demand line", ids, "enterprise_id", cols["enterprise_id"], enterprises)
     ent = [enterprises[e] for e in cols["enterprise_id"]]
     occupations = cols["occupation_code"]
     texts = [f"{t} {d or ''}" for t, d in zip(cols["title"], cols["description"])]
@@ -486,12 +488,7 @@ def load_programmes(cols: Columns, institutions: Mapping[int, Any]) -> Programme
     already taken are counted from the enrolments (`_resolved`)."""
     ids = cols["id"]
     places = _lookup(cols["region"], place_of, lambda k: f"programme {ids[k]}.region")
-    unknown = [k for k, i in enumerate(cols["institution_id"]) if i not in institutions]
-    if unknown:
-        k = unknown[0]
-        raise ValueError(
-            f"programme {ids[k]}.institution_id: institution {cols['institution_id'][k]} is not in the store"
-        )
+    _all_known("programme", ids, "institution_id", cols["institution_id"], institutions)
     inst = [institutions[i] for i in cols["institution_id"]]
     occupations, so = cols["occupation_code"], cols["special_operation"]
     return Programmes(
