@@ -94,6 +94,7 @@ def main() -> None:
 
     from matcher.synth import build_city
 
+    args.dir = args.dir.resolve()  # the baseline runs in its own folder
     args.dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{args.dir / f'city_{args.workers}.db'}"
     if not (args.dir / f"city_{args.workers}.done").exists():

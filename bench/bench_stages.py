@@ -79,6 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     from bench_plan import extract_revision, prepare
 
+    args.dir = args.dir.resolve()  # the baseline runs in its own folder
     args.dir.mkdir(parents=True, exist_ok=True)
     models = args.dir / f"models_{args.sizes[0]}"
     urls = {size: prepare(size, args.dir, models) for size in args.sizes}

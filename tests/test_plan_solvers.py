@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matcher.assign import deferred_acceptance
+from matcher.model.ragged import group_max
 from matcher.plan import (
     Network,
     Quota,
@@ -95,6 +96,21 @@ def test_pure_flow_is_feasible_and_equals_the_lp_optimum(
     ]
     value, _ = lp_bound(net, SideConstraints(), pure=True)
     assert objective(net, f.direct, f.train) == pytest.approx(value, abs=1e-4)
+
+
+@given(
+    groups=st.lists(st.integers(0, 9), max_size=60),
+    in_runs=st.booleans(),
+    floor=st.sampled_from([0.0, -np.inf]),
+)
+def test_group_max_is_each_groups_largest_value_at_least_the_floor(
+    groups: list[int], in_runs: bool, floor: float
+) -> None:
+    g = np.sort(np.array(groups, np.int64)) if in_runs else np.array(groups, np.int64)
+    values = np.random.default_rng(len(groups)).normal(size=len(g))
+    expected = np.full(12, floor)
+    np.maximum.at(expected, g, values)
+    assert np.array_equal(group_max(g, values, 12, floor), expected)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -76,3 +76,16 @@ def rank_within(groups: np.ndarray, key: np.ndarray | None = None) -> np.ndarray
     rank = np.empty(len(groups), np.int64)
     rank[order] = np.arange(len(g)) - np.searchsorted(g, g)
     return rank
+
+
+def group_max(groups: np.ndarray, values: np.ndarray, size: int, floor: float = 0.0) -> np.ndarray:
+    """The largest of `values` in each of `size` groups, at least `floor` (which a group with no element
+    gets). One `reduceat` over groups laid out in runs, as arcs are by worker; others are sorted first."""
+    out = np.full(size, floor, dtype=np.float64)
+    if len(groups):
+        if (groups[1:] < groups[:-1]).any():
+            order = np.argsort(groups, kind="stable")
+            groups, values = groups[order], values[order]
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+        out[groups[starts]] = np.maximum(np.maximum.reduceat(values, starts), floor)
+    return out

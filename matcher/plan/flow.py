@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matcher.model.ragged import rank_within
+from matcher.model.ragged import group_max, rank_within
 from matcher.plan.network import Network, class_sizes
 
 COST_SCALE = 1_000_000
@@ -176,10 +176,12 @@ def flow_prices(
     on = _arcs(net, dc, tc, None, net.line_capacity)
     n_l, n_c = net.n_lines, net.n_classes
     class_in, class_out = n_l + np.arange(n_c), n_l + n_c + np.arange(n_c)
-    worker = np.concatenate([net.direct_worker[on.direct_on], net.train_worker[on.train_on]])
     node = np.concatenate([net.direct_line[on.direct_on], class_in[net.train_class[on.train_on]]])
-    value = np.round(np.concatenate([dc[on.direct_on], tc[on.train_on]]) * on.scale)
-    taken = np.concatenate([flows.direct[on.direct_on], flows.train[on.train_on]]) > 0.5
+    by_node = np.argsort(node, kind="stable")
+    node = node[by_node]
+    worker = np.concatenate([net.direct_worker[on.direct_on], net.train_worker[on.train_on]])[by_node]
+    value = np.round(np.concatenate([dc[on.direct_on], tc[on.train_on]]) * on.scale)[by_node]
+    taken = np.concatenate([flows.direct[on.direct_on], flows.train[on.train_on]])[by_node] > 0.5
     placed = np.zeros(net.n_workers, bool)
     placed[worker[taken]] = True
     at_node = np.zeros(net.n_workers, np.int64)
@@ -198,9 +200,8 @@ def flow_prices(
     )
     price = np.zeros(n_l + 2 * n_c)
     for _ in range(PRICE_ROUNDS):
-        new = price.copy()
         gain = np.where(placed, at_value - price[at_node], 0.0)
-        np.maximum.at(new, node, value - gain[worker])
+        new = np.maximum(price, group_max(node, value - gain[worker], len(price), -np.inf))
         np.maximum.at(new, heads, price[tails])
         if np.array_equal(new, price):
             break
@@ -218,12 +219,10 @@ def best_gain(
 ) -> np.ndarray:
     """Each worker's best option at `prices`: its coefficient less the price, 0 when none is better than
     staying out (training arcs only when `train_coef` is given)."""
-    gain = np.zeros(net.n_workers)
-    np.maximum.at(gain, net.direct_worker, direct_coef - prices.line[net.direct_line])
+    gain = group_max(net.direct_worker, direct_coef - prices.line[net.direct_line], net.n_workers)
     if train_coef is not None:
-        np.maximum.at(
-            gain, net.train_worker, train_coef - prices.seat[net.train_class] - prices.exit[net.train_class]
-        )
+        offer = train_coef - prices.seat[net.train_class] - prices.exit[net.train_class]
+        np.maximum(gain, group_max(net.train_worker, offer, net.n_workers), out=gain)
     return gain
 
 
@@ -261,19 +260,19 @@ def raised_prices(
     n_l = net.n_lines
     # every option (direct arcs, then training arcs) and the capacity it takes room in
     worker = np.concatenate([net.direct_worker, net.train_worker])
-    node = np.concatenate([net.direct_line, n_l + net.train_class])
-    value = np.concatenate([dc, tc - prices.exit[net.train_class]])
+    by_worker = np.argsort(worker, kind="stable")
+    worker = worker[by_worker]
+    node = np.concatenate([net.direct_line, n_l + net.train_class])[by_worker]
+    value = np.concatenate([dc, tc - prices.exit[net.train_class]])[by_worker]
     room = np.concatenate([net.line_capacity, net.class_seats])
     bound = dual_value(net, prices, dc, tc)
     for _ in range(rounds):
         price = np.concatenate([prices.line, prices.seat])
         reduced = value - price[node]
-        best = np.zeros(net.n_workers)
-        np.maximum.at(best, worker, reduced)
+        best = group_max(worker, reduced, net.n_workers)
         # each worker's next best option: the best once one option of the best value is set aside
         on_top = reduced >= best[worker]
-        second = np.zeros(net.n_workers)
-        np.maximum.at(second, worker[~on_top], reduced[~on_top])
+        second = group_max(worker[~on_top], reduced[~on_top], net.n_workers)
         second = np.where(np.bincount(worker[on_top], minlength=net.n_workers) > 1, best, second)
         bid = value - np.where(on_top, second[worker], best[worker])
         # the new price: the (room + 1)-th highest bid, if above the price it has
