@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from api.access import line_scope
 from api.deps import (
     Bureau,
     BureauOrEnterprise,
@@ -59,10 +60,7 @@ def visible_line_status(session: Session, principal: Principal, line_id: int) ->
 
 
 def _visible_line(query: Select[Any], principal: Principal, line_id: int) -> Select[Any]:
-    query = query.where(DemandLineRow.id == line_id)
-    if principal.role == "enterprise":
-        query = query.where(DemandLineRow.enterprise_id == principal.enterprise_id)
-    return query
+    return query.where(DemandLineRow.id == line_id, *line_scope(principal))
 
 
 @router.post("/enterprises", response_model=EnterprisePublic, status_code=201)
@@ -157,9 +155,7 @@ def list_demand_lines(
     region: Annotated[str | None, Query(max_length=16, description="work region code")] = None,
 ) -> PageOf[DemandLinePublic]:
     """Demand lines, newest first: all for the bureau and counselors, one's own for an enterprise."""
-    where = []
-    if principal.role == "enterprise":
-        where.append(DemandLineRow.enterprise_id == principal.enterprise_id)
+    where = line_scope(principal)
     if state:
         where.append(DemandLineRow.status == state)
     if occupation:

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from api.access import sees_line, sees_worker
 from api.deps import Credentials, ObjectId, SessionDep, admit, current_principal
 from api.routes.enterprises import visible_line_status
 from api.routes.workers import check_visible_worker
@@ -341,17 +342,18 @@ def _ids_of(asks: list[_Ask], kind: str) -> list[int]:
 def _counsels(principal: Principal, county: str | None) -> bool:
     """Whether `principal` may be shown the recommendations of a worker living in `county` (None: no such
     worker), as `check_visible_worker` and `admit(COUNSELLING)` decide."""
-    if county is None or principal.role not in COUNSELLING:
-        return False
-    return principal.role != "counselor" or principal.county == county
+    return county is not None and principal.role in COUNSELLING and sees_worker(principal, county)
 
 
 def _recruits(principal: Principal, line: Any) -> bool:
     """Whether `principal` may be shown the candidates of `line` (None: no such line) now, as
     `visible_line_status` and `admit(RECRUITMENT)` decide."""
-    if line is None or line.status != "open" or principal.role not in RECRUITMENT:
-        return False
-    return principal.role != "enterprise" or principal.enterprise_id == line.enterprise_id
+    return (
+        line is not None
+        and line.status == "open"
+        and principal.role in RECRUITMENT
+        and sees_line(principal, line.enterprise_id)
+    )
 
 
 def kept_answers(request: Request) -> KeptAnswers:

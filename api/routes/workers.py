@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.access import worker_scope
 from api.deps import (
     BureauOrCounselor,
     IdempotencyKey,
@@ -80,13 +81,9 @@ class WorkerUpdate(BaseModel):
     consent_to_share: bool | None = None
 
 
-def _scope(principal: Principal) -> list[Any]:
-    return [WorkerRow.county == principal.county] if principal.role == "counselor" else []
-
-
 def visible_worker(session: Session, principal: Principal, worker_id: int) -> WorkerRow:
     """The worker if this principal may see them, else 404 (the same answer as for a missing worker)."""
-    row = session.scalar(select(WorkerRow).where(WorkerRow.id == worker_id, *_scope(principal)))
+    row = session.scalar(select(WorkerRow).where(WorkerRow.id == worker_id, *worker_scope(principal)))
     if row is None:
         raise not_found("worker", worker_id)
     return row
@@ -94,7 +91,7 @@ def visible_worker(session: Session, principal: Principal, worker_id: int) -> Wo
 
 def check_visible_worker(session: Session, principal: Principal, worker_id: int) -> None:
     """`visible_worker` reading only the id, for a route that needs no more of the record."""
-    if session.scalar(select(WorkerRow.id).where(WorkerRow.id == worker_id, *_scope(principal))) is None:
+    if session.scalar(select(WorkerRow.id).where(WorkerRow.id == worker_id, *worker_scope(principal))) is None:
         raise not_found("worker", worker_id)
 
 
@@ -151,7 +148,7 @@ def list_workers(
     purpose: PurposeQuery = Purpose.counselling,
 ) -> PageOf[WorkerPublic]:
     """Workers in the principal's reach, by id."""
-    where = _scope(principal)
+    where = worker_scope(principal)
     result = paged(
         session, WorkerRow, where, [WorkerRow.id], page, lambda rows: shown(session, principal, rows, purpose)
     )

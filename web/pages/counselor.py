@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import String, cast, func, select
 
+from api.access import worker_scope
 from api.deps import SessionDep, not_found
 from api.routes import recommendations as rec_routes
 from api.routes import workers as worker_routes
@@ -81,7 +82,7 @@ def search(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
     """Workers in the counselor's county by name, last digits of the ID number, status, group or township."""
-    where = worker_routes._scope(principal) + _search_filters(
+    where = worker_scope(principal) + _search_filters(
         name.strip(), id_tail.strip(), status, group, township
     )
     total = session.scalar(select(func.count()).select_from(WorkerRow).where(*where)) or 0
@@ -114,7 +115,7 @@ def _open_requests(session: SessionDep, principal: Principal) -> list[dict[str, 
         .join(DemandLineRow, DemandLineRow.id == ShortlistRow.demand_line_id)
         .join(EnterpriseRow, EnterpriseRow.id == DemandLineRow.enterprise_id)
         .where(ShortlistRow.requested_at.is_not(None), ShortlistRow.referral_id.is_(None))
-        .where(*worker_routes._scope(principal))
+        .where(*worker_scope(principal))
         .order_by(ShortlistRow.requested_at)
     ).all()
     return [
