@@ -5,8 +5,6 @@ sees all."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import ColumnElement
 
 from matcher.principals import Principal
@@ -28,6 +26,6 @@ def line_scope(principal: Principal) -> list[ColumnElement[bool]]:
     return [DemandLineRow.enterprise_id == principal.enterprise_id] if principal.role == "enterprise" else []
 
 
-def sees_line(principal: Principal, enterprise_id: Any) -> bool:
+def sees_line(principal: Principal, enterprise_id: int) -> bool:
     """Whether `principal` may see a line of the enterprise `enterprise_id` (`line_scope` for one record)."""
     return principal.role != "enterprise" or principal.enterprise_id == enterprise_id
