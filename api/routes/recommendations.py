@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import sees_line, sees_worker
@@ -29,7 +29,7 @@ from api.deps import Credentials, ObjectId, SessionDep, admit, current_principal
 from api.routes.enterprises import visible_line_status
 from api.routes.workers import check_visible_worker
 from api.schemas import Candidate, CandidateProfile, Candidates, Recommendations, WorkerPublic
-from matcher.audit import audit_rows, record_reads
+from matcher.audit import audit_rows, record_reads, write_audit
 from matcher.ids import candidate_ref
 from matcher.model.artifacts import NO_MODEL
 from matcher.model.live import matching_view
@@ -46,7 +46,7 @@ from matcher.model.snapshot import NotInSnapshot
 from matcher.principals import Principal, authenticate_many
 from matcher.privacy import redact
 from matcher.store import autocommit, engine
-from matcher.store.tables import AuditRow, DemandLineRow, WorkerRow
+from matcher.store.tables import DemandLineRow, WorkerRow
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["matching"])
@@ -301,18 +301,28 @@ class KeptAnswers:
             principals = authenticate_many(conn, {a.token for a in asks if a.token is not None})
             workers = _ids_of(asks, WORKER)
             lines = _ids_of(asks, LINE)
-            county = {
-                r.id: r.county
-                for r in conn.execute(select(WorkerRow.id, WorkerRow.county).where(WorkerRow.id.in_(workers)))
-            }
-            line_of = {
-                r.id: r
-                for r in conn.execute(
-                    select(DemandLineRow.id, DemandLineRow.enterprise_id, DemandLineRow.status).where(
-                        DemandLineRow.id.in_(lines)
+            county = (
+                {
+                    r.id: r.county
+                    for r in conn.execute(
+                        select(WorkerRow.id, WorkerRow.county).where(WorkerRow.id.in_(workers))
                     )
-                )
-            }
+                }
+                if workers
+                else {}
+            )
+            line_of = (
+                {
+                    r.id: r
+                    for r in conn.execute(
+                        select(DemandLineRow.id, DemandLineRow.enterprise_id, DemandLineRow.status).where(
+                            DemandLineRow.id.in_(lines)
+                        )
+                    )
+                }
+                if lines
+                else {}
+            )
             recs = view.serving_many([a.key for a in asks], conn)
             answers: list[Shown | None] = []
             audit: list[dict[str, Any]] = []
@@ -331,7 +341,7 @@ class KeptAnswers:
                 answers.append(shown)
         if audit:
             with engine(self.url).begin() as tx:  # one transaction, one commit, for the batch
-                tx.execute(insert(AuditRow), audit)
+                write_audit(tx, audit)
         return answers
 
 
