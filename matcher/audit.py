@@ -19,8 +19,12 @@ def record_reads(
 ) -> None:
     """Add one audit row per worker whose personal fields were shown, in the caller's transaction."""
     rows = audit_rows(principal, reads, purpose)
-    if rows:
-        write_audit(db.connection() if isinstance(db, Session) else db, rows)
+    if not rows:
+        return
+    if isinstance(db, Session):
+        db.flush()  # the rows refer to workers the session may hold unwritten
+        db = db.connection()
+    write_audit(db, rows)
 
 
 def write_audit(tx: Connection, rows: list[dict[str, Any]]) -> None:
