@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session
 
 from api.access import sees_line, sees_worker
@@ -301,27 +301,10 @@ class KeptAnswers:
             principals = authenticate_many(conn, {a.token for a in asks if a.token is not None})
             workers = _ids_of(asks, WORKER)
             lines = _ids_of(asks, LINE)
-            county = (
-                {
-                    r.id: r.county
-                    for r in conn.execute(
-                        select(WorkerRow.id, WorkerRow.county).where(WorkerRow.id.in_(workers))
-                    )
-                }
-                if workers
-                else {}
-            )
-            line_of = (
-                {
-                    r.id: r
-                    for r in conn.execute(
-                        select(DemandLineRow.id, DemandLineRow.enterprise_id, DemandLineRow.status).where(
-                            DemandLineRow.id.in_(lines)
-                        )
-                    )
-                }
-                if lines
-                else {}
+            workers_read = _by_id(conn, select(WorkerRow.id, WorkerRow.county), workers)
+            county = {ident: row.county for ident, row in workers_read.items()}
+            line_of = _by_id(
+                conn, select(DemandLineRow.id, DemandLineRow.enterprise_id, DemandLineRow.status), lines
             )
             recs = view.serving_many([a.key for a in asks], conn)
             answers: list[Shown | None] = []
@@ -347,6 +330,13 @@ class KeptAnswers:
 
 def _ids_of(asks: list[_Ask], kind: str) -> list[int]:
     return sorted({a.ident for a in asks if a.kind == kind})
+
+
+def _by_id(conn: Connection, query: Select[*tuple[Any, ...]], ids: list[int]) -> dict[int, Any]:
+    """The rows of `query` whose first column, the id, is among `ids`, by id; no read when there are none."""
+    if not ids:
+        return {}
+    return {row[0]: row for row in conn.execute(query.where(query.selected_columns[0].in_(ids)))}
 
 
 def _counsels(principal: Principal, county: str | None) -> bool:
