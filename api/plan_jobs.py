@@ -193,8 +193,11 @@ class PlanRunner:
             if s.scalar(select(PlanJobRow.cancel_requested).where(PlanJobRow.id == job_id)):
                 raise Cancelled
 
-    def shutdown(self) -> None:
+    def shutdown(self, wait: float = 0.0) -> None:
         """Claim no more jobs; queued ones stay for the other processes or the next start. A running one is
-        cut off with the process, and marked failed once its heartbeat is stale."""
+        cut off with the process, and marked failed once its heartbeat is stale. `wait`: seconds to wait for
+        the thread to end (it ends at once between jobs)."""
         self._stop.set()
         self._wake.set()
+        if wait > 0 and self._thread is not None:
+            self._thread.join(wait)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
@@ -99,8 +100,20 @@ def worker_body(seq: int = 123, residence: str = "530302001", **changes) -> dict
     }
 
 
+_APPS: dict[str, list[FastAPI]] = {}
+"""The apps `client` made, by store: a client made without `with` never runs its app's shutdown."""
+
+
 def client(url: str) -> TestClient:
-    return TestClient(create_app(url))
+    app = create_app(url)
+    _APPS.setdefault(url, []).append(app)
+    return TestClient(app)
+
+
+def stop_plan_queues(url: str) -> None:
+    """Stop the plan queues of the apps `client` made for the store at `url`, before the store goes."""
+    for app in _APPS.pop(url, []):
+        app.state.plan_runner.shutdown(wait=10)
 
 
 def head_revision() -> str:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from matcher.store import engine, migrate
+from tests.api_helpers import stop_plan_queues
 
 # Served apps in tests read the store's changes when a request asks, not in a polling thread of their own.
 os.environ.setdefault("MATCHER_REFRESH_SECONDS", "0")
@@ -35,6 +36,7 @@ def db_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
         url = f"sqlite:///{tmp_path / 'test.db'}"
         migrate(url)
         yield url
+        stop_plan_queues(url)
         engine(url).dispose()
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -47,6 +49,7 @@ def db_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
         migrate(url)
         yield url
     finally:
+        stop_plan_queues(url)
         engine(url).dispose()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
