@@ -33,6 +33,7 @@ from matcher.model.candidates import available_programmes, held_items
 from matcher.model.codes import occupation_prefixes
 from matcher.model.dates import NEVER, years_between
 from matcher.model.geometry import haversine_km
+from matcher.model.ragged import group_reduce
 from matcher.model.scoring import FEATURES, NEAR, FeatureSpace, MatchModel
 from matcher.model.snapshot import City
 
@@ -101,10 +102,10 @@ def standing(city: City, worker: np.ndarray, occ: np.ndarray, day: int) -> tuple
     match = small[cr["occ"][k]][:, None] == target
     rank = np.where(match, cr["rank"][k][:, None], 0)
     n = len(worker)
-    held = _by_query(np.maximum, rank, q, n, 0)
+    held = group_reduce(np.maximum, q, rank, n, 0)
     # the date of the best certificate: the earliest issued among those at the highest rank
     best = match & (rank == held[q])
-    issued = _by_query(np.minimum, np.where(best, cr["date"][k][:, None], NEVER), q, n, NEVER)
+    issued = group_reduce(np.minimum, q, np.where(best, cr["date"][k][:, None], NEVER), n, NEVER)
     since = np.zeros(held.shape, np.int64)
     some = held > 0
     since[some] = years_between(np.minimum(issued[some], day), np.full(int(some.sum()), day))
@@ -114,18 +115,8 @@ def standing(city: City, worker: np.ndarray, occ: np.ndarray, day: int) -> tuple
     q, k = q[begun], k[begun]
     worked = (np.minimum(sp["end"][k], day) - sp["start"][k]).astype(np.float64)
     in_trade = small[sp["occ"][k]][:, None] == target
-    days = _by_query(np.add, np.where(in_trade, worked[:, None], 0.0), q, n, 0.0)
+    days = group_reduce(np.add, q, np.where(in_trade, worked[:, None], 0.0), n, 0.0)
     return held, since, np.floor(days / DAYS_PER_YEAR).astype(np.int64)
-
-
-def _by_query(ufunc: np.ufunc, values: np.ndarray, query: np.ndarray, n: int, fill: float) -> np.ndarray:
-    """(n × columns): the rows of `values` reduced by `ufunc` per query (`query`, ascending, as
-    `Ragged.expand` gives it), `fill` where a query has none."""
-    out = np.full((n, values.shape[1]), fill, np.float64 if isinstance(fill, float) else np.int64)
-    if len(query):
-        starts = np.flatnonzero(np.r_[True, query[1:] != query[:-1]])
-        out[query[starts]] = ufunc.reduceat(values, starts, axis=0)
-    return out
 
 
 def closing_programmes(

@@ -78,14 +78,20 @@ def rank_within(groups: np.ndarray, key: np.ndarray | None = None) -> np.ndarray
     return rank
 
 
-def group_max(groups: np.ndarray, values: np.ndarray, size: int, floor: float = 0.0) -> np.ndarray:
-    """The largest of `values` in each of `size` groups, at least `floor` (which a group with no element
-    gets). One `reduceat` over groups laid out in runs, as arcs are by worker; others are sorted first."""
-    out = np.full(size, floor, dtype=np.float64)
+def group_reduce(ufunc: np.ufunc, groups: np.ndarray, values: np.ndarray, size: int, fill: float) -> np.ndarray:
+    """(size, *values.shape[1:]): the rows of `values` reduced by `ufunc` within each of `size` groups, `fill`
+    where a group has none. One `reduceat` over groups laid out in runs (arcs by worker, `Ragged.expand`'s
+    queries); others are sorted first."""
+    out = np.full((size, *values.shape[1:]), fill, np.result_type(values.dtype, type(fill)))
     if len(groups):
         if (groups[1:] < groups[:-1]).any():
             order = np.argsort(groups, kind="stable")
             groups, values = groups[order], values[order]
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-        out[groups[starts]] = np.maximum(np.maximum.reduceat(values, starts), floor)
+        out[groups[starts]] = ufunc.reduceat(values, starts, axis=0)
     return out
+
+
+def group_max(groups: np.ndarray, values: np.ndarray, size: int, floor: float = 0.0) -> np.ndarray:
+    """The largest of `values` in each of `size` groups, at least `floor` (which a group with no element gets)."""
+    return np.maximum(group_reduce(np.maximum, groups, values, size, floor), floor)
